@@ -1,0 +1,10 @@
+DROP TABLE audit_log;
+DROP TABLE ingress_offsets;
+DROP TABLE inbound_events;
+DROP TABLE idempotency_keys;
+DROP TABLE pairing_codes;
+DROP TABLE pairing_tokens;
+DROP TABLE session_routes;
+DROP TABLE bindings;
+DROP TABLE tenant_api_keys;
+DROP TABLE tenants;

@@ -1,0 +1,305 @@
+//! Registry messages. Lookups answer from memory; changes write through the Writer and update
+//! memory after the commit.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use secrecy::SecretString;
+
+use super::state::{Binding, BindingStatus, InboundTarget, TenantAuth};
+use super::{Registry, write};
+use crate::db::models::{BindingRow, PairingTokenRow, SessionRouteRow};
+use crate::db::pairing::{ClaimPairingCode, InsertPairingToken, RedeemPairingToken, Redeemed};
+use crate::db::{bindings::Unbind, tenants::SetInboundTarget};
+use crate::domain::pairing_token::generate_pairing_token;
+use crate::domain::secrets::{hash_secret, new_id};
+use crate::domain::{Channel, RouteKey};
+use crate::error::StoreError;
+use crate::time::now_ms;
+
+/// Which tenant holds this API key (by its BLAKE3 hex). None for unknown, revoked or disabled.
+#[derive(Message)]
+#[rtype(result = "Option<TenantAuth>")]
+pub struct ResolveTenant {
+    pub key_hash: String,
+}
+
+impl Handler<ResolveTenant> for Registry {
+    type Result = Option<TenantAuth>;
+
+    fn handle(&mut self, msg: ResolveTenant, _: &mut Self::Context) -> Self::Result {
+        let auth = self.state.keys.get(&msg.key_hash)?;
+        let tenant = self.state.tenants.get(&auth.tenant_id)?;
+        tenant.enabled.then(|| auth.clone())
+    }
+}
+
+/// A freshly issued pairing token; the clear token exists only in this answer.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at_ms: i64,
+}
+
+/// `POST /v1/pairings/token`, after validation.
+#[derive(Message)]
+#[rtype(result = "Result<IssuedToken, StoreError>")]
+pub struct IssuePairingToken {
+    pub tenant_id: Arc<str>,
+    pub channel: Channel,
+    pub session_key: Option<String>,
+    /// Only a Discord DM route: the token activates a pending binding for that DM.
+    pub dm_route: Option<RouteKey>,
+    pub ttl_sec: u64,
+}
+
+impl Handler<IssuePairingToken> for Registry {
+    type Result = ResponseActFuture<Self, Result<IssuedToken, StoreError>>;
+
+    fn handle(&mut self, msg: IssuePairingToken, _: &mut Self::Context) -> Self::Result {
+        let now = now_ms();
+        let token = generate_pairing_token();
+        let expires_at_ms = now.saturating_add((msg.ttl_sec as i64).saturating_mul(1000));
+        let pending = msg.dm_route.as_ref().map(|route| BindingRow {
+            binding_id: new_id("bind_"),
+            tenant_id: msg.tenant_id.to_string(),
+            channel: route.channel().as_str().to_owned(),
+            scope: route.scope().as_str().to_owned(),
+            route_key: route.to_string(),
+            session_key: msg
+                .session_key
+                .clone()
+                .unwrap_or_else(|| route.derived_session_key()),
+            status: "pending".to_owned(),
+            created_at_ms: now,
+            updated_at_ms: now,
+        });
+        let row = PairingTokenRow {
+            token_hash: hash_secret(&token),
+            tenant_id: msg.tenant_id.to_string(),
+            channel: msg.channel.as_str().to_owned(),
+            session_key: msg.session_key,
+            route_key: msg.dm_route.map(|r| r.to_string()),
+            pending_binding_id: pending.as_ref().map(|b| b.binding_id.clone()),
+            created_at_ms: now,
+            expires_at_ms,
+            consumed_at_ms: None,
+            binding_id: None,
+        };
+        let op = InsertPairingToken {
+            token: row,
+            pending: pending.clone(),
+        };
+        Box::pin(write(self.writer.clone(), op).into_actor(self).map(
+            move |res, act, _| {
+                res?;
+                if let Some(b) = pending {
+                    act.state.put_binding(b);
+                }
+                Ok(IssuedToken {
+                    token,
+                    expires_at_ms,
+                })
+            },
+        ))
+    }
+}
+
+/// A token seen in a chat. Used by the ingress actors; the atomic claim is the Writer's.
+#[derive(Message)]
+#[rtype(result = "Result<Redeemed, StoreError>")]
+pub struct RedeemToken {
+    pub token: String,
+    pub route_key: RouteKey,
+}
+
+impl Handler<RedeemToken> for Registry {
+    type Result = ResponseActFuture<Self, Result<Redeemed, StoreError>>;
+
+    fn handle(&mut self, msg: RedeemToken, _: &mut Self::Context) -> Self::Result {
+        let op = RedeemPairingToken {
+            token_hash: hash_secret(&msg.token),
+            route_key: msg.route_key,
+            now_ms: now_ms(),
+        };
+        Box::pin(write(self.writer.clone(), op).into_actor(self).map(
+            |res, act, _| {
+                if let Ok(Redeemed::Paired { binding, route }) = &res {
+                    act.put_paired(binding.clone(), route.clone());
+                }
+                res
+            },
+        ))
+    }
+}
+
+/// `POST /v1/pairings/claim`.
+#[derive(Message)]
+#[rtype(result = "Result<(BindingRow, SessionRouteRow), StoreError>")]
+pub struct ClaimCode {
+    pub tenant_id: Arc<str>,
+    pub code: String,
+    pub session_key: Option<String>,
+}
+
+impl Handler<ClaimCode> for Registry {
+    type Result = ResponseActFuture<Self, Result<(BindingRow, SessionRouteRow), StoreError>>;
+
+    fn handle(&mut self, msg: ClaimCode, _: &mut Self::Context) -> Self::Result {
+        let op = ClaimPairingCode {
+            code_hash: hash_secret(&msg.code),
+            tenant_id: msg.tenant_id.to_string(),
+            session_key: msg.session_key,
+            now_ms: now_ms(),
+        };
+        Box::pin(write(self.writer.clone(), op).into_actor(self).map(
+            |res, act, _| {
+                if let Ok((binding, route)) = &res {
+                    act.put_paired(binding.clone(), route.clone());
+                }
+                res
+            },
+        ))
+    }
+}
+
+impl Registry {
+    fn put_paired(&mut self, binding: BindingRow, route: SessionRouteRow) {
+        // A pending row of the same id is replaced by its active form.
+        self.state.bindings.remove(&binding.binding_id);
+        self.state.put_binding(binding);
+        self.state.put_route(route);
+    }
+}
+
+/// `GET /v1/pairings`: the tenant's active bindings, newest first.
+#[derive(Message)]
+#[rtype(result = "Vec<Binding>")]
+pub struct ListBindings {
+    pub tenant_id: Arc<str>,
+}
+
+impl Handler<ListBindings> for Registry {
+    type Result = Vec<Binding>;
+
+    fn handle(&mut self, msg: ListBindings, _: &mut Self::Context) -> Self::Result {
+        self.state.active_bindings_of(&msg.tenant_id)
+    }
+}
+
+/// `POST /v1/pairings/unbind`. Another tenant's binding is "not found" (no existence leak).
+#[derive(Message)]
+#[rtype(result = "Result<(), StoreError>")]
+pub struct UnbindBinding {
+    pub tenant_id: Arc<str>,
+    pub binding_id: String,
+}
+
+impl Handler<UnbindBinding> for Registry {
+    type Result = ResponseActFuture<Self, Result<(), StoreError>>;
+
+    fn handle(&mut self, msg: UnbindBinding, _: &mut Self::Context) -> Self::Result {
+        let owned = self.state.bindings.get(&msg.binding_id).is_some_and(|b| {
+            b.tenant_id == msg.tenant_id && b.status == BindingStatus::Active
+        });
+        if !owned {
+            return Box::pin(fut::ready(Err(StoreError::NotFound("binding not found"))));
+        }
+        let binding_id = msg.binding_id.clone();
+        let op = Unbind {
+            tenant_id: msg.tenant_id.to_string(),
+            binding_id: msg.binding_id,
+            now_ms: now_ms(),
+        };
+        Box::pin(write(self.writer.clone(), op).into_actor(self).map(
+            move |res, act, _| {
+                let removed = res?;
+                act.state.remove_binding(&binding_id, &removed);
+                Ok(())
+            },
+        ))
+    }
+}
+
+/// `GET /v1/tenant/inbound-target` (and, later, the forwarders).
+#[derive(Message)]
+#[rtype(result = "Option<InboundTarget>")]
+pub struct GetInboundTarget {
+    pub tenant_id: Arc<str>,
+}
+
+impl Handler<GetInboundTarget> for Registry {
+    type Result = Option<InboundTarget>;
+
+    fn handle(&mut self, msg: GetInboundTarget, _: &mut Self::Context) -> Self::Result {
+        self.state.tenants.get(&msg.tenant_id)?.inbound.clone()
+    }
+}
+
+/// `POST /v1/tenant/inbound-target`, after the URL policy passed.
+#[derive(Message)]
+#[rtype(result = "Result<(), StoreError>")]
+pub struct ChangeInboundTarget {
+    pub tenant_id: Arc<str>,
+    pub target: InboundTarget,
+}
+
+impl Handler<ChangeInboundTarget> for Registry {
+    type Result = ResponseActFuture<Self, Result<(), StoreError>>;
+
+    fn handle(&mut self, msg: ChangeInboundTarget, _: &mut Self::Context) -> Self::Result {
+        let target = msg.target;
+        let op = SetInboundTarget {
+            tenant_id: msg.tenant_id.to_string(),
+            url: target.url.clone(),
+            token: SecretString::from(secrecy::ExposeSecret::expose_secret(&target.token)),
+            timeout_ms: target.timeout_ms,
+            now_ms: now_ms(),
+        };
+        let tenant_id = msg.tenant_id;
+        Box::pin(write(self.writer.clone(), op).into_actor(self).map(
+            move |res, act, _| {
+                res?;
+                if let Some(t) = act.state.tenants.get_mut(&tenant_id) {
+                    t.inbound = Some(target);
+                }
+                Ok(())
+            },
+        ))
+    }
+}
+
+/// Outbound: the active binding behind `(tenant, channel, sessionKey)`.
+#[derive(Message)]
+#[rtype(result = "Option<Binding>")]
+pub struct ResolveRoute {
+    pub tenant_id: Arc<str>,
+    pub channel: Channel,
+    pub session_key: String,
+}
+
+impl Handler<ResolveRoute> for Registry {
+    type Result = Option<Binding>;
+
+    fn handle(&mut self, msg: ResolveRoute, _: &mut Self::Context) -> Self::Result {
+        self.state
+            .route(&msg.tenant_id, msg.channel, &msg.session_key)
+            .cloned()
+    }
+}
+
+/// Inbound: the active binding of the first matching route key (most specific first).
+#[derive(Message)]
+#[rtype(result = "Option<Binding>")]
+pub struct ResolveIncoming {
+    pub channel: Channel,
+    pub route_keys: Vec<String>,
+}
+
+impl Handler<ResolveIncoming> for Registry {
+    type Result = Option<Binding>;
+
+    fn handle(&mut self, msg: ResolveIncoming, _: &mut Self::Context) -> Self::Result {
+        self.state.incoming(msg.channel, &msg.route_keys).cloned()
+    }
+}

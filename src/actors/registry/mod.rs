@@ -1,0 +1,52 @@
+//! The Registry: the in-memory truth for hot lookups (tenant by key hash, binding by route,
+//! route by session key, inbound targets), loaded from SQLite at start.
+//!
+//! Every change goes through the Writer first; memory is updated only after the commit, inside
+//! the actor, so a lookup never sees state the database does not hold.
+
+mod handlers;
+mod state;
+
+pub use handlers::*;
+pub use state::{Binding, BindingStatus, InboundTarget, TenantAuth};
+
+use actix::prelude::*;
+
+use crate::actors::writer::{WriteOp, Writer};
+use crate::db::load::LoadedState;
+use crate::error::StoreError;
+use state::State;
+
+pub struct Registry {
+    writer: Addr<Writer>,
+    state: State,
+}
+
+impl Registry {
+    pub fn new(writer: Addr<Writer>, loaded: LoadedState) -> Registry {
+        Registry {
+            writer,
+            state: State::from_loaded(loaded),
+        }
+    }
+}
+
+impl Actor for Registry {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Every tenant request asks the registry; let bursts queue rather than fail.
+        ctx.set_mailbox_capacity(65_536);
+    }
+}
+
+/// Sends one op to the Writer and flattens the mailbox error into the store error.
+pub(crate) async fn write<M>(writer: Addr<Writer>, op: M) -> Result<M::Output, StoreError>
+where
+    M: WriteOp + Message<Result = Result<<M as WriteOp>::Output, StoreError>>,
+{
+    writer
+        .send(op)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("writer mailbox: {e}")))?
+}

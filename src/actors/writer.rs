@@ -1,0 +1,209 @@
+//! The Writer: the only owner of the SQLite write connection.
+//!
+//! Callers send typed messages (each a `WriteOp`) to the actor; the actor hands them to the
+//! writer's own OS thread, which drains its queue and commits everything it took in one
+//! transaction (group commit): the fsync that makes a batch durable is paid once per batch, not
+//! once per message. Each op runs inside its own savepoint, so one op's failure (a unique
+//! violation, say) rolls back only that op. Replies go out only after the batch has committed —
+//! a caller that sees `Ok` holds a durable write.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use actix::prelude::*;
+use diesel::connection::Connection;
+use diesel::sqlite::SqliteConnection;
+use tokio::sync::oneshot;
+
+use crate::error::StoreError;
+
+/// Most ops committed in one transaction. Bounds how long one commit holds the write lock and
+/// how much a failed commit has to report; at ~1 µs per small insert it is far from the fsync.
+const MAX_BATCH: usize = 1024;
+
+/// A state change the Writer applies inside a transaction.
+pub trait WriteOp: Send + 'static {
+    type Output: Send + 'static;
+    fn apply(self, conn: &mut SqliteConnection) -> Result<Self::Output, StoreError>;
+}
+
+/// Declares `Message` for write ops, so each is sent as its own typed message.
+#[macro_export]
+macro_rules! write_message {
+    ($($op:ty),+ $(,)?) => {$(
+        impl ::actix::Message for $op {
+            type Result = Result<<$op as $crate::actors::writer::WriteOp>::Output, $crate::error::StoreError>;
+        }
+    )+};
+}
+
+trait Job: Send {
+    /// Runs the op in a savepoint and returns how to answer once the batch's fate is known.
+    fn run(self: Box<Self>, conn: &mut SqliteConnection) -> Box<dyn Reply>;
+    /// The batch never ran (the transaction could not start).
+    fn fail(self: Box<Self>, err: StoreError);
+}
+
+trait Reply: Send {
+    fn send(self: Box<Self>, committed: &Result<(), StoreError>);
+}
+
+struct OpJob<M: WriteOp> {
+    op: M,
+    tx: oneshot::Sender<Result<M::Output, StoreError>>,
+}
+
+struct OpReply<T> {
+    result: Result<T, StoreError>,
+    tx: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<M: WriteOp> Job for OpJob<M> {
+    fn run(self: Box<Self>, conn: &mut SqliteConnection) -> Box<dyn Reply> {
+        let OpJob { op, tx } = *self;
+        // Nested `transaction` inside the batch transaction is a SAVEPOINT.
+        let result = conn.transaction(|c| op.apply(c));
+        Box::new(OpReply { result, tx })
+    }
+
+    fn fail(self: Box<Self>, err: StoreError) {
+        let _ = self.tx.send(Err(err));
+    }
+}
+
+impl<T: Send> Reply for OpReply<T> {
+    fn send(self: Box<Self>, committed: &Result<(), StoreError>) {
+        let answer = match committed {
+            Ok(()) => self.result,
+            Err(e) => Err(e.clone()),
+        };
+        // The caller may have gone away (request cancelled); the write stands either way.
+        let _ = self.tx.send(answer);
+    }
+}
+
+/// Handle to the writer thread, kept by whoever shuts the service down.
+pub struct WriterThread(JoinHandle<()>);
+
+impl WriterThread {
+    /// Waits until the thread has committed everything it was given and closed the connection.
+    pub fn join(self) {
+        if self.0.join().is_err() {
+            log::error!("event=writer_thread_panicked");
+        }
+    }
+}
+
+/// The actor. Its state is the sending half of the writer thread's queue.
+pub struct Writer {
+    queue: Option<mpsc::Sender<Box<dyn Job>>>,
+}
+
+impl Writer {
+    /// Moves the (already migrated) connection onto the writer thread and returns the actor.
+    pub fn spawn(conn: SqliteConnection) -> Result<(Writer, WriterThread), StoreError> {
+        let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
+        let handle = std::thread::Builder::new()
+            .name("mux-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start writer thread: {e}")))?;
+        Ok((Writer { queue: Some(tx) }, WriterThread(handle)))
+    }
+}
+
+fn writer_loop(mut conn: SqliteConnection, rx: mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = Vec::with_capacity(16);
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&mut conn, batch);
+    }
+    log::info!("event=writer_stopped");
+}
+
+/// One transaction for the whole batch; replies after the commit.
+fn commit_batch(conn: &mut SqliteConnection, mut batch: Vec<Box<dyn Job>>) {
+    let size = batch.len();
+    let mut replies: Vec<Box<dyn Reply>> = Vec::with_capacity(size);
+    let committed = conn
+        .immediate_transaction(|c| {
+            for job in batch.drain(..) {
+                replies.push(job.run(c));
+            }
+            Ok::<(), diesel::result::Error>(())
+        })
+        .map_err(StoreError::from);
+    if let Err(e) = &committed {
+        log::error!("event=writer_commit_failed batch={size} error={e}");
+    }
+    // Jobs still in `batch` never ran: BEGIN itself failed (locked, read-only, full disk).
+    for job in batch {
+        job.fail(committed.clone().err().unwrap_or_else(|| {
+            StoreError::Unavailable("write transaction did not start".into())
+        }));
+    }
+    for reply in replies {
+        reply.send(&committed);
+    }
+}
+
+impl Actor for Writer {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Many request handlers talk to the writer at once; the mailbox is only a hand-off.
+        ctx.set_mailbox_capacity(4096);
+    }
+}
+
+impl<M> Handler<M> for Writer
+where
+    M: WriteOp + Message<Result = Result<<M as WriteOp>::Output, StoreError>>,
+{
+    type Result = ResponseFuture<Result<M::Output, StoreError>>;
+
+    fn handle(&mut self, op: M, _: &mut Self::Context) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        let queued = match &self.queue {
+            Some(q) => q.send(Box::new(OpJob { op, tx })).is_ok(),
+            None => false,
+        };
+        Box::pin(async move {
+            if !queued {
+                return Err(StoreError::Unavailable("writer is shutting down".into()));
+            }
+            rx.await
+                .unwrap_or_else(|_| Err(StoreError::Unavailable("writer stopped".into())))
+        })
+    }
+}
+
+/// Stops taking new work; the thread commits what it holds and exits (see `WriterThread::join`).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CloseWriter;
+
+impl Handler<CloseWriter> for Writer {
+    type Result = ();
+
+    fn handle(&mut self, _: CloseWriter, ctx: &mut Self::Context) {
+        self.queue = None;
+        ctx.stop();
+    }
+}
+
+/// Commits an empty batch: answers whether the database takes writes right now (`/ready`).
+pub struct Ping;
+
+impl WriteOp for Ping {
+    type Output = ();
+    fn apply(self, _: &mut SqliteConnection) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+crate::write_message!(Ping);

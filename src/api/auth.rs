@@ -1,0 +1,68 @@
+//! Tenant authentication. A middleware on the tenant scope resolves the bearer key before any
+//! handler or body extractor runs, so a bad key is a 401 whatever the body holds; handlers take
+//! the resolved `TenantAuth` as a typed parameter and never read `Authorization` themselves.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{AUTHORIZATION, HeaderMap};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
+use futures_util::future::{Ready, ready};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::actors::registry::{ResolveTenant, TenantAuth};
+use crate::domain::secrets::hash_secret;
+
+/// The credential of `Authorization: Bearer <token>`: scheme case-insensitive, token trimmed.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, rest) = value.split_once(|c: char| c.is_ascii_whitespace())?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = rest.trim();
+    (!token.is_empty()).then_some(token)
+}
+
+/// Middleware for `/v1/pairings/*`, `/v1/tenant/*`, `/v1/mux/*`.
+pub async fn require_tenant(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let key_hash = bearer_token(req.headers()).map(hash_secret);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let auth = match (key_hash, state) {
+        (Some(key_hash), Some(state)) => state
+            .registry
+            .send(ResolveTenant { key_hash })
+            .await
+            .map_err(ApiError::from)?,
+        _ => None,
+    };
+    match auth {
+        Some(auth) => {
+            req.extensions_mut().insert(auth);
+            next.call(req).await.map(ServiceResponse::map_into_left_body)
+        }
+        None => {
+            log::warn!("event=auth_failed path={}", req.path());
+            let response = ApiError::unauthorized().error_response();
+            Ok(req.into_response(response).map_into_right_body())
+        }
+    }
+}
+
+impl FromRequest for TenantAuth {
+    type Error = ApiError;
+    type Future = Ready<Result<TenantAuth, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<TenantAuth>()
+                .cloned()
+                .ok_or_else(ApiError::unauthorized),
+        )
+    }
+}

@@ -1,0 +1,196 @@
+//! `/v1/pairings/*` (contract §3): issue tokens, list, claim codes, unbind.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::body::ApiJson;
+use super::error::ApiError;
+use crate::actors::registry::{ClaimCode, IssuePairingToken, ListBindings, TenantAuth, UnbindBinding};
+use crate::config::PairingConfig;
+use crate::domain::pairing_token::{clamp_ttl, parse_ttl};
+use crate::domain::{Channel, RouteKey};
+
+/// Longest session key accepted; OpenClaw's keys are far shorter.
+pub const MAX_SESSION_KEY_LEN: usize = 512;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenRequest {
+    channel: Option<String>,
+    session_key: Option<String>,
+    route_key: Option<String>,
+    ttl_sec: Option<Value>,
+}
+
+/// A validated token request.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TokenSpec {
+    pub channel: Channel,
+    pub session_key: Option<String>,
+    pub dm_route: Option<RouteKey>,
+    pub ttl_sec: u64,
+}
+
+/// Validation in the contract's order with its messages.
+pub fn token_spec(req: TokenRequest, cfg: &PairingConfig) -> Result<TokenSpec, ApiError> {
+    let channel = non_blank(req.channel).ok_or_else(|| ApiError::bad_request("channel required"))?;
+    let channel = Channel::parse(&channel)
+        .ok_or_else(|| ApiError::bad_request("unsupported channel for token pairing"))?;
+    let requested = parse_ttl(req.ttl_sec.as_ref()).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let ttl_sec = clamp_ttl(requested, cfg.token_ttl_sec, cfg.token_max_ttl_sec);
+    let session_key = session_key(req.session_key)?;
+    let dm_route = match (channel, non_blank(req.route_key)) {
+        (Channel::Discord, Some(raw)) => match RouteKey::parse(&raw) {
+            Ok(route) if route.is_discord_dm() => Some(route),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "discord token pairing currently supports dm routeKey only",
+                ));
+            }
+        },
+        // Telegram and WhatsApp chats are bound where the token is posted; a routeKey is moot.
+        _ => None,
+    };
+    Ok(TokenSpec {
+        channel,
+        session_key,
+        dm_route,
+        ttl_sec,
+    })
+}
+
+/// An optional session key: blank → none; too long → 400.
+pub fn session_key(raw: Option<String>) -> Result<Option<String>, ApiError> {
+    match non_blank(raw) {
+        Some(k) if k.len() > MAX_SESSION_KEY_LEN => Err(ApiError::bad_request(format!(
+            "sessionKey longer than {MAX_SESSION_KEY_LEN} bytes"
+        ))),
+        other => Ok(other),
+    }
+}
+
+fn non_blank(v: Option<String>) -> Option<String> {
+    v.filter(|s| !s.trim().is_empty())
+}
+
+pub async fn create_token(
+    tenant: TenantAuth,
+    state: web::Data<AppState>,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let spec = token_spec(req, &state.config.pairing)?;
+    let channel = spec.channel;
+    let issued = state
+        .registry
+        .send(IssuePairingToken {
+            tenant_id: tenant.tenant_id.clone(),
+            channel,
+            session_key: spec.session_key,
+            dm_route: spec.dm_route,
+            ttl_sec: spec.ttl_sec,
+        })
+        .await??;
+    log::info!("event=pairing_token_issued tenant={} channel={channel}", tenant.tenant_id);
+    let is_telegram = channel == Channel::Telegram;
+    let start_command = is_telegram.then(|| format!("/start {}", issued.token));
+    let deep_link = match (&state.config.telegram.bot_username, is_telegram) {
+        (Some(bot), true) => Some(format!("https://t.me/{bot}?start={}", issued.token)),
+        _ => None,
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "ok": true,
+        "channel": channel,
+        "token": issued.token,
+        "expiresAtMs": issued.expires_at_ms,
+        "startCommand": start_command,
+        "deepLink": deep_link,
+    })))
+}
+
+pub async fn list(tenant: TenantAuth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let bindings = state
+        .registry
+        .send(ListBindings {
+            tenant_id: tenant.tenant_id,
+        })
+        .await?;
+    let items: Vec<Value> = bindings
+        .iter()
+        .map(|b| {
+            json!({
+                "bindingId": b.binding_id,
+                "channel": b.channel,
+                "scope": b.scope,
+                "routeKey": b.route_key,
+                "sessionKey": b.session_key,
+                "createdAtMs": b.created_at_ms,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimRequest {
+    code: Option<String>,
+    session_key: Option<String>,
+}
+
+pub async fn claim(
+    tenant: TenantAuth,
+    state: web::Data<AppState>,
+    ApiJson(req): ApiJson<ClaimRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let code = non_blank(req.code).ok_or_else(|| ApiError::bad_request("code required"))?;
+    let session_key = session_key(req.session_key)?;
+    let (binding, _route) = state
+        .registry
+        .send(ClaimCode {
+            tenant_id: tenant.tenant_id.clone(),
+            code: code.trim().to_owned(),
+            session_key: session_key.clone(),
+        })
+        .await??;
+    log::info!(
+        "event=pairing_code_claimed tenant={} binding={}",
+        tenant.tenant_id,
+        binding.binding_id
+    );
+    let mut body = json!({
+        "bindingId": binding.binding_id,
+        "channel": binding.channel,
+        "scope": binding.scope,
+        "routeKey": binding.route_key,
+    });
+    if let Some(k) = session_key {
+        body["sessionKey"] = Value::String(k);
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnbindRequest {
+    binding_id: Option<String>,
+}
+
+pub async fn unbind(
+    tenant: TenantAuth,
+    state: web::Data<AppState>,
+    ApiJson(req): ApiJson<UnbindRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let binding_id =
+        non_blank(req.binding_id).ok_or_else(|| ApiError::bad_request("bindingId required"))?;
+    state
+        .registry
+        .send(UnbindBinding {
+            tenant_id: tenant.tenant_id.clone(),
+            binding_id: binding_id.clone(),
+        })
+        .await??;
+    log::info!("event=binding_unbound tenant={} binding={binding_id}", tenant.tenant_id);
+    Ok(HttpResponse::Ok().json(json!({"ok": true})))
+}

@@ -1,0 +1,109 @@
+//! SQLite: connection setup, embedded migrations, the read pool, and the write operations the
+//! Writer actor runs. Query code lives here, never in handlers or actor glue.
+
+pub mod audit;
+pub mod bindings;
+pub mod load;
+pub mod models;
+pub mod pairing;
+pub mod schema;
+pub mod tenants;
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::StoreError;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// How long a connection waits for a lock before reporting SQLITE_BUSY. The Writer is the only
+/// writer, so waits come from checkpoints and the backup command; 5 s rides those out.
+const BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// Read-only connections beside the writer (listings, audit). WAL lets them run concurrently.
+const READ_POOL_SIZE: u32 = 4;
+
+pub type ReadPool = Pool<ConnectionManager<SqliteConnection>>;
+
+/// Opens the one write connection: WAL, `synchronous=FULL` (an acknowledged write survives
+/// power loss), busy timeout, foreign keys; then applies pending migrations.
+pub fn open_writer(path: &Path) -> Result<SqliteConnection, StoreError> {
+    let mut conn = open_unmigrated(path)?;
+    run_migrations(&mut conn)?;
+    Ok(conn)
+}
+
+/// The write connection before migrations (`mux-server migrate` reports what it applies).
+pub fn open_unmigrated(path: &Path) -> Result<SqliteConnection, StoreError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+        })?;
+    }
+    let url = path.to_string_lossy();
+    let mut conn = SqliteConnection::establish(&url)
+        .map_err(|e| StoreError::Unavailable(format!("cannot open {url}: {e}")))?;
+    diesel::sql_query("PRAGMA journal_mode = WAL").execute(&mut conn)?;
+    apply_connection_pragmas(&mut conn)?;
+    diesel::sql_query("PRAGMA synchronous = FULL").execute(&mut conn)?;
+    Ok(conn)
+}
+
+/// Applies every pending migration (also used by `mux-server migrate`).
+pub fn run_migrations(conn: &mut SqliteConnection) -> Result<usize, StoreError> {
+    conn.run_pending_migrations(MIGRATIONS)
+        .map(|applied| applied.len())
+        .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))
+}
+
+fn apply_connection_pragmas(conn: &mut SqliteConnection) -> QueryResult<()> {
+    diesel::sql_query(format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")).execute(conn)?;
+    diesel::sql_query("PRAGMA foreign_keys = ON").execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug)]
+struct ReadOnly;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ReadOnly {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        apply_connection_pragmas(conn).map_err(diesel::r2d2::Error::QueryError)?;
+        diesel::sql_query("PRAGMA query_only = ON")
+            .execute(conn)
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        Ok(())
+    }
+}
+
+/// The pool of read-only connections. Open it after `open_writer` has migrated the file.
+pub fn read_pool(path: &Path) -> Result<ReadPool, StoreError> {
+    Pool::builder()
+        .max_size(READ_POOL_SIZE)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .connection_customizer(Box::new(ReadOnly))
+        .build(ConnectionManager::new(path.to_string_lossy()))
+        .map_err(|e| StoreError::Unavailable(format!("read pool: {e}")))
+}
+
+/// Runs a read on the pool off the async threads.
+pub async fn read<T, F>(pool: &ReadPool, f: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut SqliteConnection) -> Result<T, StoreError> + Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(format!("read connection: {e}")))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| StoreError::Unavailable(format!("read task failed: {e}")))?
+}

@@ -1,0 +1,241 @@
+//! Pairing: one-time tokens redeemed in a chat, and operator-seeded codes claimed over the API.
+//! Each claim is one transaction: consume the token or code, create the active binding and its
+//! session route. The partial unique index on active routes makes "one tenant per route" hold
+//! even if a check here were wrong.
+
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::audit::{self, Actor};
+use super::bindings::{activate_or_insert, active_binding_for_route};
+use super::models::{BindingRow, PairingCodeRow, PairingTokenRow, SessionRouteRow};
+use super::schema::{bindings, pairing_codes, pairing_tokens};
+use crate::actors::writer::WriteOp;
+use crate::config::PairingCodeSeed;
+use crate::domain::RouteKey;
+use crate::domain::secrets::{hash_secret, new_id};
+use crate::error::StoreError;
+use secrecy::ExposeSecret;
+
+/// Stores a newly issued token (and, for a Discord DM routeKey, its pending binding).
+pub struct InsertPairingToken {
+    pub token: PairingTokenRow,
+    pub pending: Option<BindingRow>,
+}
+
+impl WriteOp for InsertPairingToken {
+    type Output = ();
+
+    fn apply(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        if let Some(pending) = &self.pending {
+            let bound = active_binding_for_route(conn, &pending.channel, &pending.route_key)?;
+            if bound.is_some_and(|b| b.tenant_id == pending.tenant_id) {
+                return Err(StoreError::Conflict("route already bound"));
+            }
+            diesel::insert_into(bindings::table)
+                .values(pending)
+                .execute(conn)?;
+        }
+        diesel::insert_into(pairing_tokens::table)
+            .values(&self.token)
+            .execute(conn)?;
+        audit::record(
+            conn,
+            self.token.created_at_ms,
+            Some(&self.token.tenant_id),
+            Actor::Tenant,
+            "pairing_token_issued",
+            json!({
+                "channel": self.token.channel,
+                "expiresAtMs": self.token.expires_at_ms,
+                "routeKey": self.token.route_key,
+            }),
+        )
+    }
+}
+
+/// What redeeming a token in a chat came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed {
+    /// The chat is now bound to the token's tenant.
+    Paired {
+        binding: BindingRow,
+        route: SessionRouteRow,
+    },
+    /// Unknown, expired, used, of another channel, or for another DM than the one it came from.
+    Invalid,
+    /// The chat is already bound (to any tenant): the token is left unconsumed.
+    AlreadyBound,
+}
+
+/// A token seen in a chat (`route_key`) on `channel`.
+pub struct RedeemPairingToken {
+    pub token_hash: String,
+    pub route_key: RouteKey,
+    pub now_ms: i64,
+}
+
+impl WriteOp for RedeemPairingToken {
+    type Output = Redeemed;
+
+    fn apply(self, conn: &mut SqliteConnection) -> Result<Redeemed, StoreError> {
+        let channel = self.route_key.channel().as_str();
+        let route = self.route_key.to_string();
+        if active_binding_for_route(conn, channel, &route)?.is_some() {
+            return Ok(Redeemed::AlreadyBound);
+        }
+        let token: Option<PairingTokenRow> = pairing_tokens::table
+            .find(&self.token_hash)
+            .select(PairingTokenRow::as_select())
+            .first(conn)
+            .optional()?;
+        let Some(token) = token.filter(|t| {
+            t.consumed_at_ms.is_none()
+                && t.expires_at_ms > self.now_ms
+                && t.channel == channel
+                && t.route_key.as_ref().is_none_or(|r| *r == route)
+        }) else {
+            return Ok(Redeemed::Invalid);
+        };
+        let session_key = token
+            .session_key
+            .clone()
+            .unwrap_or_else(|| self.route_key.derived_session_key());
+        let binding_id = token
+            .pending_binding_id
+            .clone()
+            .unwrap_or_else(|| new_id("bind_"));
+        let (binding, route_row) = activate_or_insert(
+            conn,
+            &binding_id,
+            &token.tenant_id,
+            &self.route_key,
+            self.route_key.scope().as_str(),
+            &session_key,
+            self.now_ms,
+        )?;
+        let consumed = diesel::update(
+            pairing_tokens::table
+                .find(&self.token_hash)
+                .filter(pairing_tokens::consumed_at_ms.is_null()),
+        )
+        .set((
+            pairing_tokens::consumed_at_ms.eq(self.now_ms),
+            pairing_tokens::binding_id.eq(&binding.binding_id),
+        ))
+        .execute(conn)?;
+        if consumed != 1 {
+            return Err(StoreError::Conflict("pairing token already used"));
+        }
+        audit::record(
+            conn,
+            self.now_ms,
+            Some(&token.tenant_id),
+            Actor::Chat,
+            "pairing_token_claimed",
+            json!({"bindingId": binding.binding_id, "channel": channel, "routeKey": route}),
+        )?;
+        Ok(Redeemed::Paired {
+            binding,
+            route: route_row,
+        })
+    }
+}
+
+/// `POST /v1/pairings/claim`: a tenant claims an operator-seeded code.
+pub struct ClaimPairingCode {
+    pub code_hash: String,
+    pub tenant_id: String,
+    pub session_key: Option<String>,
+    pub now_ms: i64,
+}
+
+impl WriteOp for ClaimPairingCode {
+    type Output = (BindingRow, SessionRouteRow);
+
+    fn apply(self, conn: &mut SqliteConnection) -> Result<Self::Output, StoreError> {
+        let code: Option<PairingCodeRow> = pairing_codes::table
+            .find(&self.code_hash)
+            .select(PairingCodeRow::as_select())
+            .first(conn)
+            .optional()?;
+        let not_found = StoreError::NotFound("pairing code not found or expired");
+        let Some(code) = code else {
+            return Err(not_found);
+        };
+        if code.claimed_at_ms.is_some() {
+            return Err(StoreError::Conflict("pairing code already claimed"));
+        }
+        if code.expires_at_ms.is_some_and(|e| e <= self.now_ms) {
+            return Err(not_found);
+        }
+        let route_key = RouteKey::parse(&code.route_key)
+            .map_err(|_| StoreError::NotFound("pairing code not found or expired"))?;
+        if active_binding_for_route(conn, &code.channel, &code.route_key)?.is_some() {
+            return Err(StoreError::Conflict("route already bound"));
+        }
+        let session_key = self
+            .session_key
+            .clone()
+            .unwrap_or_else(|| route_key.derived_session_key());
+        // The operator chose the scope when seeding the code.
+        let (binding, route) = activate_or_insert(
+            conn,
+            &new_id("bind_"),
+            &self.tenant_id,
+            &route_key,
+            &code.scope,
+            &session_key,
+            self.now_ms,
+        )?;
+        diesel::update(pairing_codes::table.find(&self.code_hash))
+            .set((
+                pairing_codes::claimed_at_ms.eq(self.now_ms),
+                pairing_codes::claimed_by_tenant.eq(&self.tenant_id),
+                pairing_codes::binding_id.eq(&binding.binding_id),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            self.now_ms,
+            Some(&self.tenant_id),
+            Actor::Tenant,
+            "pairing_code_claimed",
+            json!({"bindingId": binding.binding_id, "routeKey": binding.route_key}),
+        )?;
+        Ok((binding, route))
+    }
+}
+
+/// Seeds `MUX_PAIRING_CODES_JSON` at start. A code already present (perhaps claimed) is kept
+/// as it is, so a restart never re-opens a claimed code.
+pub struct SeedPairingCodes {
+    pub seeds: Vec<PairingCodeSeed>,
+    pub now_ms: i64,
+}
+
+impl WriteOp for SeedPairingCodes {
+    type Output = ();
+
+    fn apply(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        for seed in &self.seeds {
+            diesel::insert_into(pairing_codes::table)
+                .values(PairingCodeRow {
+                    code_hash: hash_secret(seed.code.expose_secret()),
+                    channel: seed.channel.as_str().to_owned(),
+                    route_key: seed.route_key.to_string(),
+                    scope: seed.scope.as_str().to_owned(),
+                    expires_at_ms: seed.expires_at_ms,
+                    created_at_ms: self.now_ms,
+                    claimed_at_ms: None,
+                    claimed_by_tenant: None,
+                    binding_id: None,
+                })
+                .on_conflict_do_nothing()
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+}
+
+crate::write_message!(InsertPairingToken, RedeemPairingToken, ClaimPairingCode, SeedPairingCodes);

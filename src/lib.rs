@@ -1,0 +1,13 @@
+//! mux-server: one host serving many OpenClaw tenants on Telegram, Discord and WhatsApp through
+//! shared bot accounts. See README.md and the contract in shared/spec.
+
+pub mod actors;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod time;
+pub mod api;
+pub mod channel_status;
+pub mod startup;
+pub mod telemetry;

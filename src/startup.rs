@@ -1,0 +1,111 @@
+//! Building and running the service as a value: it binds its own listener and reports the real
+//! port, so tests and the benchmark run it in-process on port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix::{Actor, Addr};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+
+use crate::actors::registry::Registry;
+use crate::actors::writer::{CloseWriter, WriteOp, Writer, WriterThread};
+use crate::api::{self, AppState};
+use crate::channel_status::ChannelHealth;
+use crate::config::Config;
+use crate::db::{self, load::LoadedState, pairing::SeedPairingCodes, tenants::SeedTenants};
+use crate::time::now_ms;
+
+/// How long in-flight requests get to finish after SIGTERM.
+const SHUTDOWN_TIMEOUT_SEC: u64 = 30;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    writer: Addr<Writer>,
+    writer_thread: WriterThread,
+}
+
+impl Application {
+    /// Opens and migrates the database, seeds tenants and codes from the configuration, loads the
+    /// registry, starts the actors and binds the listener. Must run inside an actix system.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let config = Arc::new(config);
+        let (conn, loaded) = {
+            let config = config.clone();
+            web::block(move || prepare_database(&config)).await??
+        };
+        let reads = db::read_pool(&config.db_path)?;
+        let (writer, writer_thread) = Writer::spawn(conn)?;
+        let writer = writer.start();
+        let registry = Registry::new(writer.clone(), loaded).start();
+        let state = web::Data::new(AppState {
+            config: config.clone(),
+            registry,
+            writer: writer.clone(),
+            reads,
+            channels: Arc::new(ChannelHealth::default()),
+        });
+        let listener = TcpListener::bind(config.listen_addr())
+            .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(api::routes)
+        })
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SEC)
+        .listen(listener)?
+        .run();
+        log::info!("event=listening host={} port={port}", config.host);
+        Ok(Application {
+            port,
+            server,
+            writer,
+            writer_thread,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server from outside (tests; the signal handlers do the same on SIGTERM).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (SIGTERM, SIGINT or `handle().stop(true)`), then lets the Writer
+    /// commit what it holds before returning.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let served = self.server.await;
+        let _ = self.writer.send(CloseWriter).await;
+        let thread = self.writer_thread;
+        let _ = web::block(move || thread.join()).await;
+        log::info!("event=stopped");
+        served
+    }
+}
+
+/// Everything that must hold before anything is served: migrated schema, seeds, loaded state.
+fn prepare_database(config: &Config) -> anyhow::Result<(diesel::SqliteConnection, LoadedState)> {
+    let mut conn = db::open_writer(&config.db_path)
+        .with_context(|| format!("database {}", config.db_path.display()))?;
+    let now = now_ms();
+    let seeds = SeedTenants {
+        seeds: config.tenants.clone(),
+        now_ms: now,
+    };
+    let codes = SeedPairingCodes {
+        seeds: config.pairing_codes.clone(),
+        now_ms: now,
+    };
+    conn.immediate_transaction(|c| {
+        seeds.apply(c)?;
+        codes.apply(c)
+    })
+    .map_err(|e| anyhow::anyhow!("seeding tenants and pairing codes: {e}"))?;
+    let loaded = db::load::load_all(&mut conn).context("loading state")?;
+    Ok((conn, loaded))
+}
