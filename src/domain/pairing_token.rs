@@ -8,10 +8,10 @@ use super::secrets::os_random;
 /// Every pairing token starts with this, which is how a token word is told apart from ordinary chat
 /// text.
 pub const TOKEN_PREFIX: &str = "mpt_";
-/// Shortest body (after the prefix) accepted when redeeming. Shorter than what we mint, for compat
-/// with the older service's tokens and regex.
+/// Shortest body (after the prefix) accepted when redeeming (§3.2). Looser than the 32 chars we
+/// mint, so tokens of other lengths issued by the older service still redeem.
 pub const TOKEN_BODY_MIN: usize = 20;
-/// Longest body accepted when redeeming; longer runs are someone's paste accident, not a token.
+/// Longest body accepted when redeeming (§3.2); a longer run is not a token and is not truncated.
 pub const TOKEN_BODY_MAX: usize = 200;
 
 /// A fresh token: `mpt_` + 32 URL-safe base64 chars encoding 24 bytes from the OS CSPRNG (192

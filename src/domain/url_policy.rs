@@ -59,32 +59,11 @@ impl InboundUrlAllow {
             nets: Vec::new(),
             globs: Vec::new(),
         };
-        for entry in spec
-            .unwrap_or("")
-            .split(',')
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-        {
-            if entry.contains('/') {
-                let net: IpNet = entry
-                    .parse()
-                    .map_err(|_| format!("MUX_INBOUND_URL_ALLOW: invalid CIDR entry {entry:?}"))?;
-                allow.nets.push(unmap_net(net.trunc()));
-            } else if let Ok(ip) = entry
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<IpAddr>()
-            {
-                allow.nets.push(IpNet::from(unmap_ip(ip)));
-            } else if entry
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._*-".contains(&b))
-            {
-                allow.globs.push(normalize_host(entry));
-            } else {
-                return Err(format!(
-                    "MUX_INBOUND_URL_ALLOW: entry {entry:?} is neither a CIDR, an IP nor a host glob"
-                ));
+        let entries = spec.unwrap_or("").split(',').map(str::trim);
+        for entry in entries.filter(|e| !e.is_empty()) {
+            match parse_entry(entry)? {
+                Entry::Net(net) => allow.nets.push(net),
+                Entry::Glob(glob) => allow.globs.push(glob),
             }
         }
         if allow.nets.is_empty() && allow.globs.is_empty() {
@@ -131,6 +110,33 @@ impl InboundUrlAllow {
     }
 }
 
+enum Entry {
+    Net(IpNet),
+    Glob(String),
+}
+
+fn parse_entry(entry: &str) -> Result<Entry, String> {
+    if entry.contains('/') {
+        let net: IpNet = entry
+            .parse()
+            .map_err(|_| format!("MUX_INBOUND_URL_ALLOW: invalid CIDR {entry:?}"))?;
+        return Ok(Entry::Net(unmap_net(net.trunc())));
+    }
+    let unbracketed = entry.strip_prefix('[').and_then(|e| e.strip_suffix(']'));
+    if let Ok(ip) = unbracketed.unwrap_or(entry).parse::<IpAddr>() {
+        return Ok(Entry::Net(IpNet::from(unmap_ip(ip))));
+    }
+    if entry
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._*-".contains(&b))
+    {
+        return Ok(Entry::Glob(normalize_host(entry)));
+    }
+    Err(format!(
+        "MUX_INBOUND_URL_ALLOW: {entry:?} is neither a CIDR, an IP nor a host glob"
+    ))
+}
+
 fn normalize_host(h: &str) -> String {
     h.strip_suffix('.').unwrap_or(h).to_ascii_lowercase()
 }
@@ -164,8 +170,8 @@ fn is_link_local(ip: IpAddr) -> bool {
 }
 
 /// `*` matches any run of bytes (including dots and nothing); everything else matches itself. Both
-/// sides are lowercase already. Greedy with single backtrack point, so linear-ish and never
-/// recursive.
+/// sides are lowercase already. Greedy with one backtrack point: O(pattern × host) time, no
+/// recursion, fine for hostnames.
 fn glob_match(pat: &[u8], text: &[u8]) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
