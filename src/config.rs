@@ -198,7 +198,11 @@ impl Config {
 }
 
 fn log_format(env: &Env) -> Result<LogFormat, ConfigError> {
-    match env.get("MUX_LOG_FORMAT").map(str::to_ascii_lowercase).as_deref() {
+    match env
+        .get("MUX_LOG_FORMAT")
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None | Some("text") => Ok(LogFormat::Text),
         Some("json") => Ok(LogFormat::Json),
         Some(_) => Err(ConfigError::new("MUX_LOG_FORMAT", "must be text or json")),

@@ -2,12 +2,12 @@
 //! shared bot accounts. See README.md and the contract in shared/spec.
 
 pub mod actors;
+pub mod api;
+pub mod channel_status;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
-pub mod time;
-pub mod api;
-pub mod channel_status;
 pub mod startup;
 pub mod telemetry;
+pub mod time;

@@ -8,7 +8,11 @@ use mux_server::startup::Application;
 use mux_server::{db, telemetry};
 
 #[derive(Parser)]
-#[command(name = "mux-server", version, about = "Multi-tenant OpenClaw chat relay")]
+#[command(
+    name = "mux-server",
+    version,
+    about = "Multi-tenant OpenClaw chat relay"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -58,6 +62,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 fn migrate(config: &Config) -> anyhow::Result<()> {
     let mut conn = db::open_unmigrated(&config.db_path)?;
     let applied = db::run_migrations(&mut conn)?;
-    println!("database {} is up to date ({applied} migrations applied now)", config.db_path.display());
+    println!(
+        "database {} is up to date ({applied} migrations applied now)",
+        config.db_path.display()
+    );
     Ok(())
 }

@@ -50,14 +50,11 @@ impl Application {
         let listener = TcpListener::bind(config.listen_addr())
             .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .configure(api::routes)
-        })
-        .shutdown_timeout(SHUTDOWN_TIMEOUT_SEC)
-        .listen(listener)?
-        .run();
+        let server =
+            HttpServer::new(move || App::new().app_data(state.clone()).configure(api::routes))
+                .shutdown_timeout(SHUTDOWN_TIMEOUT_SEC)
+                .listen(listener)?
+                .run();
         log::info!("event=listening host={} port={port}", config.host);
         Ok(Application {
             port,

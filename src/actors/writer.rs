@@ -143,9 +143,11 @@ fn commit_batch(conn: &mut SqliteConnection, mut batch: Vec<Box<dyn Job>>) {
     }
     // Jobs still in `batch` never ran: BEGIN itself failed (locked, read-only, full disk).
     for job in batch {
-        job.fail(committed.clone().err().unwrap_or_else(|| {
-            StoreError::Unavailable("write transaction did not start".into())
-        }));
+        job.fail(
+            committed.clone().err().unwrap_or_else(|| {
+                StoreError::Unavailable("write transaction did not start".into())
+            }),
+        );
     }
     for reply in replies {
         reply.send(&committed);

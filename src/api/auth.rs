@@ -43,7 +43,9 @@ pub async fn require_tenant(
     match auth {
         Some(auth) => {
             req.extensions_mut().insert(auth);
-            next.call(req).await.map(ServiceResponse::map_into_left_body)
+            next.call(req)
+                .await
+                .map(ServiceResponse::map_into_left_body)
         }
         None => {
             log::warn!("event=auth_failed path={}", req.path());

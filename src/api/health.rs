@@ -26,7 +26,12 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let ok = database == "ok";
     let channels: serde_json::Map<String, serde_json::Value> = Channel::ALL
         .iter()
-        .map(|c| (c.as_str().to_owned(), json!(state.channels.get(*c).as_str())))
+        .map(|c| {
+            (
+                c.as_str().to_owned(),
+                json!(state.channels.get(*c).as_str()),
+            )
+        })
         .collect();
     let body = json!({"ok": ok, "database": database, "channels": channels});
     if ok {

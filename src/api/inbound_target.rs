@@ -38,13 +38,18 @@ pub struct TargetRequest {
 /// Validates a target change: both fields, the URL policy, the timeout range.
 pub fn target_from(req: TargetRequest, allow: &InboundUrlAllow) -> Result<InboundTarget, ApiError> {
     let (Some(url), Some(token)) = (
-        req.inbound_url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()),
+        req.inbound_url
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty()),
         req.inbound_token.filter(|t| !t.trim().is_empty()),
     ) else {
-        return Err(ApiError::bad_request("inboundUrl and inboundToken are required"));
+        return Err(ApiError::bad_request(
+            "inboundUrl and inboundToken are required",
+        ));
     };
     allow.check(&url).map_err(|e| {
-        ApiError::bad_request(format!("inboundUrl not allowed: {e}")).with_code("INBOUND_URL_NOT_ALLOWED")
+        ApiError::bad_request(format!("inboundUrl not allowed: {e}"))
+            .with_code("INBOUND_URL_NOT_ALLOWED")
     })?;
     Ok(InboundTarget {
         url,

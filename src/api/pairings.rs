@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::body::ApiJson;
 use super::error::ApiError;
-use crate::actors::registry::{ClaimCode, IssuePairingToken, ListBindings, TenantAuth, UnbindBinding};
+use crate::actors::registry::{
+    ClaimCode, IssuePairingToken, ListBindings, TenantAuth, UnbindBinding,
+};
 use crate::config::PairingConfig;
 use crate::domain::pairing_token::{clamp_ttl, parse_ttl};
 use crate::domain::{Channel, RouteKey};
@@ -35,10 +37,12 @@ pub struct TokenSpec {
 
 /// Validation in the contract's order with its messages.
 pub fn token_spec(req: TokenRequest, cfg: &PairingConfig) -> Result<TokenSpec, ApiError> {
-    let channel = non_blank(req.channel).ok_or_else(|| ApiError::bad_request("channel required"))?;
+    let channel =
+        non_blank(req.channel).ok_or_else(|| ApiError::bad_request("channel required"))?;
     let channel = Channel::parse(&channel)
         .ok_or_else(|| ApiError::bad_request("unsupported channel for token pairing"))?;
-    let requested = parse_ttl(req.ttl_sec.as_ref()).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let requested =
+        parse_ttl(req.ttl_sec.as_ref()).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let ttl_sec = clamp_ttl(requested, cfg.token_ttl_sec, cfg.token_max_ttl_sec);
     let session_key = session_key(req.session_key)?;
     let dm_route = match (channel, non_blank(req.route_key)) {
@@ -92,7 +96,10 @@ pub async fn create_token(
             ttl_sec: spec.ttl_sec,
         })
         .await??;
-    log::info!("event=pairing_token_issued tenant={} channel={channel}", tenant.tenant_id);
+    log::info!(
+        "event=pairing_token_issued tenant={} channel={channel}",
+        tenant.tenant_id
+    );
     let is_telegram = channel == Channel::Telegram;
     let start_command = is_telegram.then(|| format!("/start {}", issued.token));
     let deep_link = match (&state.config.telegram.bot_username, is_telegram) {
@@ -109,7 +116,10 @@ pub async fn create_token(
     })))
 }
 
-pub async fn list(tenant: TenantAuth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    tenant: TenantAuth,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let bindings = state
         .registry
         .send(ListBindings {
@@ -191,6 +201,9 @@ pub async fn unbind(
             binding_id: binding_id.clone(),
         })
         .await??;
-    log::info!("event=binding_unbound tenant={} binding={binding_id}", tenant.tenant_id);
+    log::info!(
+        "event=binding_unbound tenant={} binding={binding_id}",
+        tenant.tenant_id
+    );
     Ok(HttpResponse::Ok().json(json!({"ok": true})))
 }

@@ -94,7 +94,11 @@ impl Env {
         self.url_with_schemes(name, &["ws", "wss"])
     }
 
-    fn url_with_schemes(&self, name: &str, schemes: &[&str]) -> Result<Option<String>, ConfigError> {
+    fn url_with_schemes(
+        &self,
+        name: &str,
+        schemes: &[&str],
+    ) -> Result<Option<String>, ConfigError> {
         let Some(raw) = self.get(name) else {
             return Ok(None);
         };

@@ -84,7 +84,11 @@ pub(super) fn tenants(env: &Env, allow: &InboundUrlAllow) -> Result<Vec<TenantSe
         "MUX_OPENCLAW_INBOUND_URL",
         env.get("MUX_OPENCLAW_INBOUND_URL"),
         env.get("MUX_OPENCLAW_INBOUND_TOKEN"),
-        Some(env.u64_min("MUX_OPENCLAW_INBOUND_TIMEOUT_MS", DEFAULT_INBOUND_TIMEOUT_MS, 1)?),
+        Some(env.u64_min(
+            "MUX_OPENCLAW_INBOUND_TIMEOUT_MS",
+            DEFAULT_INBOUND_TIMEOUT_MS,
+            1,
+        )?),
         allow,
     )?;
     Ok(vec![TenantSeed {
@@ -115,7 +119,10 @@ fn tenants_from_json(raw: &str, allow: &InboundUrlAllow) -> Result<Vec<TenantSee
         }
         let key = item.api_key.trim().to_owned();
         if key.is_empty() {
-            return Err(ConfigError::new(VAR, format!("tenant {id}: apiKey required")));
+            return Err(ConfigError::new(
+                VAR,
+                format!("tenant {id}: apiKey required"),
+            ));
         }
         if !keys.insert(key.clone()) {
             return Err(ConfigError::new(
@@ -132,7 +139,10 @@ fn tenants_from_json(raw: &str, allow: &InboundUrlAllow) -> Result<Vec<TenantSee
         )
         .map_err(|e| ConfigError::new(VAR, format!("tenant {id}: {}", e.reason)))?;
         seeds.push(TenantSeed {
-            name: item.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| id.clone()),
+            name: item
+                .name
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| id.clone()),
             id,
             api_key: SecretString::from(key),
             inbound,

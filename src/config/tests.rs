@@ -16,7 +16,10 @@ fn err_var(vars: &[(&str, &str)]) -> String {
     match cfg(vars) {
         Ok(_) => panic!("{vars:?} should be refused"),
         Err(e) => {
-            assert!(e.to_string().starts_with(&format!("invalid {}:", e.var)), "{e}");
+            assert!(
+                e.to_string().starts_with(&format!("invalid {}:", e.var)),
+                "{e}"
+            );
             e.var
         }
     }
@@ -29,8 +32,14 @@ fn defaults_match_the_contract() {
     assert_eq!(c.db_path, PathBuf::from("./data/mux-server.sqlite"));
     assert!(c.tenants.is_empty(), "no built-in default key");
     assert_eq!(c.idempotency_ttl_ms, 600_000);
-    assert_eq!((c.pairing.token_ttl_sec, c.pairing.token_max_ttl_sec), (900, 3600));
-    assert_eq!(c.pairing.success_text, "Paired successfully. You can chat now.");
+    assert_eq!(
+        (c.pairing.token_ttl_sec, c.pairing.token_max_ttl_sec),
+        (900, 3600)
+    );
+    assert_eq!(
+        c.pairing.success_text,
+        "Paired successfully. You can chat now."
+    );
     assert_eq!(c.telegram.api_base_url, "https://api.telegram.org");
     assert_eq!(c.discord.api_base_url, "https://discord.com/api/v10");
     assert_eq!(c.whatsapp.api_base_url, "https://graph.facebook.com/v21.0");
@@ -60,7 +69,11 @@ fn malformed_tenants_json_names_the_variable() {
         r#"[{"id":"a","apiKey":"k","inboundUrl":"http://x.example"}]"#,
         r#"[{"id":"a","apiKey":"k","inboundUrl":"ftp://x","inboundToken":"t"}]"#,
     ] {
-        assert_eq!(err_var(&[("MUX_TENANTS_JSON", bad)]), "MUX_TENANTS_JSON", "{bad}");
+        assert_eq!(
+            err_var(&[("MUX_TENANTS_JSON", bad)]),
+            "MUX_TENANTS_JSON",
+            "{bad}"
+        );
     }
 }
 
@@ -89,33 +102,53 @@ fn tenants_json_wins_over_the_legacy_key() {
     assert_eq!((t.id.as_str(), t.name.as_str()), ("t1", "One"));
     assert_eq!(t.api_key.expose_secret(), "k1");
     let inbound = t.inbound.as_ref().expect("inbound target");
-    assert_eq!((inbound.url.as_str(), inbound.timeout_ms), ("https://one.example/in", 5000));
+    assert_eq!(
+        (inbound.url.as_str(), inbound.timeout_ms),
+        ("https://one.example/in", 5000)
+    );
 }
 
 #[test]
 fn the_legacy_key_seeds_tenant_default() {
     let c = cfg(&[
         ("MUX_API_KEY", "legacy"),
-        ("MUX_OPENCLAW_INBOUND_URL", "http://127.0.0.1:18789/v1/mux/inbound"),
+        (
+            "MUX_OPENCLAW_INBOUND_URL",
+            "http://127.0.0.1:18789/v1/mux/inbound",
+        ),
         ("MUX_OPENCLAW_INBOUND_TOKEN", "tok"),
         ("MUX_OPENCLAW_INBOUND_TIMEOUT_MS", "7000"),
     ])
     .expect("valid");
     assert_eq!(c.tenants[0].id, "tenant-default");
-    assert_eq!(c.tenants[0].inbound.as_ref().map(|t| t.timeout_ms), Some(7000));
     assert_eq!(
-        err_var(&[("MUX_API_KEY", "k"), ("MUX_OPENCLAW_INBOUND_URL", "http://x.example")]),
+        c.tenants[0].inbound.as_ref().map(|t| t.timeout_ms),
+        Some(7000)
+    );
+    assert_eq!(
+        err_var(&[
+            ("MUX_API_KEY", "k"),
+            ("MUX_OPENCLAW_INBOUND_URL", "http://x.example")
+        ]),
         "MUX_OPENCLAW_INBOUND_URL"
     );
     assert_eq!(
-        err_var(&[("MUX_API_KEY", "k"), ("MUX_OPENCLAW_INBOUND_TIMEOUT_MS", "soon")]),
+        err_var(&[
+            ("MUX_API_KEY", "k"),
+            ("MUX_OPENCLAW_INBOUND_TIMEOUT_MS", "soon")
+        ]),
         "MUX_OPENCLAW_INBOUND_TIMEOUT_MS"
     );
 }
 
 #[test]
 fn blank_values_count_as_unset() {
-    let c = cfg(&[("MUX_API_KEY", ""), ("MUX_PORT", "  "), ("TELEGRAM_BOT_TOKEN", "")]).expect("valid");
+    let c = cfg(&[
+        ("MUX_API_KEY", ""),
+        ("MUX_PORT", "  "),
+        ("TELEGRAM_BOT_TOKEN", ""),
+    ])
+    .expect("valid");
     assert!(c.tenants.is_empty());
     assert_eq!(c.port, 18891);
     assert!(c.telegram.bot_token.is_none());
@@ -147,22 +180,34 @@ fn each_malformed_variable_is_named() {
 fn webhook_mode_requires_its_secret() {
     let vars = [
         ("MUX_TELEGRAM_INBOUND_ENABLED", "true"),
-        ("MUX_TELEGRAM_WEBHOOK_URL", "https://mux.example/v1/ingress/telegram"),
+        (
+            "MUX_TELEGRAM_WEBHOOK_URL",
+            "https://mux.example/v1/ingress/telegram",
+        ),
     ];
     assert_eq!(err_var(&vars), "MUX_TELEGRAM_WEBHOOK_SECRET");
 }
 
 #[test]
 fn the_default_ttl_never_exceeds_the_maximum() {
-    let c = cfg(&[("MUX_PAIRING_TOKEN_TTL_SEC", "5000"), ("MUX_PAIRING_TOKEN_MAX_TTL_SEC", "60")])
-        .expect("valid");
+    let c = cfg(&[
+        ("MUX_PAIRING_TOKEN_TTL_SEC", "5000"),
+        ("MUX_PAIRING_TOKEN_MAX_TTL_SEC", "60"),
+    ])
+    .expect("valid");
     assert_eq!(c.pairing.token_ttl_sec, 60);
 }
 
 #[test]
 fn pairing_codes_are_checked_against_their_route_key() {
     let ok = r#"[{"code":"c1","channel":"telegram","routeKey":"telegram:default:chat:-1001","scope":"chat"}]"#;
-    assert_eq!(cfg(&[("MUX_PAIRING_CODES_JSON", ok)]).expect("valid").pairing_codes.len(), 1);
+    assert_eq!(
+        cfg(&[("MUX_PAIRING_CODES_JSON", ok)])
+            .expect("valid")
+            .pairing_codes
+            .len(),
+        1
+    );
     for bad in [
         r#"[{"code":"c1","channel":"discord","routeKey":"telegram:default:chat:1","scope":"chat"}]"#,
         r#"[{"code":"c1","channel":"telegram","routeKey":"telegram:chat:1","scope":"chat"}]"#,
@@ -170,6 +215,10 @@ fn pairing_codes_are_checked_against_their_route_key() {
         r#"[{"code":"c1","channel":"telegram","routeKey":"telegram:default:chat:1","scope":"chat"},
             {"code":"c1","channel":"telegram","routeKey":"telegram:default:chat:2","scope":"chat"}]"#,
     ] {
-        assert_eq!(err_var(&[("MUX_PAIRING_CODES_JSON", bad)]), "MUX_PAIRING_CODES_JSON", "{bad}");
+        assert_eq!(
+            err_var(&[("MUX_PAIRING_CODES_JSON", bad)]),
+            "MUX_PAIRING_CODES_JSON",
+            "{bad}"
+        );
     }
 }

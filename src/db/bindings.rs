@@ -123,10 +123,11 @@ impl WriteOp for Unbind {
         if changed == 0 {
             return Err(StoreError::NotFound("binding not found"));
         }
-        let removed: Vec<String> =
-            diesel::delete(session_routes::table.filter(session_routes::binding_id.eq(&self.binding_id)))
-                .returning(session_routes::session_key)
-                .get_results(conn)?;
+        let removed: Vec<String> = diesel::delete(
+            session_routes::table.filter(session_routes::binding_id.eq(&self.binding_id)),
+        )
+        .returning(session_routes::session_key)
+        .get_results(conn)?;
         audit::record(
             conn,
             self.now_ms,

@@ -56,6 +56,10 @@ impl WriteOp for InsertPairingToken {
 
 /// What redeeming a token in a chat came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "answered once per pairing; boxing would only add an allocation"
+)]
 pub enum Redeemed {
     /// The chat is now bound to the token's tenant.
     Paired {
@@ -238,4 +242,9 @@ impl WriteOp for SeedPairingCodes {
     }
 }
 
-crate::write_message!(InsertPairingToken, RedeemPairingToken, ClaimPairingCode, SeedPairingCodes);
+crate::write_message!(
+    InsertPairingToken,
+    RedeemPairingToken,
+    ClaimPairingCode,
+    SeedPairingCodes
+);

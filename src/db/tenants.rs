@@ -59,7 +59,14 @@ fn seed_one(conn: &mut SqliteConnection, seed: &TenantSeed, now: i64) -> Result<
                     updated_at_ms: now,
                 })
                 .execute(conn)?;
-            audit::record(conn, now, Some(&seed.id), Actor::System, "tenant_seeded", json!({}))?;
+            audit::record(
+                conn,
+                now,
+                Some(&seed.id),
+                Actor::System,
+                "tenant_seeded",
+                json!({}),
+            )?;
         }
         Some(row) => {
             diesel::update(tenants::table.find(&seed.id))
@@ -106,7 +113,14 @@ fn seed_key(conn: &mut SqliteConnection, seed: &TenantSeed, now: i64) -> Result<
                     created_at_ms: now,
                 })
                 .execute(conn)?;
-            audit::record(conn, now, Some(&seed.id), Actor::System, "api_key_seeded", json!({"keyId": key_id}))?;
+            audit::record(
+                conn,
+                now,
+                Some(&seed.id),
+                Actor::System,
+                "api_key_seeded",
+                json!({"keyId": key_id}),
+            )?;
         }
     }
     diesel::update(

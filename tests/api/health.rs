@@ -31,7 +31,12 @@ async fn ready_answers_503_when_the_database_cannot_take_writes() {
     // Another connection holds the write lock, as a stuck backup or a hand-run sqlite3 would.
     let mut blocker = rusqlite_like_lock(&app.db_path);
     let reply = app.get("/ready", None).await;
-    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{}", reply.body);
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.body
+    );
     assert_eq!(reply.body["ok"], json!(false));
     assert_ne!(reply.body["database"], json!("ok"));
     blocker.release();
@@ -75,10 +80,14 @@ fn rusqlite_like_lock(path: &std::path::Path) -> WriteLock {
     let (locked_tx, locked_rx) = std::sync::mpsc::channel::<()>();
     let thread = std::thread::spawn(move || {
         let mut conn = SqliteConnection::establish(&url).expect("second connection");
-        diesel::sql_query("BEGIN IMMEDIATE").execute(&mut conn).expect("take write lock");
+        diesel::sql_query("BEGIN IMMEDIATE")
+            .execute(&mut conn)
+            .expect("take write lock");
         locked_tx.send(()).expect("signal");
         let _ = rx.recv();
-        diesel::sql_query("ROLLBACK").execute(&mut conn).expect("release");
+        diesel::sql_query("ROLLBACK")
+            .execute(&mut conn)
+            .expect("release");
     });
     locked_rx.recv().expect("lock taken");
     WriteLock {

@@ -101,7 +101,12 @@ impl TestApp {
     }
 
     /// A request with an optional `Authorization: Bearer <key>`.
-    pub fn request(&self, method: awc::http::Method, path: &str, key: Option<&str>) -> awc::ClientRequest {
+    pub fn request(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        key: Option<&str>,
+    ) -> awc::ClientRequest {
         let req = self.client.request(method, self.url(path));
         match key {
             Some(k) => req.insert_header(("Authorization", format!("Bearer {k}"))),
@@ -134,13 +139,19 @@ impl TestApp {
     pub async fn list_bindings(&self, key: &str) -> Vec<Value> {
         let reply = self.get("/v1/pairings", Some(key)).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body["items"].as_array().cloned().expect("items array")
+        reply.body["items"]
+            .as_array()
+            .cloned()
+            .expect("items array")
     }
 }
 
 async fn read(
     resp: Result<
-        awc::ClientResponse<impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin>,
+        awc::ClientResponse<
+            impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+        >,
         awc::error::SendRequestError,
     >,
 ) -> Reply {
@@ -149,9 +160,8 @@ async fn read(
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-            panic!("body is not JSON: {}", String::from_utf8_lossy(&bytes))
-        })
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("body is not JSON: {}", String::from_utf8_lossy(&bytes)))
     };
     Reply {
         status: resp.status(),

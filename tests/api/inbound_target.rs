@@ -38,7 +38,11 @@ async fn a_target_is_set_per_tenant_and_its_token_never_returned() {
     );
     assert!(!read.body.to_string().contains("secret-a"));
     let other = app.get("/v1/tenant/inbound-target", Some(KEY_B)).await;
-    assert_eq!(other.body["configured"], json!(false), "B does not see A's target");
+    assert_eq!(
+        other.body["configured"],
+        json!(false),
+        "B does not see A's target"
+    );
     app.stop().await;
 }
 
@@ -47,19 +51,35 @@ async fn a_custom_timeout_is_kept_and_bad_ones_refused() {
     let app = spawn_app().await;
     let url = "http://127.0.0.1:9999/in";
     let ok = app
-        .post("/v1/tenant/inbound-target", Some(KEY_A),
-              json!({"inboundUrl": url, "inboundToken": "t", "inboundTimeoutMs": 2500}))
+        .post(
+            "/v1/tenant/inbound-target",
+            Some(KEY_A),
+            json!({"inboundUrl": url, "inboundToken": "t", "inboundTimeoutMs": 2500}),
+        )
         .await;
     assert_eq!(ok.body["inboundTimeoutMs"], json!(2500));
-    for bad in [json!(0), json!(-1), json!("fast"), json!(10_000_000), json!(1.5)] {
+    for bad in [
+        json!(0),
+        json!(-1),
+        json!("fast"),
+        json!(10_000_000),
+        json!(1.5),
+    ] {
         let reply = app
-            .post("/v1/tenant/inbound-target", Some(KEY_A),
-                  json!({"inboundUrl": url, "inboundToken": "t", "inboundTimeoutMs": bad}))
+            .post(
+                "/v1/tenant/inbound-target",
+                Some(KEY_A),
+                json!({"inboundUrl": url, "inboundToken": "t", "inboundTimeoutMs": bad}),
+            )
             .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
     }
     let read = app.get("/v1/tenant/inbound-target", Some(KEY_A)).await;
-    assert_eq!(read.body["inboundTimeoutMs"], json!(2500), "refused changes changed nothing");
+    assert_eq!(
+        read.body["inboundTimeoutMs"],
+        json!(2500),
+        "refused changes changed nothing"
+    );
     app.stop().await;
 }
 
@@ -72,7 +92,9 @@ async fn url_and_token_are_both_required() {
         json!({"inboundToken": "t"}),
         json!({"inboundUrl": "  ", "inboundToken": "t"}),
     ] {
-        let reply = app.post("/v1/tenant/inbound-target", Some(KEY_A), body.clone()).await;
+        let reply = app
+            .post("/v1/tenant/inbound-target", Some(KEY_A), body.clone())
+            .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(
             reply.body,
@@ -85,7 +107,10 @@ async fn url_and_token_are_both_required() {
 #[actix_web::test]
 async fn the_url_policy_refuses_bad_schemes_credentials_link_local_and_unlisted_hosts() {
     let mut vars = two_tenants();
-    vars.push(("MUX_INBOUND_URL_ALLOW", "*.tenants.example, 10.0.0.0/8, 127.0.0.1".to_owned()));
+    vars.push((
+        "MUX_INBOUND_URL_ALLOW",
+        "*.tenants.example, 10.0.0.0/8, 127.0.0.1".to_owned(),
+    ));
     let app = spawn_app_with(vars).await;
     for url in [
         "ftp://a.tenants.example/x",
@@ -96,14 +121,30 @@ async fn the_url_policy_refuses_bad_schemes_credentials_link_local_and_unlisted_
         "not a url",
     ] {
         let reply = app
-            .post("/v1/tenant/inbound-target", Some(KEY_A), json!({"inboundUrl": url, "inboundToken": "t"}))
+            .post(
+                "/v1/tenant/inbound-target",
+                Some(KEY_A),
+                json!({"inboundUrl": url, "inboundToken": "t"}),
+            )
             .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{url}");
-        assert_eq!(reply.body["code"], json!("INBOUND_URL_NOT_ALLOWED"), "{url}");
+        assert_eq!(
+            reply.body["code"],
+            json!("INBOUND_URL_NOT_ALLOWED"),
+            "{url}"
+        );
     }
-    for url in ["https://a.tenants.example/x", "http://10.1.2.3:8080/in", "http://127.0.0.1:1/in"] {
+    for url in [
+        "https://a.tenants.example/x",
+        "http://10.1.2.3:8080/in",
+        "http://127.0.0.1:1/in",
+    ] {
         let reply = app
-            .post("/v1/tenant/inbound-target", Some(KEY_A), json!({"inboundUrl": url, "inboundToken": "t"}))
+            .post(
+                "/v1/tenant/inbound-target",
+                Some(KEY_A),
+                json!({"inboundUrl": url, "inboundToken": "t"}),
+            )
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{url}: {}", reply.body);
     }
@@ -114,8 +155,11 @@ async fn the_url_policy_refuses_bad_schemes_credentials_link_local_and_unlisted_
 async fn the_default_policy_refuses_only_link_local() {
     let app = spawn_app().await;
     let refused = app
-        .post("/v1/tenant/inbound-target", Some(KEY_A),
-              json!({"inboundUrl": "http://169.254.169.254/", "inboundToken": "t"}))
+        .post(
+            "/v1/tenant/inbound-target",
+            Some(KEY_A),
+            json!({"inboundUrl": "http://169.254.169.254/", "inboundToken": "t"}),
+        )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     let allowed = app

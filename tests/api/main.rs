@@ -1,7 +1,9 @@
 //! Integration tests: the real service in-process on a temp SQLite file, over real HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod health;
 mod helpers;
 mod inbound_target;
 mod pairings;
+mod redeem;
 mod restart;

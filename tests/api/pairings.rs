@@ -52,7 +52,11 @@ async fn every_tenant_path_answers_401_for_missing_malformed_or_unknown_keys() {
             // A malformed body must not matter: auth comes first.
             let mut resp = req.send_body("{not json").await.expect("reaches server");
             let body: Value = resp.json().await.expect("json body");
-            assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{method} {path} {header:?}");
+            assert_eq!(
+                resp.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} {header:?}"
+            );
             assert_eq!(body, json!({"ok": false, "error": "unauthorized"}));
         }
     }
@@ -80,12 +84,19 @@ async fn the_bearer_scheme_is_case_insensitive_and_the_key_is_trimmed() {
 async fn a_telegram_token_comes_with_start_command_and_deep_link() {
     let app = app_with_codes().await;
     let reply = app
-        .issue_token(KEY_A, json!({"channel": "telegram", "sessionKey": "agent:main"}))
+        .issue_token(
+            KEY_A,
+            json!({"channel": "telegram", "sessionKey": "agent:main"}),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let token = reply.body["token"].as_str().expect("token");
     assert!(token.starts_with("mpt_") && token.len() == 36, "{token}");
-    assert!(token[4..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert!(
+        token[4..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    );
     assert_eq!(reply.body["ok"], json!(true));
     assert_eq!(reply.body["channel"], json!("telegram"));
     assert_eq!(reply.body["startCommand"], json!(format!("/start {token}")));
@@ -108,7 +119,10 @@ async fn tokens_of_other_channels_have_no_start_command_or_deep_link() {
     }
     let second = app.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
     let third = app.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
-    assert_ne!(second.body["token"], third.body["token"], "tokens are random");
+    assert_ne!(
+        second.body["token"], third.body["token"],
+        "tokens are random"
+    );
     app.stop().await;
 }
 
@@ -118,10 +132,22 @@ async fn token_requests_are_validated_in_the_contracts_order() {
     let cases = [
         (json!({}), "channel required"),
         (json!({"channel": ""}), "channel required"),
-        (json!({"channel": "sms", "ttlSec": "soon"}), "unsupported channel for token pairing"),
-        (json!({"channel": "telegram", "ttlSec": "soon"}), "ttlSec must be a positive integer"),
-        (json!({"channel": "telegram", "ttlSec": {"a": 1}}), "ttlSec must be a positive integer"),
-        (json!({"channel": "telegram", "ttlSec": true}), "ttlSec must be a positive integer"),
+        (
+            json!({"channel": "sms", "ttlSec": "soon"}),
+            "unsupported channel for token pairing",
+        ),
+        (
+            json!({"channel": "telegram", "ttlSec": "soon"}),
+            "ttlSec must be a positive integer",
+        ),
+        (
+            json!({"channel": "telegram", "ttlSec": {"a": 1}}),
+            "ttlSec must be a positive integer",
+        ),
+        (
+            json!({"channel": "telegram", "ttlSec": true}),
+            "ttlSec must be a positive integer",
+        ),
         (
             json!({"channel": "discord", "routeKey": "discord:default:guild:1:channel:2"}),
             "discord token pairing currently supports dm routeKey only",
@@ -171,9 +197,17 @@ async fn ttl_defaults_and_is_clamped_to_the_maximum() {
 #[actix_web::test]
 async fn claiming_a_code_binds_its_route_once() {
     let app = app_with_codes().await;
-    let reply = claim(&app, KEY_A, json!({"code": "CODE-TG", "sessionKey": "agent:main:tg"})).await;
+    let reply = claim(
+        &app,
+        KEY_A,
+        json!({"code": "CODE-TG", "sessionKey": "agent:main:tg"}),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let binding_id = reply.body["bindingId"].as_str().expect("bindingId").to_owned();
+    let binding_id = reply.body["bindingId"]
+        .as_str()
+        .expect("bindingId")
+        .to_owned();
     assert!(binding_id.starts_with("bind_"));
     assert_eq!(
         reply.body,
@@ -182,14 +216,20 @@ async fn claiming_a_code_binds_its_route_once() {
     );
     let again = claim(&app, KEY_A, json!({"code": "CODE-TG"})).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
-    assert_eq!(again.body, json!({"ok": false, "error": "pairing code already claimed"}));
+    assert_eq!(
+        again.body,
+        json!({"ok": false, "error": "pairing code already claimed"})
+    );
     let by_b = claim(&app, KEY_B, json!({"code": "CODE-TG"})).await;
     assert_eq!(by_b.status, StatusCode::CONFLICT);
     let items = app.list_bindings(KEY_A).await;
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["bindingId"], json!(binding_id));
     assert_eq!(items[0]["routeKey"], json!("telegram:default:chat:-100123"));
-    assert!(app.list_bindings(KEY_B).await.is_empty(), "B sees nothing of A's");
+    assert!(
+        app.list_bindings(KEY_B).await.is_empty(),
+        "B sees nothing of A's"
+    );
     app.stop().await;
 }
 
@@ -220,7 +260,10 @@ async fn claim_answers_400_404_and_409_as_the_contract_says() {
         );
     }
     // A second code for a route that is already actively bound cannot bind it again.
-    assert_eq!(claim(&app, KEY_A, json!({"code": "CODE-TG"})).await.status, StatusCode::OK);
+    assert_eq!(
+        claim(&app, KEY_A, json!({"code": "CODE-TG"})).await.status,
+        StatusCode::OK
+    );
     let same_route = claim(&app, KEY_B, json!({"code": "CODE-SAME"})).await;
     assert_eq!(same_route.status, StatusCode::CONFLICT);
     assert!(app.list_bindings(KEY_B).await.is_empty());
@@ -246,11 +289,20 @@ async fn two_racing_claims_of_one_code_give_exactly_one_200() {
 async fn discord_dm_tokens_conflict_with_the_tenants_own_active_binding() {
     let app = app_with_codes().await;
     let dm = json!({"channel": "discord", "routeKey": "discord:default:dm:user:42"});
-    assert_eq!(app.issue_token(KEY_A, dm.clone()).await.status, StatusCode::OK);
-    assert_eq!(claim(&app, KEY_A, json!({"code": "CODE-DM"})).await.status, StatusCode::OK);
+    assert_eq!(
+        app.issue_token(KEY_A, dm.clone()).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        claim(&app, KEY_A, json!({"code": "CODE-DM"})).await.status,
+        StatusCode::OK
+    );
     let reply = app.issue_token(KEY_A, dm.clone()).await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
-    assert_eq!(reply.body, json!({"ok": false, "error": "route already bound"}));
+    assert_eq!(
+        reply.body,
+        json!({"ok": false, "error": "route already bound"})
+    );
     // Another tenant learns nothing about A's binding from the answer.
     assert_eq!(app.issue_token(KEY_B, dm).await.status, StatusCode::OK);
     app.stop().await;
@@ -263,7 +315,10 @@ async fn bindings_are_listed_newest_first() {
     let second = claim(&app, KEY_A, json!({"code": "CODE-TG2"})).await;
     let items = app.list_bindings(KEY_A).await;
     let ids: Vec<&Value> = items.iter().map(|i| &i["bindingId"]).collect();
-    assert_eq!(ids, vec![&second.body["bindingId"], &first.body["bindingId"]]);
+    assert_eq!(
+        ids,
+        vec![&second.body["bindingId"], &first.body["bindingId"]]
+    );
     for item in &items {
         for field in ["bindingId", "channel", "scope", "routeKey"] {
             assert!(item[field].is_string(), "{field} in {item}");
@@ -278,29 +333,53 @@ async fn unbind_removes_only_the_callers_binding_and_hides_others() {
     let bound = claim(&app, KEY_A, json!({"code": "CODE-TG"})).await;
     let binding_id = bound.body["bindingId"].clone();
 
-    let missing = app.post("/v1/pairings/unbind", Some(KEY_A), json!({})).await;
+    let missing = app
+        .post("/v1/pairings/unbind", Some(KEY_A), json!({}))
+        .await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
-    assert_eq!(missing.body, json!({"ok": false, "error": "bindingId required"}));
+    assert_eq!(
+        missing.body,
+        json!({"ok": false, "error": "bindingId required"})
+    );
 
     let by_b = app
-        .post("/v1/pairings/unbind", Some(KEY_B), json!({"bindingId": binding_id}))
+        .post(
+            "/v1/pairings/unbind",
+            Some(KEY_B),
+            json!({"bindingId": binding_id}),
+        )
         .await;
     let unknown = app
-        .post("/v1/pairings/unbind", Some(KEY_B), json!({"bindingId": "bind_nope"}))
+        .post(
+            "/v1/pairings/unbind",
+            Some(KEY_B),
+            json!({"bindingId": "bind_nope"}),
+        )
         .await;
     assert_eq!(by_b.status, StatusCode::NOT_FOUND);
     assert_eq!(by_b.body, unknown.body, "same answer: no existence leak");
-    assert_eq!(by_b.body, json!({"ok": false, "error": "binding not found"}));
+    assert_eq!(
+        by_b.body,
+        json!({"ok": false, "error": "binding not found"})
+    );
     assert_eq!(app.list_bindings(KEY_A).await.len(), 1, "still bound for A");
 
     let ok = app
-        .post("/v1/pairings/unbind", Some(KEY_A), json!({"bindingId": binding_id}))
+        .post(
+            "/v1/pairings/unbind",
+            Some(KEY_A),
+            json!({"bindingId": binding_id}),
+        )
         .await;
     assert_eq!(ok.status, StatusCode::OK);
     assert_eq!(ok.body, json!({"ok": true}));
     assert!(app.list_bindings(KEY_A).await.is_empty());
     let twice = app
-        .post("/v1/pairings/unbind", Some(KEY_A), json!({"bindingId": binding_id}))
+        .post(
+            "/v1/pairings/unbind",
+            Some(KEY_A),
+            json!({"bindingId": binding_id}),
+        )
         .await;
     assert_eq!(twice.status, StatusCode::NOT_FOUND);
     app.stop().await;
@@ -321,7 +400,12 @@ async fn bad_bodies_get_a_json_4xx_never_a_5xx() {
         format!(r#"{{"channel":"{}"}}"#, "x".repeat(1500)).into_bytes(),
         br#"{"channel":"telegram","ttlSec":1e999}"#.to_vec(),
     ];
-    for path in ["/v1/pairings/token", "/v1/pairings/claim", "/v1/pairings/unbind", "/v1/tenant/inbound-target"] {
+    for path in [
+        "/v1/pairings/token",
+        "/v1/pairings/claim",
+        "/v1/pairings/unbind",
+        "/v1/tenant/inbound-target",
+    ] {
         for body in &bodies {
             let mut resp = app
                 .request(Method::POST, path, Some(KEY_A))
@@ -330,12 +414,19 @@ async fn bad_bodies_get_a_json_4xx_never_a_5xx() {
                 .expect("reaches server");
             let status = resp.status();
             let json: Value = resp.json().await.expect("json error body");
-            assert!(status.is_client_error(), "{path} {:?} → {status}", String::from_utf8_lossy(body));
+            assert!(
+                status.is_client_error(),
+                "{path} {:?} → {status}",
+                String::from_utf8_lossy(body)
+            );
             assert_eq!(json["ok"], json!(false));
             assert!(json["error"].is_string());
         }
     }
-    let huge = format!(r#"{{"channel":"telegram","sessionKey":"{}"}}"#, "x".repeat(4096));
+    let huge = format!(
+        r#"{{"channel":"telegram","sessionKey":"{}"}}"#,
+        "x".repeat(4096)
+    );
     let reply = app.post_raw("/v1/pairings/token", Some(KEY_A), huge).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(reply.body["ok"], json!(false));

@@ -17,24 +17,51 @@ fn vars() -> Vec<(&'static str, String)> {
 #[actix_web::test]
 async fn bindings_targets_and_claimed_codes_survive_a_restart() {
     let app = spawn_app_with(vars()).await;
-    let c1 = app.post("/v1/pairings/claim", Some(KEY_A), json!({"code": "C1", "sessionKey": "s1"})).await;
-    let c2 = app.post("/v1/pairings/claim", Some(KEY_A), json!({"code": "C2"})).await;
+    let c1 = app
+        .post(
+            "/v1/pairings/claim",
+            Some(KEY_A),
+            json!({"code": "C1", "sessionKey": "s1"}),
+        )
+        .await;
+    let c2 = app
+        .post("/v1/pairings/claim", Some(KEY_A), json!({"code": "C2"}))
+        .await;
     assert_eq!(c1.status, StatusCode::OK);
     assert_eq!(c2.status, StatusCode::OK);
     let unbound = app
-        .post("/v1/pairings/unbind", Some(KEY_A), json!({"bindingId": c2.body["bindingId"]}))
+        .post(
+            "/v1/pairings/unbind",
+            Some(KEY_A),
+            json!({"bindingId": c2.body["bindingId"]}),
+        )
         .await;
     assert_eq!(unbound.status, StatusCode::OK);
     let target = json!({"inboundUrl": "http://127.0.0.1:4000/in", "inboundToken": "tok", "inboundTimeoutMs": 3000});
-    assert_eq!(app.post("/v1/tenant/inbound-target", Some(KEY_B), target).await.status, StatusCode::OK);
+    assert_eq!(
+        app.post("/v1/tenant/inbound-target", Some(KEY_B), target)
+            .await
+            .status,
+        StatusCode::OK
+    );
     let before = app.list_bindings(KEY_A).await;
     let dir = app.stop().await;
 
     let app = spawn_in(dir, vars()).await;
-    assert_eq!(app.list_bindings(KEY_A).await, before, "same active bindings, unbound one gone");
+    assert_eq!(
+        app.list_bindings(KEY_A).await,
+        before,
+        "same active bindings, unbound one gone"
+    );
     assert_eq!(before.len(), 1);
-    let again = app.post("/v1/pairings/claim", Some(KEY_B), json!({"code": "C1"})).await;
-    assert_eq!(again.status, StatusCode::CONFLICT, "seeding again does not re-open a claimed code");
+    let again = app
+        .post("/v1/pairings/claim", Some(KEY_B), json!({"code": "C1"}))
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::CONFLICT,
+        "seeding again does not re-open a claimed code"
+    );
     let read = app.get("/v1/tenant/inbound-target", Some(KEY_B)).await;
     assert_eq!(
         read.body,
@@ -57,29 +84,48 @@ async fn a_seeded_target_never_overwrites_one_set_at_runtime() {
     };
     let app = spawn_app_with(seeded("http://127.0.0.1:1/seed-1")).await;
     let runtime = json!({"inboundUrl": "http://127.0.0.1:2/runtime", "inboundToken": "rt"});
-    assert_eq!(app.post("/v1/tenant/inbound-target", Some(KEY_A), runtime).await.status, StatusCode::OK);
+    assert_eq!(
+        app.post("/v1/tenant/inbound-target", Some(KEY_A), runtime)
+            .await
+            .status,
+        StatusCode::OK
+    );
     let dir = app.stop().await;
 
     let app = spawn_in(dir, seeded("http://127.0.0.1:1/seed-2")).await;
     let a = app.get("/v1/tenant/inbound-target", Some(KEY_A)).await;
     let b = app.get("/v1/tenant/inbound-target", Some(KEY_B)).await;
     assert_eq!(a.body["inboundUrl"], json!("http://127.0.0.1:2/runtime"));
-    assert_eq!(b.body["inboundUrl"], json!("http://127.0.0.1:1/seed-2"), "seed follows the env");
+    assert_eq!(
+        b.body["inboundUrl"],
+        json!("http://127.0.0.1:1/seed-2"),
+        "seed follows the env"
+    );
     app.stop().await;
 }
 
 #[actix_web::test]
 async fn changing_a_seeded_key_in_the_environment_rotates_it() {
     let app = spawn_app_with(two_tenants()).await;
-    assert_eq!(app.get("/v1/pairings", Some(KEY_A)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/v1/pairings", Some(KEY_A)).await.status,
+        StatusCode::OK
+    );
     let dir = app.stop().await;
     let rotated = vec![(
         "MUX_TENANTS_JSON",
-        json!([{"id": "tenant-a", "apiKey": "key-a-2"}, {"id": "tenant-b", "apiKey": KEY_B}]).to_string(),
+        json!([{"id": "tenant-a", "apiKey": "key-a-2"}, {"id": "tenant-b", "apiKey": KEY_B}])
+            .to_string(),
     )];
     let app = spawn_in(dir, rotated).await;
-    assert_eq!(app.get("/v1/pairings", Some(KEY_A)).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/v1/pairings", Some("key-a-2")).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/v1/pairings", Some(KEY_A)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/v1/pairings", Some("key-a-2")).await.status,
+        StatusCode::OK
+    );
     app.stop().await;
 }
 
@@ -87,11 +133,16 @@ async fn changing_a_seeded_key_in_the_environment_rotates_it() {
 async fn the_legacy_api_key_seeds_tenant_default_with_its_inbound_target() {
     let app = spawn_app_with(vec![
         ("MUX_API_KEY", "legacy-key".to_owned()),
-        ("MUX_OPENCLAW_INBOUND_URL", "http://127.0.0.1:18789/v1/mux/inbound".to_owned()),
+        (
+            "MUX_OPENCLAW_INBOUND_URL",
+            "http://127.0.0.1:18789/v1/mux/inbound".to_owned(),
+        ),
         ("MUX_OPENCLAW_INBOUND_TOKEN", "legacy-inbound".to_owned()),
     ])
     .await;
-    let read = app.get("/v1/tenant/inbound-target", Some("legacy-key")).await;
+    let read = app
+        .get("/v1/tenant/inbound-target", Some("legacy-key"))
+        .await;
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(
         read.body,
@@ -108,8 +159,14 @@ async fn the_legacy_api_key_seeds_tenant_default_with_its_inbound_target() {
 #[actix_web::test]
 async fn no_tenant_exists_without_a_configured_key() {
     let app = spawn_app_with(vec![]).await;
-    assert_eq!(app.get("/v1/pairings", Some("")).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/v1/pairings", Some("changeme")).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/v1/pairings", Some("")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/v1/pairings", Some("changeme")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     app.stop().await;
 }
 
@@ -118,9 +175,15 @@ async fn changes_leave_audit_rows_without_secrets() {
     let app = spawn_app_with(vars()).await;
     let token = app.issue_token(KEY_A, json!({"channel": "telegram"})).await;
     let token = token.body["token"].as_str().expect("token").to_owned();
-    let claimed = app.post("/v1/pairings/claim", Some(KEY_A), json!({"code": "C1"})).await;
-    app.post("/v1/pairings/unbind", Some(KEY_A), json!({"bindingId": claimed.body["bindingId"]}))
+    let claimed = app
+        .post("/v1/pairings/claim", Some(KEY_A), json!({"code": "C1"}))
         .await;
+    app.post(
+        "/v1/pairings/unbind",
+        Some(KEY_A),
+        json!({"bindingId": claimed.body["bindingId"]}),
+    )
+    .await;
     app.post(
         "/v1/tenant/inbound-target",
         Some(KEY_A),
@@ -132,13 +195,24 @@ async fn changes_leave_audit_rows_without_secrets() {
     let rows = mux_server::db::audit::list(&mut diesel_conn(&db_path), Some("tenant-a"), 100)
         .expect("audit rows");
     let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
-    for expected in ["pairing_token_issued", "pairing_code_claimed", "binding_unbound", "inbound_target_changed"] {
-        assert!(actions.contains(&expected), "{expected} missing in {actions:?}");
+    for expected in [
+        "pairing_token_issued",
+        "pairing_code_claimed",
+        "binding_unbound",
+        "inbound_target_changed",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing in {actions:?}"
+        );
     }
     assert_eq!(actions[0], "inbound_target_changed", "newest first");
     for row in &rows {
         let detail = row.detail.clone().unwrap_or_default();
-        assert!(!detail.contains(&token) && !detail.contains("very-secret-inbound"), "{detail}");
+        assert!(
+            !detail.contains(&token) && !detail.contains("very-secret-inbound"),
+            "{detail}"
+        );
     }
     drop(dir);
 }

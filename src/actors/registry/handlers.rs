@@ -90,18 +90,20 @@ impl Handler<IssuePairingToken> for Registry {
             token: row,
             pending: pending.clone(),
         };
-        Box::pin(write(self.writer.clone(), op).into_actor(self).map(
-            move |res, act, _| {
-                res?;
-                if let Some(b) = pending {
-                    act.state.put_binding(b);
-                }
-                Ok(IssuedToken {
-                    token,
-                    expires_at_ms,
-                })
-            },
-        ))
+        Box::pin(
+            write(self.writer.clone(), op)
+                .into_actor(self)
+                .map(move |res, act, _| {
+                    res?;
+                    if let Some(b) = pending {
+                        act.state.put_binding(b);
+                    }
+                    Ok(IssuedToken {
+                        token,
+                        expires_at_ms,
+                    })
+                }),
+        )
     }
 }
 
@@ -122,14 +124,16 @@ impl Handler<RedeemToken> for Registry {
             route_key: msg.route_key,
             now_ms: now_ms(),
         };
-        Box::pin(write(self.writer.clone(), op).into_actor(self).map(
-            |res, act, _| {
-                if let Ok(Redeemed::Paired { binding, route }) = &res {
-                    act.put_paired(binding.clone(), route.clone());
-                }
-                res
-            },
-        ))
+        Box::pin(
+            write(self.writer.clone(), op)
+                .into_actor(self)
+                .map(|res, act, _| {
+                    if let Ok(Redeemed::Paired { binding, route }) = &res {
+                        act.put_paired(binding.clone(), route.clone());
+                    }
+                    res
+                }),
+        )
     }
 }
 
@@ -152,14 +156,16 @@ impl Handler<ClaimCode> for Registry {
             session_key: msg.session_key,
             now_ms: now_ms(),
         };
-        Box::pin(write(self.writer.clone(), op).into_actor(self).map(
-            |res, act, _| {
-                if let Ok((binding, route)) = &res {
-                    act.put_paired(binding.clone(), route.clone());
-                }
-                res
-            },
-        ))
+        Box::pin(
+            write(self.writer.clone(), op)
+                .into_actor(self)
+                .map(|res, act, _| {
+                    if let Ok((binding, route)) = &res {
+                        act.put_paired(binding.clone(), route.clone());
+                    }
+                    res
+                }),
+        )
     }
 }
 
@@ -199,9 +205,11 @@ impl Handler<UnbindBinding> for Registry {
     type Result = ResponseActFuture<Self, Result<(), StoreError>>;
 
     fn handle(&mut self, msg: UnbindBinding, _: &mut Self::Context) -> Self::Result {
-        let owned = self.state.bindings.get(&msg.binding_id).is_some_and(|b| {
-            b.tenant_id == msg.tenant_id && b.status == BindingStatus::Active
-        });
+        let owned = self
+            .state
+            .bindings
+            .get(&msg.binding_id)
+            .is_some_and(|b| b.tenant_id == msg.tenant_id && b.status == BindingStatus::Active);
         if !owned {
             return Box::pin(fut::ready(Err(StoreError::NotFound("binding not found"))));
         }
@@ -211,13 +219,15 @@ impl Handler<UnbindBinding> for Registry {
             binding_id: msg.binding_id,
             now_ms: now_ms(),
         };
-        Box::pin(write(self.writer.clone(), op).into_actor(self).map(
-            move |res, act, _| {
-                let removed = res?;
-                act.state.remove_binding(&binding_id, &removed);
-                Ok(())
-            },
-        ))
+        Box::pin(
+            write(self.writer.clone(), op)
+                .into_actor(self)
+                .map(move |res, act, _| {
+                    let removed = res?;
+                    act.state.remove_binding(&binding_id, &removed);
+                    Ok(())
+                }),
+        )
     }
 }
 
@@ -257,15 +267,17 @@ impl Handler<ChangeInboundTarget> for Registry {
             now_ms: now_ms(),
         };
         let tenant_id = msg.tenant_id;
-        Box::pin(write(self.writer.clone(), op).into_actor(self).map(
-            move |res, act, _| {
-                res?;
-                if let Some(t) = act.state.tenants.get_mut(&tenant_id) {
-                    t.inbound = Some(target);
-                }
-                Ok(())
-            },
-        ))
+        Box::pin(
+            write(self.writer.clone(), op)
+                .into_actor(self)
+                .map(move |res, act, _| {
+                    res?;
+                    if let Some(t) = act.state.tenants.get_mut(&tenant_id) {
+                        t.inbound = Some(target);
+                    }
+                    Ok(())
+                }),
+        )
     }
 }
 

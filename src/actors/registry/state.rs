@@ -113,7 +113,10 @@ impl State {
         let (Some(tenant_id), Some(channel)) =
             (self.tenant_id(&row.tenant_id), Channel::parse(&row.channel))
         else {
-            log::warn!("event=binding_skipped binding={} reason=unknown_tenant_or_channel", row.binding_id);
+            log::warn!(
+                "event=binding_skipped binding={} reason=unknown_tenant_or_channel",
+                row.binding_id
+            );
             return;
         };
         let status = if row.status == "active" {
