@@ -4,6 +4,7 @@
 //! variable (`ConfigError`'s Display); the service never starts half-configured.
 
 mod env;
+mod outbound;
 pub mod seeds;
 
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use secrecy::SecretString;
 
 use crate::domain::url_policy::InboundUrlAllow;
 pub use env::ConfigError;
+pub use outbound::OutboundConfig;
 use env::Env;
 pub use seeds::{InboundTargetSeed, PairingCodeSeed, TenantSeed};
 
@@ -51,6 +53,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Inbound events older than this are given up as dead (`MUX_FORWARD_MAX_AGE_SEC`).
     pub forward_max_age_sec: u64,
+    /// Outbound request deadline and Telegram pacing (`MUX_OUTBOUND_DEADLINE_MS`, `MUX_TELEGRAM_*`).
+    pub outbound: OutboundConfig,
 }
 
 /// Log line format.
@@ -188,6 +192,7 @@ impl Config {
             max_body_bytes: usize::try_from(env.u64_min("MUX_MAX_BODY_BYTES", 1_048_576, 1)?)
                 .map_err(|_| ConfigError::new("MUX_MAX_BODY_BYTES", "too large"))?,
             forward_max_age_sec: env.u64_min("MUX_FORWARD_MAX_AGE_SEC", 86_400, 1)?,
+            outbound: outbound::outbound(&env)?,
         })
     }
 

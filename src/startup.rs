@@ -9,6 +9,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
+use crate::actors::forwarder::{ForwarderDeps, Forwarders, Wake};
 use crate::actors::registry::Registry;
 use crate::actors::writer::{CloseWriter, WriteOp, Writer, WriterThread};
 use crate::api::{self, AppState};
@@ -37,15 +38,19 @@ impl Application {
             web::block(move || prepare_database(&config)).await??
         };
         let reads = db::read_pool(&config.db_path)?;
-        let (writer, writer_thread) = Writer::spawn(conn)?;
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let (writer, writer_thread) = Writer::spawn_with_metrics(conn, metrics.clone())?;
         let writer = writer.start();
         let registry = Registry::new(writer.clone(), loaded).start();
+        let forwarders = start_forwarders(&config, &registry, &writer, &reads).await?;
         let state = web::Data::new(AppState {
             config: config.clone(),
             registry,
             writer: writer.clone(),
             reads,
             channels: Arc::new(ChannelHealth::default()),
+            forwarders,
+            metrics,
         });
         let listener = TcpListener::bind(config.listen_addr())
             .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
@@ -83,6 +88,34 @@ impl Application {
         log::info!("event=stopped");
         served
     }
+}
+
+/// Threads that carry the forwarders' HTTP clients; two keep one core for the API on a 2-core host.
+const FORWARDER_THREADS: usize = 2;
+
+/// Starts the forwarder manager and wakes every tenant that has events waiting from before.
+async fn start_forwarders(
+    config: &Config,
+    registry: &Addr<Registry>,
+    writer: &Addr<Writer>,
+    reads: &db::ReadPool,
+) -> anyhow::Result<Addr<Forwarders>> {
+    let deps = ForwarderDeps {
+        registry: registry.clone(),
+        writer: writer.clone(),
+        reads: reads.clone(),
+        max_age: std::time::Duration::from_secs(config.forward_max_age_sec),
+    };
+    let forwarders = Forwarders::new(deps, FORWARDER_THREADS).start();
+    let waiting = db::read(reads, db::inbound::tenants_with_pending).await?;
+    log::info!("event=forwarders_started tenants_with_pending={}", waiting.len());
+    for tenant in waiting {
+        forwarders.do_send(Wake {
+            tenant_id: Arc::from(tenant.as_str()),
+            now: false,
+        });
+    }
+    Ok(forwarders)
 }
 
 /// Everything that must hold before anything is served: migrated schema, seeds, loaded state.

@@ -32,7 +32,7 @@ pub async fn require_tenant(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let key_hash = bearer_token(req.headers()).map(hash_secret);
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let auth = match (key_hash, state) {
+    let auth = match (key_hash, &state) {
         (Some(key_hash), Some(state)) => state
             .registry
             .send(ResolveTenant { key_hash })
@@ -48,7 +48,10 @@ pub async fn require_tenant(
                 .map(ServiceResponse::map_into_left_body)
         }
         None => {
-            log::warn!("event=auth_failed path={}", req.path());
+            if let Some(state) = &state {
+                state.metrics.auth_failed();
+            }
+            log::warn!("event=auth_failed scope=tenant path={}", req.path());
             let response = ApiError::unauthorized().error_response();
             Ok(req.into_response(response).map_into_right_body())
         }
@@ -66,5 +69,42 @@ impl FromRequest for TenantAuth {
                 .cloned()
                 .ok_or_else(ApiError::unauthorized),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(HeaderName::from_static("authorization"), v);
+        }
+        h
+    }
+
+    #[test]
+    fn only_a_non_empty_bearer_credential_is_taken() {
+        assert_eq!(bearer_token(&headers("Bearer abc")), Some("abc"));
+        assert_eq!(bearer_token(&headers("bEaReR \t abc  ")), Some("abc"));
+        assert_eq!(bearer_token(&headers("Bearer")), None);
+        assert_eq!(bearer_token(&headers("Bearer   ")), None);
+        assert_eq!(bearer_token(&headers("Basic abc")), None);
+        assert_eq!(bearer_token(&headers("abc")), None);
+        assert_eq!(bearer_token(&HeaderMap::new()), None);
+    }
+
+    proptest! {
+        #[test]
+        fn any_header_value_yields_a_trimmed_token_or_none(value in ".{0,80}") {
+            if let Some(token) = bearer_token(&headers(&value)) {
+                prop_assert!(!token.is_empty());
+                prop_assert_eq!(token, token.trim());
+            }
+        }
     }
 }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::body::ApiJson;
 use super::error::ApiError;
+use crate::actors::forwarder::Wake;
 use crate::actors::registry::{ChangeInboundTarget, GetInboundTarget, InboundTarget, TenantAuth};
 use crate::config::seeds::{DEFAULT_INBOUND_TIMEOUT_MS, MAX_INBOUND_TIMEOUT_MS};
 use crate::domain::url_policy::InboundUrlAllow;
@@ -89,6 +90,11 @@ pub async fn set(
             target,
         })
         .await??;
+    // Deliveries waiting for retry go to the new target at once.
+    state.forwarders.do_send(Wake {
+        tenant_id: tenant.tenant_id.clone(),
+        now: true,
+    });
     log::info!("event=inbound_target_changed tenant={}", tenant.tenant_id);
     Ok(HttpResponse::Ok().json(json!({
         "ok": true,

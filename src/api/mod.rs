@@ -1,11 +1,14 @@
 //! The HTTP front end: thin handlers that parse, ask an actor, and answer. Routes are registered
 //! here and only here.
 
+pub mod admin;
 pub mod auth;
 pub mod body;
+pub mod deliveries;
 pub mod error;
 pub mod health;
 pub mod inbound_target;
+pub mod metrics;
 pub mod pairings;
 
 use std::sync::Arc;
@@ -28,12 +31,17 @@ pub struct AppState {
     pub writer: Addr<Writer>,
     pub reads: ReadPool,
     pub channels: Arc<ChannelHealth>,
+    /// Per-tenant inbound forwarders (woken when a target changes or events are queued).
+    pub forwarders: Addr<crate::actors::forwarder::Forwarders>,
+    /// Counters and histograms for `GET /metrics`, shared with the Writer thread.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Every route of the service.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
+        .route("/metrics", web::get().to(metrics::metrics))
         .service(
             web::scope("/v1/pairings")
                 .wrap(from_fn(auth::require_tenant))
@@ -46,7 +54,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::scope("/v1/tenant")
                 .wrap(from_fn(auth::require_tenant))
                 .route("/inbound-target", web::get().to(inbound_target::get))
-                .route("/inbound-target", web::post().to(inbound_target::set)),
+                .route("/inbound-target", web::post().to(inbound_target::set))
+                .route("/deliveries", web::get().to(deliveries::list))
+                .route("/deliveries/{eventId}/retry", web::post().to(deliveries::retry)),
+        )
+        .service(
+            web::scope("/v1/admin")
+                .wrap(from_fn(admin::require_admin))
+                .route("/tenants", web::post().to(admin::tenants::create))
+                .route("/tenants", web::get().to(admin::tenants::list))
+                .route("/tenants/{id}/keys", web::post().to(admin::tenants::add_key))
+                .route("/tenants/{id}/keys/{keyId}", web::delete().to(admin::tenants::revoke_key))
+                .route("/tenants/{id}/disable", web::post().to(admin::tenants::disable))
+                .route("/tenants/{id}/enable", web::post().to(admin::tenants::enable))
+                .route("/pairing-codes", web::post().to(admin::codes::create_code))
+                .route("/audit", web::get().to(admin::codes::audit)),
         )
         .default_service(web::to(not_found));
 }

@@ -13,6 +13,8 @@ use crate::actors::registry::{
 use crate::config::PairingConfig;
 use crate::domain::pairing_token::{clamp_ttl, parse_ttl};
 use crate::domain::{Channel, RouteKey};
+use crate::error::StoreError;
+use crate::metrics::PairingOutcome;
 
 /// Longest session key accepted; OpenClaw's keys are far shorter.
 pub const MAX_SESSION_KEY_LEN: usize = 512;
@@ -96,6 +98,7 @@ pub async fn create_token(
             ttl_sec: spec.ttl_sec,
         })
         .await??;
+    state.metrics.pairing(PairingOutcome::TokenIssued);
     log::info!(
         "event=pairing_token_issued tenant={} channel={channel}",
         tenant.tenant_id
@@ -156,14 +159,22 @@ pub async fn claim(
 ) -> Result<HttpResponse, ApiError> {
     let code = non_blank(req.code).ok_or_else(|| ApiError::bad_request("code required"))?;
     let session_key = session_key(req.session_key)?;
-    let (binding, _route) = state
+    let claimed = state
         .registry
         .send(ClaimCode {
             tenant_id: tenant.tenant_id.clone(),
             code: code.trim().to_owned(),
             session_key: session_key.clone(),
         })
-        .await??;
+        .await?;
+    match &claimed {
+        Ok(_) => state.metrics.pairing(PairingOutcome::CodeClaimed),
+        Err(StoreError::NotFound(_) | StoreError::Conflict(_)) => {
+            state.metrics.pairing(PairingOutcome::CodeRejected)
+        }
+        Err(StoreError::Unavailable(_)) => {}
+    }
+    let (binding, _route) = claimed?;
     log::info!(
         "event=pairing_code_claimed tenant={} binding={}",
         tenant.tenant_id,
@@ -206,4 +217,80 @@ pub async fn unbind(
         tenant.tenant_id
     );
     Ok(HttpResponse::Ok().json(json!({"ok": true})))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::api::body;
+
+    fn cfg() -> PairingConfig {
+        PairingConfig {
+            token_ttl_sec: 900,
+            token_max_ttl_sec: 3600,
+            success_text: String::new(),
+            invalid_text: String::new(),
+            unpaired_hint_text: String::new(),
+        }
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|f| json!(f)),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(2, 8, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                prop::collection::hash_map(".{0,4}", inner, 0..3)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn token_validation_answers_ok_or_a_400_for_any_input(
+            channel in proptest::option::of(prop_oneof![
+                Just("telegram".to_owned()), Just("discord".to_owned()), ".{0,10}".prop_map(String::from)]),
+            ttl in proptest::option::of(json_value()),
+            route in proptest::option::of(".{0,40}"),
+            session in proptest::option::of(".{0,600}"),
+        ) {
+            let req = TokenRequest { channel, session_key: session, route_key: route, ttl_sec: ttl };
+            match token_spec(req, &cfg()) {
+                Ok(spec) => prop_assert!((1..=3600).contains(&spec.ttl_sec)),
+                Err(e) => prop_assert_eq!(e.status.as_u16(), 400),
+            }
+        }
+
+        #[test]
+        fn any_body_bytes_decode_or_give_a_400(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            if let Err(e) = body::parse::<TokenRequest>(&bytes) {
+                prop_assert_eq!(e.status.as_u16(), 400);
+            }
+        }
+    }
+
+    #[test]
+    fn a_token_request_names_the_first_problem() {
+        let req = |v: Value| -> TokenRequest { serde_json::from_value(v).unwrap() };
+        let err = |v: Value| token_spec(req(v), &cfg()).unwrap_err().error;
+        assert_eq!(err(json!({"ttlSec": "soon"})), "channel required");
+        assert_eq!(err(json!({"channel": "Telegram"})), "unsupported channel for token pairing");
+        let spec = token_spec(
+            req(json!({"channel": "discord", "routeKey": "discord:default:dm:user:9", "sessionKey": " "})),
+            &cfg(),
+        )
+        .unwrap();
+        assert_eq!(spec.session_key, None, "a blank session key is no session key");
+        assert!(spec.dm_route.is_some_and(|r| r.is_discord_dm()));
+        let telegram = token_spec(req(json!({"channel": "telegram", "routeKey": "x"})), &cfg()).unwrap();
+        assert_eq!(telegram.dm_route, None, "routeKey only matters for Discord");
+    }
 }

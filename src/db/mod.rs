@@ -1,10 +1,13 @@
 //! SQLite: connection setup, embedded migrations, the read pool, and the write operations the
 //! Writer actor runs. Query code lives here, never in handlers or actor glue.
 
+pub mod admin;
 pub mod audit;
 pub mod bindings;
+pub mod inbound;
 pub mod load;
 pub mod models;
+pub mod overview;
 pub mod pairing;
 pub mod schema;
 pub mod tenants;

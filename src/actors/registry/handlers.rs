@@ -315,3 +315,30 @@ impl Handler<ResolveIncoming> for Registry {
         self.state.incoming(msg.channel, &msg.route_keys).cloned()
     }
 }
+
+/// What a forwarder needs to deliver a tenant's events.
+#[derive(Debug, Clone)]
+pub struct TenantForwarding {
+    /// A disabled tenant's events are held, not forwarded.
+    pub enabled: bool,
+    pub target: Option<InboundTarget>,
+}
+
+/// The forwarders ask before each attempt, so a target change applies to the next attempt.
+#[derive(Message)]
+#[rtype(result = "Option<TenantForwarding>")]
+pub struct ForwardTarget {
+    pub tenant_id: Arc<str>,
+}
+
+impl Handler<ForwardTarget> for Registry {
+    type Result = Option<TenantForwarding>;
+
+    fn handle(&mut self, msg: ForwardTarget, _: &mut Self::Context) -> Self::Result {
+        let t = self.state.tenants.get(&msg.tenant_id)?;
+        Some(TenantForwarding {
+            enabled: t.enabled,
+            target: t.inbound.clone(),
+        })
+    }
+}

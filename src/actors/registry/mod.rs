@@ -4,9 +4,11 @@
 //! Every change goes through the Writer first; memory is updated only after the commit, inside
 //! the actor, so a lookup never sees state the database does not hold.
 
+mod admin;
 mod handlers;
 mod state;
 
+pub use admin::*;
 pub use handlers::*;
 pub use state::{Binding, BindingStatus, InboundTarget, TenantAuth};
 

@@ -1,0 +1,117 @@
+//! The manager: starts a tenant's forwarder on demand, on one of a few arbiters, and stops it
+//! when it has been idle with no wake in flight.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix::prelude::*;
+
+use super::worker::{Forwarder, Poke, Stop};
+use crate::actors::registry::Registry;
+use crate::actors::writer::Writer;
+use crate::db::ReadPool;
+
+/// Everything a forwarder needs, shared by all of them.
+#[derive(Clone)]
+pub struct ForwarderDeps {
+    pub registry: Addr<Registry>,
+    pub writer: Addr<Writer>,
+    pub reads: ReadPool,
+    /// Events older than this are given up (`MUX_FORWARD_MAX_AGE_SEC`).
+    pub max_age: std::time::Duration,
+}
+
+struct Entry {
+    addr: Addr<Forwarder>,
+    /// Wakes sent to this forwarder; it reports the last one it saw when idle.
+    sent: u64,
+}
+
+pub struct Forwarders {
+    deps: ForwarderDeps,
+    arbiters: Vec<ArbiterHandle>,
+    running: HashMap<Arc<str>, Entry>,
+    next_arbiter: usize,
+}
+
+impl Forwarders {
+    /// `threads` arbiters carry the forwarders (their HTTP clients and timers).
+    pub fn new(deps: ForwarderDeps, threads: usize) -> Forwarders {
+        let arbiters = (0..threads.max(1)).map(|_| Arbiter::new().handle()).collect();
+        Forwarders {
+            deps,
+            arbiters,
+            running: HashMap::new(),
+            next_arbiter: 0,
+        }
+    }
+}
+
+impl Actor for Forwarders {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(65_536);
+    }
+}
+
+/// New work (or a new target) for a tenant: start its forwarder or poke the running one.
+#[derive(Message, Clone)]
+#[rtype(result = "()")]
+pub struct Wake {
+    pub tenant_id: Arc<str>,
+    /// Retry waiting events now (the target changed or the tenant was enabled).
+    pub now: bool,
+}
+
+impl Handler<Wake> for Forwarders {
+    type Result = ();
+
+    fn handle(&mut self, msg: Wake, ctx: &mut Self::Context) {
+        if let Some(entry) = self.running.get_mut(&msg.tenant_id)
+            && entry.addr.connected()
+        {
+            entry.sent += 1;
+            entry.addr.do_send(Poke {
+                seq: entry.sent,
+                retry_now: msg.now,
+            });
+            return;
+        }
+        let arbiter = &self.arbiters[self.next_arbiter % self.arbiters.len()];
+        self.next_arbiter = self.next_arbiter.wrapping_add(1);
+        let tenant_id = msg.tenant_id.clone();
+        let deps = self.deps.clone();
+        let manager = ctx.address();
+        let addr = Forwarder::start_in_arbiter(arbiter, move |_| {
+            Forwarder::new(tenant_id, deps, manager)
+        });
+        addr.do_send(Poke {
+            seq: 1,
+            retry_now: msg.now,
+        });
+        self.running.insert(msg.tenant_id, Entry { addr, sent: 1 });
+    }
+}
+
+/// A forwarder has nothing loaded, nothing in flight and nothing more in the database.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(super) struct Idle {
+    pub tenant_id: Arc<str>,
+    /// The last wake it had processed when it went idle.
+    pub seen: u64,
+}
+
+impl Handler<Idle> for Forwarders {
+    type Result = ();
+
+    fn handle(&mut self, msg: Idle, _: &mut Self::Context) {
+        // A wake sent after the forwarder looked means it has work again: keep it.
+        if self.running.get(&msg.tenant_id).is_some_and(|e| e.sent == msg.seen)
+            && let Some(entry) = self.running.remove(&msg.tenant_id)
+        {
+            entry.addr.do_send(Stop);
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! One tenant's forwarder: FIFO per session key, a few sessions in flight at once, retries with
+//! backoff, and every outcome recorded through the Writer before memory moves on.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use actix_web::web::Bytes;
+use secrecy::ExposeSecret;
+
+use super::attempt::{self, Response};
+use super::manager::{ForwarderDeps, Forwarders, Idle};
+use crate::actors::registry::{ForwardTarget, InboundTarget, write};
+use crate::db::{self, inbound::InboundEventRow, inbound::Outcome, inbound::RecordAttempt};
+use crate::time::now_ms;
+
+/// Sessions of one tenant delivered concurrently; events of one session never overlap.
+const MAX_SESSIONS_IN_FLIGHT: usize = 4;
+/// Events read from the database at a time; a tenant with 100k waiting is read in slices.
+const LOAD_BATCH: i64 = 256;
+/// Read the next slice when fewer than this many events are in memory.
+const LOW_WATER: usize = 64;
+/// How long a disabled tenant's events wait before the forwarder looks again (enabling the
+/// tenant also wakes it at once).
+const HELD_RECHECK_MS: i64 = 60_000;
+/// Retry delay when the database could not record an outcome.
+const STORE_RETRY_MS: i64 = 1_000;
+
+#[derive(Clone)]
+struct Pending {
+    id: i32,
+    event_id: String,
+    envelope: Bytes,
+    next_attempt_at_ms: i64,
+    attempts: u32,
+    created_at_ms: i64,
+}
+
+impl From<InboundEventRow> for Pending {
+    fn from(r: InboundEventRow) -> Pending {
+        Pending {
+            id: r.id,
+            event_id: r.event_id,
+            envelope: Bytes::from(r.envelope),
+            next_attempt_at_ms: r.next_attempt_at_ms,
+            attempts: r.attempts.max(0) as u32,
+            created_at_ms: r.created_at_ms,
+        }
+    }
+}
+
+pub(super) struct Forwarder {
+    tenant_id: Arc<str>,
+    deps: ForwarderDeps,
+    manager: Addr<Forwarders>,
+    client: Option<awc::Client>,
+    sessions: HashMap<String, VecDeque<Pending>>,
+    known: HashSet<i32>,
+    in_flight: HashSet<String>,
+    loaded_up_to: i32,
+    loading: bool,
+    more_in_db: bool,
+    seen: u64,
+    timer: Option<SpawnHandle>,
+}
+
+impl Forwarder {
+    pub fn new(tenant_id: Arc<str>, deps: ForwarderDeps, manager: Addr<Forwarders>) -> Forwarder {
+        Forwarder {
+            tenant_id,
+            deps,
+            manager,
+            client: None,
+            sessions: HashMap::new(),
+            known: HashSet::new(),
+            in_flight: HashSet::new(),
+            loaded_up_to: 0,
+            loading: false,
+            more_in_db: true,
+            seen: 0,
+            timer: None,
+        }
+    }
+
+    fn in_memory(&self) -> usize {
+        self.known.len()
+    }
+
+    /// Reads the next slice of pending events.
+    fn load(&mut self, ctx: &mut Context<Self>) {
+        if self.loading {
+            return;
+        }
+        self.loading = true;
+        let (tenant, after, reads) = (self.tenant_id.to_string(), self.loaded_up_to, self.deps.reads.clone());
+        let read = async move {
+            db::read(&reads, move |c| db::inbound::pending_after(c, &tenant, after, LOAD_BATCH)).await
+        };
+        ctx.spawn(read.into_actor(self).map(|res, act, ctx| {
+            act.loading = false;
+            match res {
+                Ok(rows) => {
+                    act.more_in_db = rows.len() as i64 == LOAD_BATCH;
+                    for row in rows {
+                        act.loaded_up_to = act.loaded_up_to.max(row.id);
+                        if act.known.insert(row.id) {
+                            let session = row.session_key.clone();
+                            act.sessions.entry(session).or_default().push_back(row.into());
+                        }
+                    }
+                }
+                Err(e) => {
+                    log::error!("event=forward_load_failed tenant={} error={e}", act.tenant_id);
+                    act.schedule(ctx, now_ms() + STORE_RETRY_MS);
+                    return;
+                }
+            }
+            act.pump(ctx);
+        }));
+    }
+
+    /// Starts every attempt that may start now; arranges to be called again when one may.
+    fn pump(&mut self, ctx: &mut Context<Self>) {
+        let now = now_ms();
+        let mut earliest: Option<i64> = None;
+        let due: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(s, _)| !self.in_flight.contains(*s))
+            .filter_map(|(s, q)| {
+                let head = q.front()?;
+                if head.next_attempt_at_ms <= now {
+                    Some(s.clone())
+                } else {
+                    earliest = Some(earliest.map_or(head.next_attempt_at_ms, |e| e.min(head.next_attempt_at_ms)));
+                    None
+                }
+            })
+            .collect();
+        for session in due {
+            if self.in_flight.len() >= MAX_SESSIONS_IN_FLIGHT {
+                earliest = Some(now);
+                break;
+            }
+            self.start_attempt(session, ctx);
+        }
+        if let Some(at) = earliest.filter(|_| self.in_flight.len() < MAX_SESSIONS_IN_FLIGHT) {
+            self.schedule(ctx, at);
+        }
+        if self.more_in_db && self.in_memory() < LOW_WATER {
+            self.load(ctx);
+        } else if self.known.is_empty() && self.in_flight.is_empty() && !self.loading {
+            self.manager.do_send(Idle {
+                tenant_id: self.tenant_id.clone(),
+                seen: self.seen,
+            });
+        }
+    }
+
+    fn schedule(&mut self, ctx: &mut Context<Self>, at_ms: i64) {
+        if let Some(t) = self.timer.take() {
+            ctx.cancel_future(t);
+        }
+        let delay = Duration::from_millis((at_ms - now_ms()).max(0) as u64);
+        self.timer = Some(ctx.run_later(delay, |act, ctx| {
+            act.timer = None;
+            act.pump(ctx);
+        }));
+    }
+
+    fn start_attempt(&mut self, session: String, ctx: &mut Context<Self>) {
+        let Some(event) = self.sessions.get(&session).and_then(|q| q.front()).cloned() else {
+            return;
+        };
+        let Some(client) = self.client.clone() else {
+            return;
+        };
+        self.in_flight.insert(session.clone());
+        let registry = self.deps.registry.clone();
+        let writer = self.deps.writer.clone();
+        let tenant_id = self.tenant_id.clone();
+        let max_age = self.deps.max_age;
+        let work = async move {
+            let forwarding = registry.send(ForwardTarget { tenant_id }).await.ok().flatten();
+            let response = match forwarding {
+                Some(f) if !f.enabled => return Step::Held,
+                Some(f) => match f.target {
+                    Some(target) => post(&client, &target, &event).await,
+                    None => Response::NoTarget,
+                },
+                None => Response::NoTarget,
+            };
+            let now = now_ms();
+            let age = Duration::from_millis((now - event.created_at_ms).max(0) as u64);
+            let outcome = attempt::decide(&response, event.attempts + 1, age, max_age, now, attempt::jitter());
+            let op = RecordAttempt { id: event.id, outcome: outcome.clone(), now_ms: now };
+            match write(writer, op).await {
+                Ok(()) => Step::Recorded(outcome),
+                Err(e) => Step::StoreFailed(e.to_string()),
+            }
+        };
+        ctx.spawn(work.into_actor(self).map(move |step, act, ctx| {
+            act.in_flight.remove(&session);
+            act.finish(&session, step);
+            act.pump(ctx);
+        }));
+    }
+
+    /// Applies a recorded outcome to the session's head event.
+    fn finish(&mut self, session: &str, step: Step) {
+        let Some(queue) = self.sessions.get_mut(session) else {
+            return;
+        };
+        let Some(head) = queue.front_mut() else {
+            return;
+        };
+        let tenant = &self.tenant_id;
+        match step {
+            Step::Recorded(Outcome::Delivered) | Step::Recorded(Outcome::Dead { .. }) => {
+                if let Step::Recorded(Outcome::Dead { error }) = &step {
+                    log::warn!("event=forward_dead tenant={tenant} event_id={} error={error}", head.event_id);
+                } else {
+                    log::debug!("event=forwarded tenant={tenant} event_id={}", head.event_id);
+                }
+                let id = head.id;
+                queue.pop_front();
+                self.known.remove(&id);
+                if queue.is_empty() {
+                    self.sessions.remove(session);
+                }
+            }
+            Step::Recorded(Outcome::Retry { next_attempt_at_ms, error }) => {
+                log::info!("event=forward_retry_deferred tenant={tenant} event_id={} attempts={} error={error}", head.event_id, head.attempts + 1);
+                head.attempts += 1;
+                head.next_attempt_at_ms = next_attempt_at_ms;
+            }
+            Step::Held => head.next_attempt_at_ms = now_ms() + HELD_RECHECK_MS,
+            Step::StoreFailed(e) => {
+                log::error!("event=forward_record_failed tenant={tenant} event_id={} error={e}", head.event_id);
+                head.next_attempt_at_ms = now_ms() + STORE_RETRY_MS;
+            }
+        }
+    }
+}
+
+enum Step {
+    Recorded(Outcome),
+    /// The tenant is disabled: nothing sent, nothing recorded.
+    Held,
+    StoreFailed(String),
+}
+
+/// POSTs the stored envelope with the bearer token and Standard Webhooks headers.
+async fn post(client: &awc::Client, target: &InboundTarget, event: &Pending) -> Response {
+    let token = target.token.expose_secret();
+    let timestamp = now_ms() / 1000;
+    let signature = attempt::signature(token, &event.event_id, timestamp, &event.envelope);
+    let sent = client
+        .post(&target.url)
+        .timeout(Duration::from_millis(target.timeout_ms))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .insert_header(("Content-Type", "application/json; charset=utf-8"))
+        .insert_header(("webhook-id", event.event_id.as_str()))
+        .insert_header(("webhook-timestamp", timestamp.to_string()))
+        .insert_header(("webhook-signature", signature))
+        .send_body(event.envelope.clone())
+        .await;
+    match sent {
+        Ok(resp) => {
+            let retry_after_ms = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| attempt::parse_retry_after(v, now_ms()));
+            Response::Status { code: resp.status().as_u16(), retry_after_ms }
+        }
+        Err(e) => Response::Transport(e.to_string()),
+    }
+}
+
+impl Actor for Forwarder {
+    type Context = Context<Self>;
+
+    fn started(&mut self, _: &mut Self::Context) {
+        // Redirects are failures (Standard Webhooks): the tenant should fix its URL.
+        self.client = Some(
+            awc::Client::builder()
+                .disable_redirects()
+                .timeout(Duration::from_secs(600))
+                .finish(),
+        );
+    }
+}
+
+/// New events (or a reason to retry now) for this tenant.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(super) struct Poke {
+    pub seq: u64,
+    pub retry_now: bool,
+}
+
+impl Handler<Poke> for Forwarder {
+    type Result = ();
+
+    fn handle(&mut self, msg: Poke, ctx: &mut Self::Context) {
+        self.seen = self.seen.max(msg.seq);
+        if msg.retry_now {
+            let now = now_ms();
+            for head in self.sessions.values_mut().filter_map(|q| q.front_mut()) {
+                head.next_attempt_at_ms = head.next_attempt_at_ms.min(now);
+            }
+            // Re-read from the start: a requeued dead event has an id below what was read.
+            self.loaded_up_to = 0;
+        }
+        self.more_in_db = true;
+        self.load(ctx);
+        self.pump(ctx);
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(super) struct Stop;
+
+impl Handler<Stop> for Forwarder {
+    type Result = ();
+
+    fn handle(&mut self, _: Stop, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
