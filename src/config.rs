@@ -224,8 +224,15 @@ fn telegram(env: &Env) -> Result<TelegramConfig, ConfigError> {
             "required when MUX_TELEGRAM_WEBHOOK_URL is set",
         ));
     }
+    let bot_token = env.secret("TELEGRAM_BOT_TOKEN");
+    if inbound_enabled && bot_token.is_none() {
+        return Err(ConfigError::new(
+            "TELEGRAM_BOT_TOKEN",
+            "required when MUX_TELEGRAM_INBOUND_ENABLED is true",
+        ));
+    }
     Ok(TelegramConfig {
-        bot_token: env.secret("TELEGRAM_BOT_TOKEN"),
+        bot_token,
         api_base_url: env.url("MUX_TELEGRAM_API_BASE_URL", "https://api.telegram.org")?,
         bot_username: env.get("MUX_TELEGRAM_BOT_USERNAME").map(str::to_owned),
         inbound_enabled,

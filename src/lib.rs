@@ -4,11 +4,14 @@
 pub mod actors;
 pub mod api;
 pub mod channel_status;
+pub mod channels;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod ingress;
 pub mod metrics;
+pub mod outbound;
 pub mod startup;
 pub mod telemetry;
 pub mod time;

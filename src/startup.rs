@@ -11,6 +11,8 @@ use anyhow::Context;
 
 use crate::actors::forwarder::{ForwarderDeps, Forwarders, Wake};
 use crate::actors::registry::Registry;
+use crate::ingress::IngressCtx;
+use crate::ingress::telegram::TelegramInbound;
 use crate::actors::writer::{CloseWriter, WriteOp, Writer, WriterThread};
 use crate::api::{self, AppState};
 use crate::channel_status::ChannelHealth;
@@ -43,12 +45,23 @@ impl Application {
         let writer = writer.start();
         let registry = Registry::new(writer.clone(), loaded).start();
         let forwarders = start_forwarders(&config, &registry, &writer, &reads).await?;
+        let outbound = crate::outbound::start(&config, &registry, &writer).await?;
+        let channels = Arc::new(ChannelHealth::default());
+        let ingress = IngressCtx {
+            registry: registry.clone(),
+            writer: writer.clone(),
+            forwarders: forwarders.clone(),
+            pairing: config.pairing.clone(),
+            notifier: None,
+        };
+        let telegram_webhook = start_telegram(&config, ingress, &reads, &channels).await;
         let state = web::Data::new(AppState {
             config: config.clone(),
             registry,
             writer: writer.clone(),
             reads,
-            channels: Arc::new(ChannelHealth::default()),
+            channels,
+            telegram_webhook,
             forwarders,
             metrics,
         });
@@ -56,7 +69,12 @@ impl Application {
             .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();
         let server =
-            HttpServer::new(move || App::new().app_data(state.clone()).configure(api::routes))
+            HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(outbound.clone())
+                .configure(api::routes)
+        })
                 .shutdown_timeout(SHUTDOWN_TIMEOUT_SEC)
                 .listen(listener)?
                 .run();
@@ -88,6 +106,20 @@ impl Application {
         log::info!("event=stopped");
         served
     }
+}
+
+/// Telegram ingress when enabled: polling starts here; webhook mode returns the route's processor.
+async fn start_telegram(
+    config: &Config,
+    ctx: IngressCtx,
+    reads: &db::ReadPool,
+    channels: &Arc<ChannelHealth>,
+) -> Option<TelegramInbound> {
+    if !config.telegram.inbound_enabled {
+        return None;
+    }
+    let inbound = TelegramInbound::new(ctx, &config.telegram)?;
+    crate::ingress::telegram::start::start(inbound, &config.telegram, reads.clone(), channels.clone()).await
 }
 
 /// Threads that carry the forwarders' HTTP clients; two keep one core for the API on a 2-core host.

@@ -7,8 +7,10 @@ pub mod body;
 pub mod deliveries;
 pub mod error;
 pub mod health;
+pub mod ingress;
 pub mod inbound_target;
 pub mod metrics;
+pub mod outbound;
 pub mod pairings;
 
 use std::sync::Arc;
@@ -33,6 +35,8 @@ pub struct AppState {
     pub channels: Arc<ChannelHealth>,
     /// Per-tenant inbound forwarders (woken when a target changes or events are queued).
     pub forwarders: Addr<crate::actors::forwarder::Forwarders>,
+    /// Telegram in webhook mode: the processor behind `POST /v1/ingress/telegram`.
+    pub telegram_webhook: Option<crate::ingress::telegram::TelegramInbound>,
     /// Counters and histograms for `GET /metrics`, shared with the Writer thread.
     pub metrics: Arc<crate::metrics::Metrics>,
 }
@@ -42,6 +46,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
         .route("/metrics", web::get().to(metrics::metrics))
+        .route("/v1/ingress/telegram", web::post().to(ingress::telegram))
         .service(
             web::scope("/v1/pairings")
                 .wrap(from_fn(auth::require_tenant))
@@ -57,6 +62,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/inbound-target", web::post().to(inbound_target::set))
                 .route("/deliveries", web::get().to(deliveries::list))
                 .route("/deliveries/{eventId}/retry", web::post().to(deliveries::retry)),
+        )
+        .service(
+            web::scope("/v1/mux")
+                .wrap(from_fn(auth::require_tenant))
+                .route("/outbound/send", web::post().to(outbound::send)),
         )
         .service(
             web::scope("/v1/admin")

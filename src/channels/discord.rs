@@ -205,7 +205,10 @@ fn image_embed(url: &str) -> Embed {
         footer: None,
         image: Some(EmbedImage {
             content_type: None,
+            flags: None,
             height: None,
+            placeholder: None,
+            placeholder_version: None,
             proxy_url: None,
             url: url.to_owned(),
             width: None,

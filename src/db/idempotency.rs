@@ -144,13 +144,21 @@ impl WriteOp for ReleaseIdempotencyKey {
 
 /// At start: reservations of any other process are of one that is gone (one process per
 /// database), so they are released.
-pub fn release_stale_reservations(conn: &mut SqliteConnection, owner: &str) -> Result<usize, StoreError> {
-    Ok(diesel::delete(
-        ik::table
-            .filter(ik::state.eq("reserved"))
-            .filter(ik::owner.ne(owner)),
-    )
-    .execute(conn)?)
+pub struct ReleaseStaleReservations {
+    pub owner: String,
+}
+
+impl WriteOp for ReleaseStaleReservations {
+    type Output = usize;
+
+    fn apply(self, conn: &mut SqliteConnection) -> Result<usize, StoreError> {
+        Ok(diesel::delete(
+            ik::table
+                .filter(ik::state.eq("reserved"))
+                .filter(ik::owner.ne(&self.owner)),
+        )
+        .execute(conn)?)
+    }
 }
 
 /// The expiry sweep.
@@ -170,6 +178,7 @@ crate::write_message!(
     ReserveIdempotencyKey,
     CompleteIdempotencyKey,
     ReleaseIdempotencyKey,
+    ReleaseStaleReservations,
     PruneIdempotencyKeys
 );
 

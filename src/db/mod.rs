@@ -3,7 +3,9 @@
 
 pub mod admin;
 pub mod audit;
+pub mod backup;
 pub mod bindings;
+pub mod idempotency;
 pub mod inbound;
 pub mod load;
 pub mod models;

@@ -1,9 +1,11 @@
 //! Integration tests: the real service in-process on a temp SQLite file, over real HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
+mod admin;
 mod health;
 mod helpers;
 mod inbound_target;
+mod metrics;
 mod pairings;
 mod redeem;
 mod restart;

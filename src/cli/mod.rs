@@ -1,0 +1,121 @@
+//! The command line: `serve` (default), `migrate`, `backup`, `check-config`, `tenant …`.
+//!
+//! Tenant commands talk to the running service's admin API (host, port and `MUX_ADMIN_TOKEN`
+//! from the same environment the service reads). The service's Registry holds keys and tenant
+//! status in memory and the Writer is the only writer, so going through the API is what makes a
+//! change take effect at once (a revoked key fails on the next request) and keeps the
+//! one-writer rule. With the service stopped, start it (migrations run at start) or seed
+//! tenants through `MUX_TENANTS_JSON`.
+
+pub mod check_config;
+pub mod tenant;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::startup::Application;
+use crate::{db, telemetry};
+
+#[derive(Parser)]
+#[command(name = "mux-server", version, about = "Multi-tenant OpenClaw chat relay")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Apply pending database migrations to MUX_DB_PATH and exit.
+    Migrate,
+    /// Write a consistent copy of MUX_DB_PATH to FILE, also while the service runs.
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        file: PathBuf,
+    },
+    /// Validate the environment and print what is enabled (secrets redacted).
+    CheckConfig,
+    /// Manage tenants through the running service's admin API (needs MUX_ADMIN_TOKEN).
+    Tenant(tenant::TenantArgs),
+}
+
+/// Exit status for a configuration the service would refuse.
+const EXIT_CONFIG: u8 = 2;
+
+/// Parses the command line and runs the command.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("mux-server: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::CheckConfig => {
+            print!("{}", check_config::summary(&config));
+            Ok(())
+        }
+        Command::Serve => with_logging(&config).and_then(|()| {
+            actix_web::rt::System::new().block_on(serve(config))
+        }),
+        Command::Migrate => with_logging(&config).and_then(|()| migrate(&config)),
+        Command::Backup { file } => backup(&config, &file),
+        Command::Tenant(args) => tenant::run(&config, args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::error!("event=fatal error={e:#}");
+            eprintln!("mux-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn with_logging(config: &Config) -> anyhow::Result<()> {
+    telemetry::init(config).map_err(|e| anyhow::anyhow!("cannot set up logging: {e:#}"))
+}
+
+/// Builds the app, tells systemd it is ready (migrations applied, listener bound), serves until
+/// SIGTERM/SIGINT, flushes the Writer.
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = Application::build(config).await?;
+    notify_systemd(&[sd_notify::NotifyState::Ready]);
+    let result = app.run_until_stopped().await;
+    notify_systemd(&[sd_notify::NotifyState::Stopping]);
+    Ok(result?)
+}
+
+/// A no-op outside systemd (`NOTIFY_SOCKET` unset).
+fn notify_systemd(state: &[sd_notify::NotifyState]) {
+    if let Err(e) = sd_notify::notify(state) {
+        log::warn!("event=systemd_notify_failed error={e}");
+    }
+}
+
+fn migrate(config: &Config) -> anyhow::Result<()> {
+    let mut conn = db::open_unmigrated(&config.db_path)?;
+    let applied = db::run_migrations(&mut conn)?;
+    println!(
+        "database {} is up to date ({applied} migrations applied now)",
+        config.db_path.display()
+    );
+    Ok(())
+}
+
+fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let report = db::backup::backup(&config.db_path, file)?;
+    println!(
+        "backup {} written: {} bytes, {} tenants, integrity ok",
+        report.path.display(),
+        report.bytes,
+        report.tenants
+    );
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! Long polling: `getUpdates` with the stored offset; the offset advances (is stored, and sent
+//! on the next call) only after the batch's events are committed. A tenant whose OpenClaw is
+//! down never holds the poller back: its events wait in its own queue.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use serde_json::{Value, json};
+
+use super::TelegramInbound;
+use super::update::update_id;
+use crate::channel_status::{ChannelHealth, ChannelState};
+use crate::db::{self, ReadPool, inbound::Cursor};
+use crate::domain::Channel;
+
+/// Longest wait between failed polls, however long the failures last.
+const MAX_RETRY_MS: u64 = 30_000;
+
+pub struct TelegramPoller {
+    inbound: TelegramInbound,
+    reads: ReadPool,
+    health: Arc<ChannelHealth>,
+    poll_timeout_sec: u64,
+    retry_ms: u64,
+    bootstrap_latest: bool,
+    offset: Option<i64>,
+    failures: u32,
+    client: Option<awc::Client>,
+}
+
+/// What one poll came to.
+#[derive(Debug)]
+pub enum PollOutcome {
+    /// Updates handled and committed (count); poll again at once.
+    Committed(usize),
+    /// Telegram or the store failed; wait and try again.
+    Failed(String),
+}
+
+impl TelegramPoller {
+    pub fn new(inbound: TelegramInbound, reads: ReadPool, health: Arc<ChannelHealth>, cfg: &crate::config::TelegramConfig) -> Self {
+        TelegramPoller {
+            inbound,
+            reads,
+            health,
+            poll_timeout_sec: cfg.poll_timeout_sec,
+            retry_ms: cfg.poll_retry_ms,
+            bootstrap_latest: cfg.bootstrap_latest,
+            offset: None,
+            failures: 0,
+            client: None,
+        }
+    }
+}
+
+/// One step: find the offset (bootstrapping on the very first start), poll, route, commit.
+async fn poll_once(
+    inbound: TelegramInbound,
+    client: awc::Client,
+    reads: ReadPool,
+    offset: Option<i64>,
+    timeout_sec: u64,
+    bootstrap: bool,
+) -> (PollOutcome, Option<i64>) {
+    let offset = match offset {
+        Some(o) => o,
+        None => match stored_offset(&reads).await {
+            Ok(Some(o)) => o,
+            Ok(None) if bootstrap => match skip_backlog(&inbound, &client).await {
+                Ok(o) => return (PollOutcome::Committed(0), Some(o)),
+                Err(e) => return (PollOutcome::Failed(e), None),
+            },
+            Ok(None) => 0,
+            Err(e) => return (PollOutcome::Failed(e.to_string()), None),
+        },
+    };
+    let updates = match get_updates(&inbound, &client, offset, timeout_sec).await {
+        Ok(u) => u,
+        Err(e) => return (PollOutcome::Failed(e), Some(offset)),
+    };
+    let Some(next) = updates.iter().filter_map(update_id).max().map(|id| id + 1) else {
+        return (PollOutcome::Committed(0), Some(offset));
+    };
+    let events = match inbound.process(&updates).await {
+        Ok(events) => events,
+        Err(e) => return (PollOutcome::Failed(e.to_string()), Some(offset)),
+    };
+    match inbound.ctx.commit(events, Some(cursor(next))).await {
+        Ok(()) => (PollOutcome::Committed(updates.len()), Some(next)),
+        Err(e) => (PollOutcome::Failed(e.to_string()), Some(offset)),
+    }
+}
+
+fn cursor(next: i64) -> Cursor {
+    Cursor {
+        channel: "telegram".into(),
+        scope_key: String::new(),
+        value: next.to_string(),
+    }
+}
+
+async fn stored_offset(reads: &ReadPool) -> Result<Option<i64>, crate::error::StoreError> {
+    let raw = db::read(reads, |c| db::inbound::cursor(c, "telegram", "")).await?;
+    Ok(raw.and_then(|v| v.parse().ok()))
+}
+
+/// First start with bootstrap-latest: confirm everything waiting (offset -1 returns the last
+/// update only) and remember where new traffic starts.
+async fn skip_backlog(inbound: &TelegramInbound, client: &awc::Client) -> Result<i64, String> {
+    let latest = get_updates(inbound, client, -1, 0).await?;
+    let next = latest.iter().filter_map(update_id).max().map_or(0, |id| id + 1);
+    inbound.ctx.commit(Vec::new(), Some(cursor(next))).await.map_err(|e| e.to_string())?;
+    log::info!("event=telegram_bootstrapped skipped_backlog=true");
+    Ok(next)
+}
+
+async fn get_updates(inbound: &TelegramInbound, client: &awc::Client, offset: i64, timeout_sec: u64) -> Result<Vec<Value>, String> {
+    let body = json!({"offset": offset, "timeout": timeout_sec, "limit": 100,
+                      "allowed_updates": ["message", "edited_message"]});
+    let mut resp = client
+        .post(inbound.method_url("getUpdates"))
+        .timeout(Duration::from_secs(timeout_sec + 15))
+        .send_json(&body)
+        .await
+        .map_err(|e| format!("getUpdates: {}", crate::channels::scrub(&e.to_string(), secrecy::ExposeSecret::expose_secret(&inbound.token))))?;
+    let status = resp.status().as_u16();
+    let answer: Value = resp
+        .json()
+        .limit(64 * 1024 * 1024)
+        .await
+        .map_err(|_| format!("getUpdates answered {status} without JSON"))?;
+    if answer["ok"] != json!(true) {
+        return Err(format!("getUpdates answered {status}: {}", answer["description"].as_str().unwrap_or("")));
+    }
+    Ok(answer["result"].as_array().cloned().unwrap_or_default())
+}
+
+impl Actor for TelegramPoller {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.client = Some(awc::Client::builder().timeout(Duration::from_secs(self.poll_timeout_sec + 15)).finish());
+        ctx.notify(Poll);
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Poll;
+
+impl Handler<Poll> for TelegramPoller {
+    type Result = AtomicResponse<Self, ()>;
+
+    fn handle(&mut self, _: Poll, _: &mut Self::Context) -> Self::Result {
+        let client = self.client.clone().unwrap_or_default();
+        let step = poll_once(self.inbound.clone(), client, self.reads.clone(), self.offset, self.poll_timeout_sec, self.bootstrap_latest);
+        AtomicResponse::new(Box::pin(step.into_actor(self).map(|(outcome, offset), act, ctx| {
+            act.offset = offset;
+            match outcome {
+                PollOutcome::Committed(n) => {
+                    act.failures = 0;
+                    act.health.set(Channel::Telegram, ChannelState::Connected);
+                    if n > 0 {
+                        log::debug!("event=telegram_polled updates={n}");
+                    }
+                    ctx.notify(Poll);
+                }
+                PollOutcome::Failed(e) => {
+                    act.failures = act.failures.saturating_add(1);
+                    act.health.set(Channel::Telegram, ChannelState::Retrying);
+                    let wait = act.retry_ms.saturating_mul(1 << act.failures.min(5)).clamp(1, MAX_RETRY_MS);
+                    log::warn!("event=telegram_retry_deferred failures={} retry_in_ms={wait} error={e}", act.failures);
+                    ctx.notify_later(Poll, Duration::from_millis(wait));
+                }
+            }
+        })))
+    }
+}

@@ -1,0 +1,64 @@
+//! Starting Telegram ingress in the configured mode.
+
+use std::sync::Arc;
+
+use actix::Actor;
+use serde_json::json;
+
+use super::TelegramInbound;
+use super::poller::TelegramPoller;
+use crate::channel_status::{ChannelHealth, ChannelState};
+use crate::config::TelegramConfig;
+use crate::db::ReadPool;
+use crate::domain::Channel;
+
+/// Polling: starts the poller (after removing any webhook, which would make getUpdates fail).
+/// Webhook: registers it; the HTTP route serves deliveries. Returns the processor for the route.
+pub async fn start(
+    inbound: TelegramInbound,
+    cfg: &TelegramConfig,
+    reads: ReadPool,
+    health: Arc<ChannelHealth>,
+) -> Option<TelegramInbound> {
+    let client = awc::Client::default();
+    match (&cfg.webhook_url, &cfg.webhook_secret) {
+        (Some(url), Some(secret)) => {
+            let body = json!({"url": url, "secret_token": secrecy::ExposeSecret::expose_secret(secret),
+                              "allowed_updates": ["message", "edited_message"]});
+            match call(&client, &inbound, "setWebhook", &body).await {
+                Ok(()) => {
+                    health.set(Channel::Telegram, ChannelState::Connected);
+                    log::info!("event=telegram_webhook_registered");
+                }
+                Err(e) => {
+                    health.set(Channel::Telegram, ChannelState::Retrying);
+                    log::error!("event=telegram_webhook_failed error={e}");
+                }
+            }
+            Some(inbound)
+        }
+        _ => {
+            if let Err(e) = call(&client, &inbound, "deleteWebhook", &json!({})).await {
+                log::warn!("event=telegram_delete_webhook_failed error={e}");
+            }
+            TelegramPoller::new(inbound, reads, health, cfg).start();
+            log::info!("event=telegram_polling_started");
+            None
+        }
+    }
+}
+
+async fn call(client: &awc::Client, inbound: &TelegramInbound, method: &str, body: &serde_json::Value) -> Result<(), String> {
+    let token = secrecy::ExposeSecret::expose_secret(&inbound.token);
+    let mut resp = client
+        .post(inbound.method_url(method))
+        .send_json(body)
+        .await
+        .map_err(|e| crate::channels::scrub(&e.to_string(), token))?;
+    let answer: serde_json::Value = resp.json().await.map_err(|_| format!("{method} answered no JSON"))?;
+    if answer["ok"] == json!(true) {
+        Ok(())
+    } else {
+        Err(format!("{method}: {}", answer["description"].as_str().unwrap_or("failed")))
+    }
+}

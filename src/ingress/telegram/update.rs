@@ -1,0 +1,209 @@
+//! Reading a Telegram `Update` (raw JSON, kept unmodified for `channelData.telegram.rawUpdate`)
+//! into what routing and the envelope need. Pure: any JSON in, never a panic.
+
+use serde_json::Value;
+
+use crate::domain::RouteKey;
+
+/// One photo size or image document worth downloading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TgMedia {
+    /// `photo` or `document`.
+    pub kind: &'static str,
+    pub file_id: String,
+    pub file_unique_id: Option<String>,
+    pub file_size: Option<u64>,
+    pub mime_type: Option<String>,
+    pub file_name: Option<String>,
+    pub width: Option<u64>,
+    pub height: Option<u64>,
+}
+
+/// A message or edited message from an update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TgMessage {
+    pub update_id: i64,
+    pub edited: bool,
+    pub chat_id: i64,
+    pub chat_type: String,
+    /// The forum topic, only when the message is a topic message.
+    pub topic_id: Option<i64>,
+    pub message_id: i64,
+    pub from_id: Option<i64>,
+    pub from_is_bot: bool,
+    /// Text or caption, verbatim.
+    pub text: Option<String>,
+    pub date: i64,
+    pub media: Vec<TgMedia>,
+    pub raw_message: Value,
+    pub raw_update: Value,
+}
+
+/// The update id of any update, so the offset advances past updates mux does not use.
+pub fn update_id(update: &Value) -> Option<i64> {
+    update.get("update_id")?.as_i64()
+}
+
+/// The message an update carries (`message` or `edited_message`), if any.
+pub fn parse(update: &Value) -> Option<TgMessage> {
+    let update_id = update_id(update)?;
+    let (raw, edited) = match (update.get("message"), update.get("edited_message")) {
+        (Some(m), _) if m.is_object() => (m, false),
+        (_, Some(m)) if m.is_object() => (m, true),
+        _ => return None,
+    };
+    let chat = raw.get("chat")?;
+    let from = raw.get("from");
+    let is_topic = raw.get("is_topic_message").and_then(Value::as_bool) == Some(true);
+    let topic_id = raw
+        .get("message_thread_id")
+        .and_then(Value::as_i64)
+        .filter(|t| is_topic && *t > 0);
+    let text = raw
+        .get("text")
+        .or_else(|| raw.get("caption"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Some(TgMessage {
+        update_id,
+        edited,
+        chat_id: chat.get("id")?.as_i64()?,
+        chat_type: chat.get("type").and_then(Value::as_str).unwrap_or("private").to_owned(),
+        topic_id,
+        message_id: raw.get("message_id")?.as_i64()?,
+        from_id: from.and_then(|f| f.get("id")).and_then(Value::as_i64),
+        from_is_bot: from.and_then(|f| f.get("is_bot")).and_then(Value::as_bool) == Some(true),
+        text,
+        date: raw.get("date").and_then(Value::as_i64).unwrap_or(0),
+        media: media(raw),
+        raw_message: raw.clone(),
+        raw_update: update.clone(),
+    })
+}
+
+/// The largest photo size (by pixels) and any image document.
+fn media(raw: &Value) -> Vec<TgMedia> {
+    let mut out = Vec::new();
+    if let Some(sizes) = raw.get("photo").and_then(Value::as_array) {
+        let best = sizes.iter().max_by_key(|s| {
+            let w = s.get("width").and_then(Value::as_u64).unwrap_or(0);
+            let h = s.get("height").and_then(Value::as_u64).unwrap_or(0);
+            w.saturating_mul(h)
+        });
+        if let Some(m) = best.and_then(|s| item("photo", s)) {
+            out.push(TgMedia {
+                mime_type: Some("image/jpeg".to_owned()),
+                ..m
+            });
+        }
+    }
+    if let Some(doc) = raw.get("document").and_then(|d| item("document", d)) {
+        out.push(doc);
+    }
+    out
+}
+
+fn item(kind: &'static str, v: &Value) -> Option<TgMedia> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let n = |k: &str| v.get(k).and_then(Value::as_u64);
+    Some(TgMedia {
+        kind,
+        file_id: s("file_id")?,
+        file_unique_id: s("file_unique_id"),
+        file_size: n("file_size"),
+        mime_type: s("mime_type"),
+        file_name: s("file_name"),
+        width: n("width"),
+        height: n("height"),
+    })
+}
+
+impl TgMessage {
+    /// Route keys to try, most specific first: the topic, then the chat.
+    pub fn route_keys(&self) -> Vec<RouteKey> {
+        let chat = RouteKey::TelegramChat { chat_id: self.chat_id };
+        match self.topic_id {
+            Some(topic_id) => vec![
+                RouteKey::TelegramTopic {
+                    chat_id: self.chat_id,
+                    topic_id,
+                },
+                chat,
+            ],
+            None => vec![chat],
+        }
+    }
+
+    pub fn event_id(&self) -> String {
+        format!("tg:{}", self.update_id)
+    }
+
+    pub fn is_direct(&self) -> bool {
+        self.chat_type == "private"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_forum_topic_message_routes_topic_first() {
+        let update = json!({"update_id": 10001, "message": {"message_id": 5, "message_thread_id": 4,
+            "is_topic_message": true, "date": 1675229140,
+            "from": {"id": 1253681278, "is_bot": false, "first_name": "A"},
+            "chat": {"id": -1001847508954i64, "type": "supergroup", "is_forum": true}, "text": "hello"}});
+        let m = parse(&update).unwrap();
+        assert_eq!((m.update_id, m.message_id, m.topic_id), (10001, 5, Some(4)));
+        assert_eq!(m.text.as_deref(), Some("hello"));
+        assert_eq!(
+            m.route_keys().iter().map(ToString::to_string).collect::<Vec<_>>(),
+            vec![
+                "telegram:default:chat:-1001847508954:topic:4",
+                "telegram:default:chat:-1001847508954"
+            ]
+        );
+        assert_eq!(m.raw_update, update);
+    }
+
+    #[test]
+    fn a_reply_thread_outside_a_forum_is_not_a_topic() {
+        let update = json!({"update_id": 1, "message": {"message_id": 9, "message_thread_id": 3,
+            "chat": {"id": -100, "type": "supergroup"}, "text": "re"}});
+        assert_eq!(parse(&update).unwrap().topic_id, None);
+    }
+
+    #[test]
+    fn edits_captions_and_the_largest_photo_are_read() {
+        let update = json!({"update_id": 2, "edited_message": {"message_id": 1, "chat": {"id": 7, "type": "private"},
+            "caption": "look", "photo": [
+                {"file_id": "small", "width": 90, "height": 90},
+                {"file_id": "big", "width": 1280, "height": 960, "file_size": 100}]}});
+        let m = parse(&update).unwrap();
+        assert!(m.edited && m.is_direct());
+        assert_eq!(m.text.as_deref(), Some("look"));
+        assert_eq!(m.media.len(), 1);
+        assert_eq!(m.media[0].file_id, "big");
+    }
+
+    #[test]
+    fn updates_without_a_message_are_skipped_but_keep_their_id() {
+        let update = json!({"update_id": 3, "my_chat_member": {}});
+        assert_eq!(parse(&update), None);
+        assert_eq!(update_id(&update), Some(3));
+    }
+
+    proptest! {
+        #[test]
+        fn any_json_parses_or_is_skipped_without_panic(s in ".{0,200}") {
+            if let Ok(v) = serde_json::from_str::<Value>(&s) {
+                let _ = parse(&v);
+            }
+            let v = json!({"update_id": 1, "message": {"chat": {"id": s.len()}, "message_id": 1, "text": s}});
+            prop_assert!(parse(&v).is_some());
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Outbound sends (contract §5): resolve the binding, send through the channel's sender, and keep
+//! the idempotency promise — reserve the key durably before the platform call, store the exact
+//! answer after it, replay it for the same key and body.
+
+pub mod answer;
+pub mod single_flight;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::Addr;
+use tokio::time::Instant;
+
+use crate::actors::registry::{Registry, ResolveRoute, write};
+use crate::actors::writer::Writer;
+use crate::channels::discord::{DiscordRoute, DiscordSender};
+use crate::channels::telegram::{TelegramSender, TelegramTarget};
+use crate::channels::whatsapp::WhatsappSender;
+use crate::channels::{Delivered, OutgoingMessage, SendError};
+use crate::config::Config;
+use crate::db::idempotency::{
+    CompleteIdempotencyKey, PruneIdempotencyKeys, ReleaseIdempotencyKey, Reservation,
+    ReserveIdempotencyKey,
+};
+use crate::domain::{Channel, RouteKey};
+use crate::time::now_ms;
+pub use answer::Answer;
+use single_flight::{SingleFlight, Turn};
+
+/// How often expired idempotency keys are deleted. Expired keys are already ignored when read;
+/// the sweep only bounds the table, so once a minute is plenty.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+/// A validated send request.
+#[derive(Debug, Clone)]
+pub struct SendRequest {
+    pub channel: Channel,
+    pub session_key: String,
+    /// Only read for Discord guild routes without a bound channel.
+    pub to: Option<String>,
+    pub message: OutgoingMessage,
+}
+
+/// `Idempotency-Key` and the fingerprint of the body it came with.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+/// The senders plus what the send path needs; shared by all HTTP workers.
+pub struct Outbound {
+    pub telegram: Option<TelegramSender>,
+    pub discord: Option<DiscordSender>,
+    pub whatsapp: Option<WhatsappSender>,
+    registry: Addr<Registry>,
+    writer: Addr<Writer>,
+    deadline: Duration,
+    ttl_ms: i64,
+    /// This process's id on idempotency reservations.
+    owner: String,
+    flights: Arc<SingleFlight>,
+}
+
+impl Outbound {
+    /// Builds the senders of the configured channels. Must run inside the actix system.
+    pub fn new(config: &Config, registry: Addr<Registry>, writer: Addr<Writer>, owner: String) -> anyhow::Result<Outbound> {
+        Ok(Outbound {
+            telegram: TelegramSender::new(&config.telegram, &config.outbound)?,
+            discord: DiscordSender::new(&config.discord, &config.outbound)?,
+            whatsapp: WhatsappSender::new(&config.whatsapp),
+            registry,
+            writer,
+            deadline: Duration::from_millis(config.outbound.deadline_ms),
+            ttl_ms: i64::try_from(config.idempotency_ttl_ms).unwrap_or(i64::MAX),
+            owner,
+            flights: Arc::default(),
+        })
+    }
+
+    /// One send, idempotent when a key is given.
+    pub async fn send(self: Arc<Self>, tenant: Arc<str>, req: SendRequest, key: Option<IdempotencyKey>) -> Answer {
+        let answer = match key {
+            None => self.perform(&tenant, &req).await,
+            Some(key) => self.send_keyed(&tenant, &req, key).await,
+        };
+        log::info!(
+            "event=outbound_send tenant={tenant} channel={} status={}",
+            req.channel,
+            answer.status
+        );
+        answer
+    }
+
+    async fn send_keyed(&self, tenant: &Arc<str>, req: &SendRequest, key: IdempotencyKey) -> Answer {
+        loop {
+            let guard = match self.flights.turn(tenant, &key.key) {
+                Turn::Wait(mut running) => {
+                    let _ = running.changed().await;
+                    continue;
+                }
+                Turn::Mine(guard) => guard,
+            };
+            let now = now_ms();
+            let reserve = ReserveIdempotencyKey {
+                tenant_id: tenant.to_string(),
+                key: key.key.clone(),
+                fingerprint: key.fingerprint.clone(),
+                owner: self.owner.clone(),
+                now_ms: now,
+                expires_at_ms: now.saturating_add(self.ttl_ms),
+            };
+            let answer = match write(self.writer.clone(), reserve).await {
+                Err(e) => {
+                    log::error!("event=idempotency_reserve_failed tenant={tenant} error={e}");
+                    Answer::unavailable()
+                }
+                Ok(Reservation::Replay { status, body }) => Answer { status, body, retry_after: None },
+                Ok(Reservation::Mismatch) => Answer::key_mismatch(),
+                // Held by a request of this process that is no longer tracked (its task died):
+                // never send twice; the caller can use a new key.
+                Ok(Reservation::InFlight) => Answer::error(409, "idempotency key in use", None),
+                Ok(Reservation::Reserved) => {
+                    let answer = self.perform(tenant, req).await;
+                    self.settle(tenant, &key.key, &answer).await;
+                    answer
+                }
+            };
+            drop(guard);
+            return answer;
+        }
+    }
+
+    /// Stores the answer for the key, or releases the key when nothing was sent.
+    async fn settle(&self, tenant: &Arc<str>, key: &str, answer: &Answer) {
+        let written = if answer.is_stored() {
+            let op = CompleteIdempotencyKey {
+                tenant_id: tenant.to_string(),
+                key: key.to_owned(),
+                owner: self.owner.clone(),
+                status: answer.status,
+                body: answer.body.clone(),
+                expires_at_ms: now_ms().saturating_add(self.ttl_ms),
+            };
+            write(self.writer.clone(), op).await
+        } else {
+            let op = ReleaseIdempotencyKey {
+                tenant_id: tenant.to_string(),
+                key: key.to_owned(),
+                owner: self.owner.clone(),
+            };
+            write(self.writer.clone(), op).await
+        };
+        if let Err(e) = written {
+            log::error!("event=idempotency_store_failed tenant={tenant} status={} error={e}", answer.status);
+        }
+    }
+
+    /// Route lookup (memory only) and the platform send.
+    async fn perform(&self, tenant: &Arc<str>, req: &SendRequest) -> Answer {
+        let resolve = ResolveRoute {
+            tenant_id: tenant.clone(),
+            channel: req.channel,
+            session_key: req.session_key.clone(),
+        };
+        let binding = match self.registry.send(resolve).await {
+            Ok(Some(binding)) => binding,
+            Ok(None) => return Answer::route_not_bound(),
+            Err(e) => {
+                log::error!("event=registry_unavailable error={e}");
+                return Answer::error(503, "service unavailable", Some("UNAVAILABLE"));
+            }
+        };
+        let Ok(route) = RouteKey::parse(&binding.route_key) else {
+            log::error!("event=bad_route_key tenant={tenant} binding={}", binding.binding_id);
+            return Answer::route_not_bound();
+        };
+        let deadline = Instant::now() + self.deadline;
+        match self.dispatch(tenant, &route, req, deadline).await {
+            Ok(delivered) => Answer::delivered(&delivered),
+            Err(e) => Answer::failed(req.channel, &e),
+        }
+    }
+
+    async fn dispatch(
+        &self,
+        tenant: &Arc<str>,
+        route: &RouteKey,
+        req: &SendRequest,
+        deadline: Instant,
+    ) -> Result<Delivered, SendError> {
+        let msg = &req.message;
+        match route {
+            RouteKey::TelegramChat { chat_id } => {
+                let target = TelegramTarget { chat_id: *chat_id, topic_id: None };
+                let sender = self.telegram.as_ref().ok_or(SendError::Disabled)?;
+                sender.send(tenant, target, msg, deadline).await
+            }
+            RouteKey::TelegramTopic { chat_id, topic_id } => {
+                let target = TelegramTarget { chat_id: *chat_id, topic_id: Some(*topic_id) };
+                let sender = self.telegram.as_ref().ok_or(SendError::Disabled)?;
+                sender.send(tenant, target, msg, deadline).await
+            }
+            RouteKey::DiscordDm { user_id } => {
+                let sender = self.discord.as_ref().ok_or(SendError::Disabled)?;
+                sender.send(DiscordRoute::Dm { user_id: *user_id }, msg, None, deadline).await
+            }
+            RouteKey::DiscordChannel { guild_id, channel_id } => {
+                let sender = self.discord.as_ref().ok_or(SendError::Disabled)?;
+                let route = DiscordRoute::Guild { guild_id: *guild_id, channel_id: *channel_id };
+                sender.send(route, msg, req.to.as_deref(), deadline).await
+            }
+            RouteKey::WhatsappChat { jid } => {
+                let sender = self.whatsapp.as_ref().ok_or(SendError::Disabled)?;
+                sender.send(jid, msg, deadline).await
+            }
+        }
+    }
+}
+
+/// Deletes expired idempotency keys every [`SWEEP_INTERVAL`] until the system stops.
+pub fn spawn_expiry_sweep(writer: Addr<Writer>) {
+    actix_web::rt::spawn(async move {
+        loop {
+            tokio::time::sleep(SWEEP_INTERVAL).await;
+            match write(writer.clone(), PruneIdempotencyKeys { now_ms: now_ms() }).await {
+                Ok(0) => {}
+                Ok(n) => log::info!("event=idempotency_swept count={n}"),
+                Err(e) => log::warn!("event=idempotency_sweep_failed error={e}"),
+            }
+        }
+    });
+}
+
+/// Starts outbound: releases the reservations a dead process left (this process gets a fresh
+/// owner id), builds the senders and starts the expiry sweep. Runs inside the actix system.
+pub async fn start(
+    config: &Config,
+    registry: &Addr<Registry>,
+    writer: &Addr<Writer>,
+) -> anyhow::Result<actix_web::web::Data<Outbound>> {
+    let owner = crate::domain::secrets::new_id("proc_");
+    let released = write(
+        writer.clone(),
+        crate::db::idempotency::ReleaseStaleReservations { owner: owner.clone() },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("releasing stale idempotency reservations: {e}"))?;
+    if released > 0 {
+        log::warn!("event=idempotency_reservations_released count={released}");
+    }
+    let outbound = Outbound::new(config, registry.clone(), writer.clone(), owner)?;
+    spawn_expiry_sweep(writer.clone());
+    Ok(actix_web::web::Data::new(outbound))
+}
