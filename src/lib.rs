@@ -4,6 +4,7 @@
 pub mod actors;
 pub mod api;
 pub mod channel_status;
+pub mod cli;
 pub mod channels;
 pub mod config;
 pub mod db;

@@ -16,7 +16,9 @@ const OUTBOUND_STATUSES: [u16; 11] = [200, 400, 403, 404, 409, 413, 429, 500, 50
 
 /// Forward latency buckets in milliseconds (rendered in seconds). The targets put the inbound p99
 /// at 50 ms, so the fine buckets sit below that and the coarse ones catch slow tenants.
-const FORWARD_MS: [u64; 12] = [5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000];
+const FORWARD_MS: [u64; 12] = [
+    5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000,
+];
 /// Writer batch sizes: powers of two up to the Writer's `MAX_BATCH` (1024).
 const BATCH_SIZES: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 /// Commit latency buckets in microseconds (rendered in seconds); one fsync is ~0.1–10 ms.
@@ -208,7 +210,10 @@ impl Metrics {
     }
 
     pub fn pairing(&self, outcome: PairingOutcome) {
-        let i = PairingOutcome::ALL.iter().position(|o| *o == outcome).unwrap_or(0);
+        let i = PairingOutcome::ALL
+            .iter()
+            .position(|o| *o == outcome)
+            .unwrap_or(0);
         self.pairing[i].fetch_add(1, Relaxed);
     }
 
@@ -268,37 +273,113 @@ impl Metrics {
     /// The Prometheus text exposition (format 0.0.4).
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(8 * 1024);
-        per_channel(&mut out, "mux_inbound_events_received_total", "Inbound platform messages seen.", &self.inbound_received);
-        per_channel(&mut out, "mux_inbound_events_enqueued_total", "Inbound events committed to a tenant queue.", &self.inbound_enqueued);
-        per_channel(&mut out, "mux_inbound_events_forwarded_total", "Inbound events a tenant accepted (2xx).", &self.inbound_forwarded);
-        per_channel(&mut out, "mux_inbound_events_retried_total", "Inbound delivery attempts that will be retried.", &self.inbound_retried);
-        per_channel(&mut out, "mux_inbound_events_dead_total", "Inbound events given up.", &self.inbound_dead);
-        self.forward_latency.render(&mut out, "mux_forward_latency_seconds", "Enqueue to tenant 2xx.");
-        header(&mut out, "mux_inbound_queue_depth", "Pending inbound events, all tenants.", "gauge");
-        let _ = writeln!(out, "mux_inbound_queue_depth {}", self.queue_depth.load(Relaxed));
-        header(&mut out, "mux_inbound_oldest_pending_age_seconds", "Age of the oldest pending inbound event.", "gauge");
+        per_channel(
+            &mut out,
+            "mux_inbound_events_received_total",
+            "Inbound platform messages seen.",
+            &self.inbound_received,
+        );
+        per_channel(
+            &mut out,
+            "mux_inbound_events_enqueued_total",
+            "Inbound events committed to a tenant queue.",
+            &self.inbound_enqueued,
+        );
+        per_channel(
+            &mut out,
+            "mux_inbound_events_forwarded_total",
+            "Inbound events a tenant accepted (2xx).",
+            &self.inbound_forwarded,
+        );
+        per_channel(
+            &mut out,
+            "mux_inbound_events_retried_total",
+            "Inbound delivery attempts that will be retried.",
+            &self.inbound_retried,
+        );
+        per_channel(
+            &mut out,
+            "mux_inbound_events_dead_total",
+            "Inbound events given up.",
+            &self.inbound_dead,
+        );
+        self.forward_latency.render(
+            &mut out,
+            "mux_forward_latency_seconds",
+            "Enqueue to tenant 2xx.",
+        );
+        header(
+            &mut out,
+            "mux_inbound_queue_depth",
+            "Pending inbound events, all tenants.",
+            "gauge",
+        );
+        let _ = writeln!(
+            out,
+            "mux_inbound_queue_depth {}",
+            self.queue_depth.load(Relaxed)
+        );
+        header(
+            &mut out,
+            "mux_inbound_oldest_pending_age_seconds",
+            "Age of the oldest pending inbound event.",
+            "gauge",
+        );
         let age = self.oldest_pending_age_sec.load(Relaxed);
         let _ = writeln!(out, "mux_inbound_oldest_pending_age_seconds {age}");
         self.render_outbound(&mut out);
-        per_channel(&mut out, "mux_platform_rate_limited_total", "Platform 429 answers.", &self.platform_429);
-        header(&mut out, "mux_auth_failures_total", "Refused credentials (401).", "counter");
+        per_channel(
+            &mut out,
+            "mux_platform_rate_limited_total",
+            "Platform 429 answers.",
+            &self.platform_429,
+        );
+        header(
+            &mut out,
+            "mux_auth_failures_total",
+            "Refused credentials (401).",
+            "counter",
+        );
         for scope in AuthScope::ALL {
             let v = self.auth_failed[scope as usize].load(Relaxed);
-            let _ = writeln!(out, "mux_auth_failures_total{{scope=\"{}\"}} {v}", scope.as_str());
+            let _ = writeln!(
+                out,
+                "mux_auth_failures_total{{scope=\"{}\"}} {v}",
+                scope.as_str()
+            );
         }
-        header(&mut out, "mux_pairing_outcomes_total", "Pairing attempts by outcome.", "counter");
+        header(
+            &mut out,
+            "mux_pairing_outcomes_total",
+            "Pairing attempts by outcome.",
+            "counter",
+        );
         for (i, outcome) in PairingOutcome::ALL.iter().enumerate() {
             let v = self.pairing[i].load(Relaxed);
-            let _ = writeln!(out, "mux_pairing_outcomes_total{{outcome=\"{}\"}} {v}", outcome.as_str());
+            let _ = writeln!(
+                out,
+                "mux_pairing_outcomes_total{{outcome=\"{}\"}} {v}",
+                outcome.as_str()
+            );
         }
-        self.writer_batch_size.render(&mut out, "mux_writer_batch_size", "Ops per group commit.");
-        self.writer_commit.render(&mut out, "mux_writer_commit_seconds", "Group commit duration.");
+        self.writer_batch_size
+            .render(&mut out, "mux_writer_batch_size", "Ops per group commit.");
+        self.writer_commit.render(
+            &mut out,
+            "mux_writer_commit_seconds",
+            "Group commit duration.",
+        );
         out
     }
 
     fn render_outbound(&self, out: &mut String) {
         let name = "mux_outbound_sends_total";
-        header(out, name, "Outbound sends by channel and answered status.", "counter");
+        header(
+            out,
+            name,
+            "Outbound sends by channel and answered status.",
+            "counter",
+        );
         for channel in Channel::ALL {
             let row = &self.outbound[slot(channel)];
             for (i, v) in row.iter().enumerate() {
@@ -306,7 +387,10 @@ impl Metrics {
                     .get(i)
                     .map_or_else(|| "other".to_owned(), u16::to_string);
                 let v = v.load(Relaxed);
-                let _ = writeln!(out, "{name}{{channel=\"{channel}\",status=\"{status}\"}} {v}");
+                let _ = writeln!(
+                    out,
+                    "{name}{{channel=\"{channel}\",status=\"{status}\"}} {v}"
+                );
             }
         }
     }
@@ -337,13 +421,46 @@ mod tests {
         m.pairing(PairingOutcome::CodeClaimed);
         m.inbound_dead(Channel::Discord);
         let text = m.render();
-        assert_eq!(sample(&text, "mux_auth_failures_total{scope=\"tenant\"}"), 1.0);
-        assert_eq!(sample(&text, "mux_auth_failures_total{scope=\"admin\"}"), 2.0);
-        assert_eq!(sample(&text, "mux_outbound_sends_total{channel=\"telegram\",status=\"200\"}"), 1.0);
-        assert_eq!(sample(&text, "mux_outbound_sends_total{channel=\"discord\",status=\"other\"}"), 1.0);
-        assert_eq!(sample(&text, "mux_platform_rate_limited_total{channel=\"whatsapp\"}"), 1.0);
-        assert_eq!(sample(&text, "mux_pairing_outcomes_total{outcome=\"code_claimed\"}"), 1.0);
-        assert_eq!(sample(&text, "mux_inbound_events_dead_total{channel=\"discord\"}"), 1.0);
+        assert_eq!(
+            sample(&text, "mux_auth_failures_total{scope=\"tenant\"}"),
+            1.0
+        );
+        assert_eq!(
+            sample(&text, "mux_auth_failures_total{scope=\"admin\"}"),
+            2.0
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "mux_outbound_sends_total{channel=\"telegram\",status=\"200\"}"
+            ),
+            1.0
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "mux_outbound_sends_total{channel=\"discord\",status=\"other\"}"
+            ),
+            1.0
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "mux_platform_rate_limited_total{channel=\"whatsapp\"}"
+            ),
+            1.0
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "mux_pairing_outcomes_total{outcome=\"code_claimed\"}"
+            ),
+            1.0
+        );
+        assert_eq!(
+            sample(&text, "mux_inbound_events_dead_total{channel=\"discord\"}"),
+            1.0
+        );
     }
 
     #[test]
@@ -354,15 +471,30 @@ mod tests {
         m.forward_latency(60_000);
         m.writer_batch(3, Duration::from_millis(2));
         let text = m.render();
-        assert_eq!(sample(&text, "mux_forward_latency_seconds_bucket{le=\"0.005\"}"), 1.0);
-        assert_eq!(sample(&text, "mux_forward_latency_seconds_bucket{le=\"0.05\"}"), 2.0);
-        assert_eq!(sample(&text, "mux_forward_latency_seconds_bucket{le=\"30\"}"), 2.0);
-        assert_eq!(sample(&text, "mux_forward_latency_seconds_bucket{le=\"+Inf\"}"), 3.0);
+        assert_eq!(
+            sample(&text, "mux_forward_latency_seconds_bucket{le=\"0.005\"}"),
+            1.0
+        );
+        assert_eq!(
+            sample(&text, "mux_forward_latency_seconds_bucket{le=\"0.05\"}"),
+            2.0
+        );
+        assert_eq!(
+            sample(&text, "mux_forward_latency_seconds_bucket{le=\"30\"}"),
+            2.0
+        );
+        assert_eq!(
+            sample(&text, "mux_forward_latency_seconds_bucket{le=\"+Inf\"}"),
+            3.0
+        );
         assert_eq!(sample(&text, "mux_forward_latency_seconds_count"), 3.0);
         assert_eq!(sample(&text, "mux_forward_latency_seconds_sum"), 60.043);
         assert_eq!(sample(&text, "mux_writer_batch_size_bucket{le=\"4\"}"), 1.0);
         assert_eq!(sample(&text, "mux_writer_batch_size_bucket{le=\"2\"}"), 0.0);
-        assert_eq!(sample(&text, "mux_writer_commit_seconds_bucket{le=\"0.0025\"}"), 1.0);
+        assert_eq!(
+            sample(&text, "mux_writer_commit_seconds_bucket{le=\"0.0025\"}"),
+            1.0
+        );
         assert_eq!(sample(&text, "mux_writer_commit_seconds_sum"), 0.002);
     }
 

@@ -9,10 +9,12 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
-use crate::actors::forwarder::{ForwarderDeps, Forwarders, Wake};
+use crate::actors::forwarder::{ForwarderDeps, Forwarders, StopAll, Wake};
 use crate::actors::registry::Registry;
 use crate::ingress::IngressCtx;
 use crate::ingress::telegram::TelegramInbound;
+use crate::ingress::telegram::poller::{StopPolling, TelegramPoller};
+use crate::ingress::telegram::start::Started;
 use crate::actors::writer::{CloseWriter, WriteOp, Writer, WriterThread};
 use crate::api::{self, AppState};
 use crate::channel_status::ChannelHealth;
@@ -28,6 +30,8 @@ pub struct Application {
     server: Server,
     writer: Addr<Writer>,
     writer_thread: WriterThread,
+    forwarders: Addr<Forwarders>,
+    telegram_poller: Option<Addr<TelegramPoller>>,
 }
 
 impl Application {
@@ -52,9 +56,13 @@ impl Application {
             writer: writer.clone(),
             forwarders: forwarders.clone(),
             pairing: config.pairing.clone(),
-            notifier: None,
+            notifier: Some(Arc::new(crate::ingress::notify::SenderNotifier(outbound.clone()))),
         };
-        let telegram_webhook = start_telegram(&config, ingress, &reads, &channels).await;
+        let (telegram_webhook, telegram_poller) = match start_telegram(&config, ingress, &reads, &channels).await {
+            Some(Started::Webhook(inbound)) => (Some(inbound), None),
+            Some(Started::Polling(poller)) => (None, Some(poller)),
+            None => (None, None),
+        };
         let state = web::Data::new(AppState {
             config: config.clone(),
             registry,
@@ -62,7 +70,7 @@ impl Application {
             reads,
             channels,
             telegram_webhook,
-            forwarders,
+            forwarders: forwarders.clone(),
             metrics,
         });
         let listener = TcpListener::bind(config.listen_addr())
@@ -84,6 +92,8 @@ impl Application {
             server,
             writer,
             writer_thread,
+            forwarders: forwarders.clone(),
+            telegram_poller,
         })
     }
 
@@ -100,6 +110,12 @@ impl Application {
     /// commit what it holds before returning.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        // Ingress first (no new platform acks), then the forwarders, then the Writer commits
+        // what it holds.
+        if let Some(poller) = &self.telegram_poller {
+            let _ = poller.send(StopPolling).await;
+        }
+        let _ = self.forwarders.send(StopAll).await;
         let _ = self.writer.send(CloseWriter).await;
         let thread = self.writer_thread;
         let _ = web::block(move || thread.join()).await;
@@ -114,12 +130,12 @@ async fn start_telegram(
     ctx: IngressCtx,
     reads: &db::ReadPool,
     channels: &Arc<ChannelHealth>,
-) -> Option<TelegramInbound> {
+) -> Option<Started> {
     if !config.telegram.inbound_enabled {
         return None;
     }
     let inbound = TelegramInbound::new(ctx, &config.telegram)?;
-    crate::ingress::telegram::start::start(inbound, &config.telegram, reads.clone(), channels.clone()).await
+    Some(crate::ingress::telegram::start::start(inbound, &config.telegram, reads.clone(), channels.clone()).await)
 }
 
 /// Threads that carry the forwarders' HTTP clients; two keep one core for the API on a 2-core host.

@@ -10,7 +10,10 @@ use crate::db::overview::queue_stats;
 use crate::metrics::AuthScope;
 use crate::time::now_ms;
 
-pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     if check_admin(state.config.admin_token.as_ref(), req.headers()) == AdminCheck::Refused {
         state.metrics.auth_failed_in(AuthScope::Admin);
         log::warn!("event=auth_failed scope=admin path={}", req.path());
@@ -20,9 +23,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     match crate::db::read(&state.reads, queue_stats).await {
         Ok((depth, oldest)) => {
             let age_sec = oldest.map_or(0, |at| (now_ms() - at).max(0) / 1000);
-            state
-                .metrics
-                .set_queue(depth.max(0) as u64, age_sec as u64);
+            state.metrics.set_queue(depth.max(0) as u64, age_sec as u64);
         }
         Err(e) => log::warn!("event=metrics_queue_unavailable error={e}"),
     }

@@ -146,7 +146,7 @@ impl TelegramSender {
     /// Maps a teloxide error: a connection that never opened is a plain failure (nothing was
     /// sent); any other network error may have happened after Telegram got the request.
     fn failure(&self, e: &RequestError) -> SendError {
-        let description = scrub(&e.to_string(), &self.token);
+        let description = scrub(&error_chain(e), &self.token);
         match e {
             RequestError::Network(net) if !net.is_connect() => SendError::OutcomeUnknown,
             RequestError::MigrateToChatId(to) => SendError::Platform {
@@ -208,6 +208,18 @@ struct Call<'a> {
 
 /// Telegram asked to wait this long and repeat the call.
 struct Retry(Duration);
+
+/// The error and its causes ("error sending request: … connection refused"), for `details`.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
 
 /// A positive integer given as a number or numeric string (OpenClaw sends both).
 fn positive(raw: Option<&str>) -> Option<i64> {

@@ -20,7 +20,11 @@ use crate::startup::Application;
 use crate::{db, telemetry};
 
 #[derive(Parser)]
-#[command(name = "mux-server", version, about = "Multi-tenant OpenClaw chat relay")]
+#[command(
+    name = "mux-server",
+    version,
+    about = "Multi-tenant OpenClaw chat relay"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -61,9 +65,8 @@ pub fn run() -> ExitCode {
             print!("{}", check_config::summary(&config));
             Ok(())
         }
-        Command::Serve => with_logging(&config).and_then(|()| {
-            actix_web::rt::System::new().block_on(serve(config))
-        }),
+        Command::Serve => with_logging(&config)
+            .and_then(|()| actix_web::rt::System::new().block_on(serve(config))),
         Command::Migrate => with_logging(&config).and_then(|()| migrate(&config)),
         Command::Backup { file } => backup(&config, &file),
         Command::Tenant(args) => tenant::run(&config, args),

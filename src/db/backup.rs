@@ -81,7 +81,9 @@ fn copy_and_check(db_path: &Path, partial: &Path) -> Result<i64, StoreError> {
     let mut copy = SqliteConnection::establish(&partial.to_string_lossy())
         .map_err(|e| unavailable("cannot open the copy", e))?;
     integrity_check(&mut copy)?;
-    Ok(super::schema::tenants::table.count().get_result(&mut copy)?)
+    Ok(super::schema::tenants::table
+        .count()
+        .get_result(&mut copy)?)
 }
 
 /// `PRAGMA integrity_check` must answer exactly one row, `ok`.
@@ -120,9 +122,14 @@ mod tests {
         let report = backup(&db, &dest).unwrap();
         assert_eq!(report.tenants, 1);
         assert!(report.bytes > 0);
-        let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&dest).unwrap().permissions());
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&dest).unwrap().permissions(),
+        );
         assert_eq!(mode & 0o777, 0o600);
-        assert!(backup(&db, &dest).is_err(), "an existing file is never overwritten");
+        assert!(
+            backup(&db, &dest).is_err(),
+            "an existing file is never overwritten"
+        );
         assert!(backup(&dir.path().join("missing.sqlite"), &dir.path().join("x")).is_err());
         assert!(!dir.path().join("x.partial").exists());
     }

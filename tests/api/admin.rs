@@ -15,10 +15,20 @@ pub fn admin_vars() -> Vec<(&'static str, String)> {
 }
 
 /// A request with a raw JSON body (or none) and a bearer credential.
-pub async fn call(app: &TestApp, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> Reply {
+pub async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> Reply {
     let req = app.request(method, path, key);
     let resp = match body {
-        Some(b) => req.insert_header(("Content-Type", "application/json")).send_body(b.to_string()).await,
+        Some(b) => {
+            req.insert_header(("Content-Type", "application/json"))
+                .send_body(b.to_string())
+                .await
+        }
         None => req.send().await,
     };
     let mut resp = resp.expect("request reaches the server");
@@ -26,22 +36,46 @@ pub async fn call(app: &TestApp, method: Method, path: &str, key: Option<&str>, 
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
     };
-    Reply { status: resp.status(), body, headers: resp.headers().clone() }
+    Reply {
+        status: resp.status(),
+        body,
+        headers: resp.headers().clone(),
+    }
 }
 
 pub async fn create_tenant(app: &TestApp, body: Value) -> Reply {
-    call(app, Method::POST, "/v1/admin/tenants", Some(ADMIN), Some(body)).await
+    call(
+        app,
+        Method::POST,
+        "/v1/admin/tenants",
+        Some(ADMIN),
+        Some(body),
+    )
+    .await
 }
 
 /// Every admin operation, for the checks that must hold on all of them.
 fn every_admin_call() -> Vec<(Method, &'static str, Option<Value>)> {
     vec![
-        (Method::POST, "/v1/admin/tenants", Some(json!({"id": "t-new"}))),
+        (
+            Method::POST,
+            "/v1/admin/tenants",
+            Some(json!({"id": "t-new"})),
+        ),
         (Method::GET, "/v1/admin/tenants", None),
-        (Method::POST, "/v1/admin/tenants/tenant-a/keys", Some(json!({}))),
-        (Method::DELETE, "/v1/admin/tenants/tenant-a/keys/key_x", None),
+        (
+            Method::POST,
+            "/v1/admin/tenants/tenant-a/keys",
+            Some(json!({})),
+        ),
+        (
+            Method::DELETE,
+            "/v1/admin/tenants/tenant-a/keys/key_x",
+            None,
+        ),
         (Method::POST, "/v1/admin/tenants/tenant-a/disable", None),
         (Method::POST, "/v1/admin/tenants/tenant-a/enable", None),
         (
@@ -70,22 +104,42 @@ async fn without_an_admin_token_every_admin_path_answers_404() {
 async fn admin_paths_refuse_missing_wrong_and_tenant_credentials() {
     let app = spawn_app_with(admin_vars()).await;
     for (method, path, body) in every_admin_call() {
-        for key in [None, Some(KEY_A), Some("admin-token-for-test"), Some("Bearer")] {
+        for key in [
+            None,
+            Some(KEY_A),
+            Some("admin-token-for-test"),
+            Some("Bearer"),
+        ] {
             let reply = call(&app, method.clone(), path, key, body.clone()).await;
-            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method} {path} {key:?}");
+            assert_eq!(
+                reply.status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} {key:?}"
+            );
             assert_eq!(reply.body, json!({"ok": false, "error": "unauthorized"}));
         }
     }
     // Nothing was changed by the refused calls.
-    assert_eq!(app.get("/v1/pairings", Some(KEY_A)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/v1/pairings", Some(KEY_A)).await.status,
+        StatusCode::OK
+    );
     app.stop().await;
 }
 
 #[actix_web::test]
 async fn the_admin_token_never_opens_a_tenant_path() {
     let app = spawn_app_with(admin_vars()).await;
-    assert_eq!(app.get("/v1/pairings", Some(ADMIN)).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/v1/tenant/inbound-target", Some(ADMIN)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/v1/pairings", Some(ADMIN)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/v1/tenant/inbound-target", Some(ADMIN))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
     let token = app.issue_token(ADMIN, json!({"channel": "telegram"})).await;
     assert_eq!(token.status, StatusCode::UNAUTHORIZED);
     app.stop().await;
@@ -102,11 +156,22 @@ async fn a_created_tenant_gets_a_key_shown_once_and_an_existing_id_is_409() {
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let key = created.body["apiKey"].as_str().expect("apiKey").to_owned();
     assert!(key.starts_with("mux_"));
-    assert!(created.body["keyId"].as_str().expect("keyId").starts_with("key_"));
+    assert!(
+        created.body["keyId"]
+            .as_str()
+            .expect("keyId")
+            .starts_with("key_")
+    );
     assert_eq!(created.body["tenant"]["id"], json!("t-1"));
     assert_eq!(created.body["tenant"]["name"], json!("One"));
-    assert_eq!(created.body["tenant"]["inboundUrl"], json!("http://127.0.0.1:9/in"));
-    assert!(!created.body.to_string().contains("in-secret"), "inbound token never returned");
+    assert_eq!(
+        created.body["tenant"]["inboundUrl"],
+        json!("http://127.0.0.1:9/in")
+    );
+    assert!(
+        !created.body.to_string().contains("in-secret"),
+        "inbound token never returned"
+    );
 
     // The key works at once, on the tenant's own paths.
     let target = app.get("/v1/tenant/inbound-target", Some(&key)).await;
@@ -130,23 +195,35 @@ async fn a_created_tenant_gets_a_key_shown_once_and_an_existing_id_is_409() {
     assert_eq!(t1["lastDelivery"], Value::Null);
     assert_eq!(t1["keys"].as_array().expect("keys").len(), 1);
     assert!(!list.body.to_string().contains("in-secret"));
-    assert!(!list.body.to_string().contains(&key), "keys are never listed");
+    assert!(
+        !list.body.to_string().contains(&key),
+        "keys are never listed"
+    );
     app.stop().await;
 }
 
 #[actix_web::test]
 async fn create_validates_the_id_and_the_inbound_url() {
     let app = spawn_app_with(admin_vars()).await;
-    for body in [json!({}), json!({"id": "bad id"}), json!({"id": "a", "inboundUrl": "http://x"})] {
+    for body in [
+        json!({}),
+        json!({"id": "bad id"}),
+        json!({"id": "a", "inboundUrl": "http://x"}),
+    ] {
         let reply = create_tenant(&app, body.clone()).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
     }
-    let link_local = json!({"id": "a", "inboundUrl": "http://169.254.169.254/", "inboundToken": "t"});
+    let link_local =
+        json!({"id": "a", "inboundUrl": "http://169.254.169.254/", "inboundToken": "t"});
     let reply = create_tenant(&app, link_local).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.body["code"], json!("INBOUND_URL_NOT_ALLOWED"));
     let bad_json = call(&app, Method::POST, "/v1/admin/tenants", Some(ADMIN), None).await;
-    assert_eq!(bad_json.status, StatusCode::BAD_REQUEST, "empty body reads as {{}}: id required");
+    assert_eq!(
+        bad_json.status,
+        StatusCode::BAD_REQUEST,
+        "empty body reads as {{}}: id required"
+    );
     app.stop().await;
 }
 
@@ -157,56 +234,146 @@ async fn a_key_rotates_without_downtime_and_a_revoked_key_fails_at_once() {
     let old_key = created.body["apiKey"].as_str().expect("key").to_owned();
     let old_id = created.body["keyId"].as_str().expect("keyId").to_owned();
 
-    let added = call(&app, Method::POST, "/v1/admin/tenants/rot/keys", Some(ADMIN), Some(json!({"label": "v2"}))).await;
+    let added = call(
+        &app,
+        Method::POST,
+        "/v1/admin/tenants/rot/keys",
+        Some(ADMIN),
+        Some(json!({"label": "v2"})),
+    )
+    .await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
     let new_key = added.body["apiKey"].as_str().expect("key").to_owned();
     assert_ne!(new_key, old_key);
     for key in [&old_key, &new_key] {
-        assert_eq!(app.get("/v1/pairings", Some(key)).await.status, StatusCode::OK, "both keys work");
+        assert_eq!(
+            app.get("/v1/pairings", Some(key)).await.status,
+            StatusCode::OK,
+            "both keys work"
+        );
     }
 
     let path = format!("/v1/admin/tenants/rot/keys/{old_id}");
     let revoked = call(&app, Method::DELETE, &path, Some(ADMIN), None).await;
     assert_eq!(revoked.status, StatusCode::OK);
     assert_eq!(revoked.body, json!({"ok": true}));
-    assert_eq!(app.get("/v1/pairings", Some(&old_key)).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/v1/pairings", Some(&new_key)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/v1/pairings", Some(&old_key)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/v1/pairings", Some(&new_key)).await.status,
+        StatusCode::OK
+    );
 
-    let unknown_key = call(&app, Method::DELETE, "/v1/admin/tenants/rot/keys/key_nope", Some(ADMIN), None).await;
+    let unknown_key = call(
+        &app,
+        Method::DELETE,
+        "/v1/admin/tenants/rot/keys/key_nope",
+        Some(ADMIN),
+        None,
+    )
+    .await;
     assert_eq!(unknown_key.status, StatusCode::NOT_FOUND);
-    let other_tenant = call(&app, Method::DELETE, &format!("/v1/admin/tenants/tenant-a/keys/{old_id}"), Some(ADMIN), None).await;
-    assert_eq!(other_tenant.status, StatusCode::NOT_FOUND, "a key is revoked only through its tenant");
-    let unknown_tenant = call(&app, Method::POST, "/v1/admin/tenants/nope/keys", Some(ADMIN), None).await;
+    let other_tenant = call(
+        &app,
+        Method::DELETE,
+        &format!("/v1/admin/tenants/tenant-a/keys/{old_id}"),
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    assert_eq!(
+        other_tenant.status,
+        StatusCode::NOT_FOUND,
+        "a key is revoked only through its tenant"
+    );
+    let unknown_tenant = call(
+        &app,
+        Method::POST,
+        "/v1/admin/tenants/nope/keys",
+        Some(ADMIN),
+        None,
+    )
+    .await;
     assert_eq!(unknown_tenant.status, StatusCode::NOT_FOUND);
 
     // The revocation is durable: still refused after a restart.
     let dir = app.stop().await;
     let app = spawn_in(dir, admin_vars()).await;
-    assert_eq!(app.get("/v1/pairings", Some(&old_key)).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/v1/pairings", Some(&new_key)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/v1/pairings", Some(&old_key)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/v1/pairings", Some(&new_key)).await.status,
+        StatusCode::OK
+    );
     app.stop().await;
 }
 
 #[actix_web::test]
 async fn a_disabled_tenant_answers_401_until_enabled_also_across_a_restart() {
     let app = spawn_app_with(admin_vars()).await;
-    let disabled = call(&app, Method::POST, "/v1/admin/tenants/tenant-a/disable", Some(ADMIN), None).await;
+    let disabled = call(
+        &app,
+        Method::POST,
+        "/v1/admin/tenants/tenant-a/disable",
+        Some(ADMIN),
+        None,
+    )
+    .await;
     assert_eq!(disabled.status, StatusCode::OK);
     assert_eq!(disabled.body, json!({"ok": true}));
-    assert_eq!(app.get("/v1/pairings", Some(KEY_A)).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/v1/pairings", Some(crate::helpers::KEY_B)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/v1/pairings", Some(KEY_A)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/v1/pairings", Some(crate::helpers::KEY_B))
+            .await
+            .status,
+        StatusCode::OK
+    );
     let list = call(&app, Method::GET, "/v1/admin/tenants", Some(ADMIN), None).await;
-    let a = list.body["items"].as_array().expect("items").iter().find(|t| t["id"] == "tenant-a").cloned();
+    let a = list.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|t| t["id"] == "tenant-a")
+        .cloned();
     assert_eq!(a.expect("tenant-a listed")["status"], json!("disabled"));
 
     let dir = app.stop().await;
     let app = spawn_in(dir, admin_vars()).await;
-    assert_eq!(app.get("/v1/pairings", Some(KEY_A)).await.status, StatusCode::UNAUTHORIZED, "still disabled");
-    let enabled = call(&app, Method::POST, "/v1/admin/tenants/tenant-a/enable", Some(ADMIN), None).await;
+    assert_eq!(
+        app.get("/v1/pairings", Some(KEY_A)).await.status,
+        StatusCode::UNAUTHORIZED,
+        "still disabled"
+    );
+    let enabled = call(
+        &app,
+        Method::POST,
+        "/v1/admin/tenants/tenant-a/enable",
+        Some(ADMIN),
+        None,
+    )
+    .await;
     assert_eq!(enabled.status, StatusCode::OK);
-    assert_eq!(app.get("/v1/pairings", Some(KEY_A)).await.status, StatusCode::OK);
-    for path in ["/v1/admin/tenants/nope/disable", "/v1/admin/tenants/nope/enable"] {
-        assert_eq!(call(&app, Method::POST, path, Some(ADMIN), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/v1/pairings", Some(KEY_A)).await.status,
+        StatusCode::OK
+    );
+    for path in [
+        "/v1/admin/tenants/nope/disable",
+        "/v1/admin/tenants/nope/enable",
+    ] {
+        assert_eq!(
+            call(&app, Method::POST, path, Some(ADMIN), None)
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
     }
     app.stop().await;
 }
@@ -215,20 +382,51 @@ async fn a_disabled_tenant_answers_401_until_enabled_also_across_a_restart() {
 async fn an_admin_seeded_pairing_code_can_be_claimed_once() {
     let app = spawn_app_with(admin_vars()).await;
     let body = json!({"code": "OPS-1", "channel": "telegram", "routeKey": "telegram:default:chat:-1001", "scope": "chat", "ttlSec": 600});
-    let seeded = call(&app, Method::POST, "/v1/admin/pairing-codes", Some(ADMIN), Some(body.clone())).await;
+    let seeded = call(
+        &app,
+        Method::POST,
+        "/v1/admin/pairing-codes",
+        Some(ADMIN),
+        Some(body.clone()),
+    )
+    .await;
     assert_eq!(seeded.status, StatusCode::CREATED, "{}", seeded.body);
     assert_eq!(seeded.body["code"], json!("OPS-1"));
     assert!(seeded.body["expiresAtMs"].as_i64().is_some());
-    let dup = call(&app, Method::POST, "/v1/admin/pairing-codes", Some(ADMIN), Some(body)).await;
+    let dup = call(
+        &app,
+        Method::POST,
+        "/v1/admin/pairing-codes",
+        Some(ADMIN),
+        Some(body),
+    )
+    .await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
-    let bad = call(&app, Method::POST, "/v1/admin/pairing-codes", Some(ADMIN), Some(json!({"channel": "telegram"}))).await;
+    let bad = call(
+        &app,
+        Method::POST,
+        "/v1/admin/pairing-codes",
+        Some(ADMIN),
+        Some(json!({"channel": "telegram"})),
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
-    let claimed = app.post("/v1/pairings/claim", Some(KEY_A), json!({"code": "OPS-1"})).await;
+    let claimed = app
+        .post("/v1/pairings/claim", Some(KEY_A), json!({"code": "OPS-1"}))
+        .await;
     assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
-    assert_eq!(claimed.body["routeKey"], json!("telegram:default:chat:-1001"));
+    assert_eq!(
+        claimed.body["routeKey"],
+        json!("telegram:default:chat:-1001")
+    );
     let list = call(&app, Method::GET, "/v1/admin/tenants", Some(ADMIN), None).await;
-    let a = list.body["items"].as_array().expect("items").iter().find(|t| t["id"] == "tenant-a").cloned();
+    let a = list.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|t| t["id"] == "tenant-a")
+        .cloned();
     assert_eq!(a.expect("tenant-a")["bindings"], json!(1));
     app.stop().await;
 }
@@ -236,35 +434,126 @@ async fn an_admin_seeded_pairing_code_can_be_claimed_once() {
 #[actix_web::test]
 async fn every_admin_action_leaves_an_audit_row_without_secrets() {
     let app = spawn_app_with(admin_vars()).await;
-    let created = create_tenant(&app, json!({"id": "aud", "inboundUrl": "http://127.0.0.1:9/", "inboundToken": "tok-secret"})).await;
+    let created = create_tenant(
+        &app,
+        json!({"id": "aud", "inboundUrl": "http://127.0.0.1:9/", "inboundToken": "tok-secret"}),
+    )
+    .await;
     let first_key = created.body["apiKey"].as_str().expect("key").to_owned();
-    let added = call(&app, Method::POST, "/v1/admin/tenants/aud/keys", Some(ADMIN), None).await;
+    let added = call(
+        &app,
+        Method::POST,
+        "/v1/admin/tenants/aud/keys",
+        Some(ADMIN),
+        None,
+    )
+    .await;
     let second_key = added.body["apiKey"].as_str().expect("key").to_owned();
     let key_id = added.body["keyId"].as_str().expect("keyId").to_owned();
-    call(&app, Method::DELETE, &format!("/v1/admin/tenants/aud/keys/{key_id}"), Some(ADMIN), None).await;
-    call(&app, Method::POST, "/v1/admin/tenants/aud/disable", Some(ADMIN), None).await;
-    call(&app, Method::POST, "/v1/admin/tenants/aud/enable", Some(ADMIN), None).await;
+    call(
+        &app,
+        Method::DELETE,
+        &format!("/v1/admin/tenants/aud/keys/{key_id}"),
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    call(
+        &app,
+        Method::POST,
+        "/v1/admin/tenants/aud/disable",
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    call(
+        &app,
+        Method::POST,
+        "/v1/admin/tenants/aud/enable",
+        Some(ADMIN),
+        None,
+    )
+    .await;
     let code = json!({"code": "SECRET-CODE", "channel": "telegram", "routeKey": "telegram:default:chat:77"});
-    call(&app, Method::POST, "/v1/admin/pairing-codes", Some(ADMIN), Some(code)).await;
+    call(
+        &app,
+        Method::POST,
+        "/v1/admin/pairing-codes",
+        Some(ADMIN),
+        Some(code),
+    )
+    .await;
 
-    let audit = call(&app, Method::GET, "/v1/admin/audit?tenantId=aud&limit=10", Some(ADMIN), None).await;
+    let audit = call(
+        &app,
+        Method::GET,
+        "/v1/admin/audit?tenantId=aud&limit=10",
+        Some(ADMIN),
+        None,
+    )
+    .await;
     assert_eq!(audit.status, StatusCode::OK);
-    let actions: Vec<&str> = audit.body["items"].as_array().expect("items").iter().filter_map(|i| i["action"].as_str()).collect();
+    let actions: Vec<&str> = audit.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["action"].as_str())
+        .collect();
     assert_eq!(
         actions,
-        ["tenant_enabled", "tenant_disabled", "api_key_revoked", "api_key_added", "tenant_created"],
+        [
+            "tenant_enabled",
+            "tenant_disabled",
+            "api_key_revoked",
+            "api_key_added",
+            "tenant_created"
+        ],
         "newest first, this tenant only"
     );
-    assert!(audit.body["items"].as_array().expect("items").iter().all(|i| i["actor"] == "admin"));
-    let limited = call(&app, Method::GET, "/v1/admin/audit?limit=1", Some(ADMIN), None).await;
+    assert!(
+        audit.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|i| i["actor"] == "admin")
+    );
+    let limited = call(
+        &app,
+        Method::GET,
+        "/v1/admin/audit?limit=1",
+        Some(ADMIN),
+        None,
+    )
+    .await;
     let items = limited.body["items"].as_array().expect("items");
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["action"], json!("pairing_code_seeded"));
-    let all = call(&app, Method::GET, "/v1/admin/audit?limit=1000", Some(ADMIN), None).await.body.to_string();
-    for secret in [first_key.as_str(), second_key.as_str(), "tok-secret", "SECRET-CODE"] {
+    let all = call(
+        &app,
+        Method::GET,
+        "/v1/admin/audit?limit=1000",
+        Some(ADMIN),
+        None,
+    )
+    .await
+    .body
+    .to_string();
+    for secret in [
+        first_key.as_str(),
+        second_key.as_str(),
+        "tok-secret",
+        "SECRET-CODE",
+    ] {
         assert!(!all.contains(secret), "audit holds {secret}");
     }
-    let bad = call(&app, Method::GET, "/v1/admin/audit?limit=0", Some(ADMIN), None).await;
+    let bad = call(
+        &app,
+        Method::GET,
+        "/v1/admin/audit?limit=0",
+        Some(ADMIN),
+        None,
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     app.stop().await;
 }
@@ -281,15 +570,31 @@ async fn the_listing_counts_each_tenants_queue_and_last_delivery() {
         )
     };
     use diesel::RunQueryDsl;
-    for sql in [insert("pending", "tg:1", 0, 1), insert("pending", "tg:2", 2, 5), insert("dead", "tg:3", 9, 3)] {
+    for sql in [
+        insert("pending", "tg:1", 0, 1),
+        insert("pending", "tg:2", 2, 5),
+        insert("dead", "tg:3", 9, 3),
+    ] {
         diesel::sql_query(sql).execute(conn).expect("insert event");
     }
     let list = call(&app, Method::GET, "/v1/admin/tenants", Some(ADMIN), None).await;
     let items = list.body["items"].as_array().expect("items");
-    let a = items.iter().find(|t| t["id"] == "tenant-a").expect("tenant-a");
+    let a = items
+        .iter()
+        .find(|t| t["id"] == "tenant-a")
+        .expect("tenant-a");
     assert_eq!(a["queueDepth"], json!(2));
-    assert_eq!(a["lastDelivery"], json!({"state": "retrying", "atMs": 5, "error": "HTTP 503"}));
-    let b = items.iter().find(|t| t["id"] == "tenant-b").expect("tenant-b");
-    assert_eq!((b["queueDepth"].clone(), b["lastDelivery"].clone()), (json!(0), Value::Null));
+    assert_eq!(
+        a["lastDelivery"],
+        json!({"state": "retrying", "atMs": 5, "error": "HTTP 503"})
+    );
+    let b = items
+        .iter()
+        .find(|t| t["id"] == "tenant-b")
+        .expect("tenant-b");
+    assert_eq!(
+        (b["queueDepth"].clone(), b["lastDelivery"].clone()),
+        (json!(0), Value::Null)
+    );
     app.stop().await;
 }

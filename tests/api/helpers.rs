@@ -46,6 +46,8 @@ pub async fn spawn_app_with(vars: Vec<(&'static str, String)>) -> TestApp {
 
 /// Starts the service on the database in `dir` (a restart passes the previous app's dir).
 pub async fn spawn_in(dir: TempDir, vars: Vec<(&'static str, String)>) -> TestApp {
+    // RUST_LOG=debug shows the service's log lines for a failing test.
+    let _ = env_logger::builder().is_test(true).try_init();
     let db_path = dir.path().join("mux.sqlite");
     let config = test_config(&db_path, vars).expect("valid test config");
     let app = Application::build(config).await.expect("app builds");

@@ -2,10 +2,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod admin;
+mod admin_inbound;
+mod cli;
+mod fakes;
 mod health;
 mod helpers;
+mod inbound_telegram;
 mod inbound_target;
 mod metrics;
+mod outbound;
 mod pairings;
 mod redeem;
 mod restart;

@@ -10,7 +10,11 @@ use crate::helpers::{KEY_A, TestApp, spawn_app_with, two_tenants};
 
 /// One scrape: status and raw text.
 async fn scrape(app: &TestApp, key: Option<&str>) -> (StatusCode, String, String) {
-    let mut resp = app.request(Method::GET, "/metrics", key).send().await.expect("scrape");
+    let mut resp = app
+        .request(Method::GET, "/metrics", key)
+        .send()
+        .await
+        .expect("scrape");
     let body = resp.body().await.expect("body");
     let content_type = resp
         .headers()
@@ -18,7 +22,11 @@ async fn scrape(app: &TestApp, key: Option<&str>) -> (StatusCode, String, String
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    (resp.status(), content_type, String::from_utf8(body.to_vec()).expect("utf-8"))
+    (
+        resp.status(),
+        content_type,
+        String::from_utf8(body.to_vec()).expect("utf-8"),
+    )
 }
 
 /// Parses the text exposition format strictly enough to catch mistakes: every sample belongs to
@@ -27,7 +35,9 @@ async fn scrape(app: &TestApp, key: Option<&str>) -> (StatusCode, String, String
 pub fn parse_prometheus(text: &str) -> HashMap<String, f64> {
     let valid_name = |n: &str| {
         !n.is_empty()
-            && n.chars().enumerate().all(|(i, c)| c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit()))
+            && n.chars().enumerate().all(|(i, c)| {
+                c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit())
+            })
     };
     let mut families: HashMap<String, String> = HashMap::new();
     let mut samples = HashMap::new();
@@ -36,8 +46,14 @@ pub fn parse_prometheus(text: &str) -> HashMap<String, f64> {
         if let Some(rest) = line.strip_prefix("# TYPE ") {
             let (name, kind) = rest.split_once(' ').expect("TYPE name kind");
             assert!(valid_name(name), "{line}");
-            assert!(["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind), "{line}");
-            assert!(families.insert(name.to_owned(), kind.to_owned()).is_none(), "duplicate family {name}");
+            assert!(
+                ["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind),
+                "{line}"
+            );
+            assert!(
+                families.insert(name.to_owned(), kind.to_owned()).is_none(),
+                "duplicate family {name}"
+            );
             continue;
         }
         if line.starts_with('#') {
@@ -45,7 +61,9 @@ pub fn parse_prometheus(text: &str) -> HashMap<String, f64> {
             continue;
         }
         let (series, value) = line.rsplit_once(' ').expect("series value");
-        let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value in {line}"));
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value in {line}"));
         let (name, labels) = match series.split_once('{') {
             Some((n, l)) => (n, l.strip_suffix('}').expect("closing brace")),
             None => (series, ""),
@@ -54,13 +72,22 @@ pub fn parse_prometheus(text: &str) -> HashMap<String, f64> {
         for pair in labels.split(',').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').expect("label=value");
             assert!(valid_name(k), "{line}");
-            assert!(v.starts_with('"') && v.ends_with('"') && v.len() >= 2, "{line}");
+            assert!(
+                v.starts_with('"') && v.ends_with('"') && v.len() >= 2,
+                "{line}"
+            );
         }
         let family = ["_bucket", "_sum", "_count"]
             .iter()
-            .find_map(|s| name.strip_suffix(s).filter(|f| families.get(*f).is_some_and(|k| k == "histogram")))
+            .find_map(|s| {
+                name.strip_suffix(s)
+                    .filter(|f| families.get(*f).is_some_and(|k| k == "histogram"))
+            })
             .unwrap_or(name);
-        assert!(families.contains_key(family), "sample {name} without # TYPE");
+        assert!(
+            families.contains_key(family),
+            "sample {name} without # TYPE"
+        );
         if name.ends_with("_bucket") {
             if let Some((prev_family, prev)) = &last_bucket {
                 if prev_family == family {
@@ -68,11 +95,15 @@ pub fn parse_prometheus(text: &str) -> HashMap<String, f64> {
                 }
             }
             last_bucket = Some((family.to_owned(), value));
-        } else if name.ends_with("_count") && families.get(family).is_some_and(|k| k == "histogram") {
+        } else if name.ends_with("_count") && families.get(family).is_some_and(|k| k == "histogram")
+        {
             let (_, inf) = last_bucket.clone().expect("buckets before count");
             assert_eq!(inf, value, "+Inf bucket equals count: {line}");
         }
-        assert!(samples.insert(series.to_owned(), value).is_none(), "duplicate series {series}");
+        assert!(
+            samples.insert(series.to_owned(), value).is_none(),
+            "duplicate series {series}"
+        );
     }
     samples
 }
@@ -99,19 +130,47 @@ async fn metrics_parse_as_prometheus_text_and_move_with_traffic() {
     }
 
     // Traffic: two refused keys, one token, one refused code claim, one admin write.
-    assert_eq!(app.get("/v1/pairings", Some("nope")).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/v1/pairings", None).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.issue_token(KEY_A, json!({"channel": "telegram"})).await.status, StatusCode::OK);
-    assert_eq!(app.post("/v1/pairings/claim", Some(KEY_A), json!({"code": "x"})).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(scrape(&app, Some("wrong")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/v1/pairings", Some("nope")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/v1/pairings", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.issue_token(KEY_A, json!({"channel": "telegram"}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.post("/v1/pairings/claim", Some(KEY_A), json!({"code": "x"}))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        scrape(&app, Some("wrong")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 
     let after = parse_prometheus(&scrape(&app, Some(ADMIN)).await.2);
     let moved = |series: &str| after[series] - before[series];
     assert_eq!(moved("mux_auth_failures_total{scope=\"tenant\"}"), 2.0);
     assert_eq!(moved("mux_auth_failures_total{scope=\"admin\"}"), 1.0);
-    assert_eq!(moved("mux_pairing_outcomes_total{outcome=\"token_issued\"}"), 1.0);
-    assert_eq!(moved("mux_pairing_outcomes_total{outcome=\"code_rejected\"}"), 1.0);
-    assert!(moved("mux_writer_batch_size_count") >= 1.0, "the token insert was a commit");
+    assert_eq!(
+        moved("mux_pairing_outcomes_total{outcome=\"token_issued\"}"),
+        1.0
+    );
+    assert_eq!(
+        moved("mux_pairing_outcomes_total{outcome=\"code_rejected\"}"),
+        1.0
+    );
+    assert!(
+        moved("mux_writer_batch_size_count") >= 1.0,
+        "the token insert was a commit"
+    );
     assert!(moved("mux_writer_commit_seconds_count") >= 1.0);
     app.stop().await;
 }
@@ -119,11 +178,29 @@ async fn metrics_parse_as_prometheus_text_and_move_with_traffic() {
 #[actix_web::test]
 async fn metrics_carry_no_tenant_chat_or_session_labels() {
     let app = spawn_app_with(admin_vars()).await;
-    app.issue_token(KEY_A, json!({"channel": "telegram", "sessionKey": "sess-secret-1"})).await;
-    call(&app, Method::POST, "/v1/admin/tenants", Some(ADMIN), Some(json!({"id": "metrics-tenant"}))).await;
+    app.issue_token(
+        KEY_A,
+        json!({"channel": "telegram", "sessionKey": "sess-secret-1"}),
+    )
+    .await;
+    call(
+        &app,
+        Method::POST,
+        "/v1/admin/tenants",
+        Some(ADMIN),
+        Some(json!({"id": "metrics-tenant"})),
+    )
+    .await;
     app.get("/v1/pairings", Some("bad-key-xyz")).await;
     let (_, _, text) = scrape(&app, Some(ADMIN)).await;
-    for needle in ["tenant-a", "tenant-b", "metrics-tenant", "sess-secret-1", "bad-key-xyz", "/v1/"] {
+    for needle in [
+        "tenant-a",
+        "tenant-b",
+        "metrics-tenant",
+        "sess-secret-1",
+        "bad-key-xyz",
+        "/v1/",
+    ] {
         assert!(!text.contains(needle), "{needle} appears in /metrics");
     }
     let allowed = ["channel", "status", "scope", "outcome", "le"];

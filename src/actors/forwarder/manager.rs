@@ -115,3 +115,23 @@ impl Handler<Idle> for Forwarders {
         }
     }
 }
+
+/// Shutdown: stops every forwarder and their threads. Attempts in flight are abandoned; their
+/// events stay pending in the database and are delivered after the restart (at least once).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StopAll;
+
+impl Handler<StopAll> for Forwarders {
+    type Result = ();
+
+    fn handle(&mut self, _: StopAll, ctx: &mut Self::Context) {
+        for (_, entry) in self.running.drain() {
+            entry.addr.do_send(Stop);
+        }
+        for arbiter in &self.arbiters {
+            arbiter.stop();
+        }
+        ctx.stop();
+    }
+}

@@ -13,4 +13,4 @@ pub mod attempt;
 mod manager;
 mod worker;
 
-pub use manager::{ForwarderDeps, Forwarders, Wake};
+pub use manager::{ForwarderDeps, Forwarders, StopAll, Wake};

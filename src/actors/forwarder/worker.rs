@@ -57,6 +57,8 @@ pub(super) struct Forwarder {
     client: Option<awc::Client>,
     sessions: HashMap<String, VecDeque<Pending>>,
     known: HashSet<i32>,
+    /// Events finished while a read was running: that read may still list them as pending.
+    done_while_loading: HashSet<i32>,
     in_flight: HashSet<String>,
     loaded_up_to: i32,
     loading: bool,
@@ -74,6 +76,7 @@ impl Forwarder {
             client: None,
             sessions: HashMap::new(),
             known: HashSet::new(),
+            done_while_loading: HashSet::new(),
             in_flight: HashSet::new(),
             loaded_up_to: 0,
             loading: false,
@@ -99,6 +102,8 @@ impl Forwarder {
         };
         ctx.spawn(read.into_actor(self).map(|res, act, ctx| {
             act.loading = false;
+            let done = std::mem::take(&mut act.done_while_loading);
+            let res = res.map(|rows| rows.into_iter().filter(|r| !done.contains(&r.id)).collect::<Vec<_>>());
             match res {
                 Ok(rows) => {
                     act.more_in_db = rows.len() as i64 == LOAD_BATCH;
@@ -226,6 +231,9 @@ impl Forwarder {
                 let id = head.id;
                 queue.pop_front();
                 self.known.remove(&id);
+                if self.loading {
+                    self.done_while_loading.insert(id);
+                }
                 if queue.is_empty() {
                     self.sessions.remove(session);
                 }

@@ -54,7 +54,9 @@ pub fn code_spec(body: &Value, now: i64) -> Result<(String, PairingCodeRow), Api
     };
     let ttl = parse_ttl(body.get("ttlSec")).map_err(|e| ApiError::bad_request(e.to_string()))?;
     // Absent or not positive: the code does not expire (as seeded codes without expiresAtMs).
-    let expires_at_ms = ttl.filter(|s| *s > 0).map(|sec| now.saturating_add(sec.saturating_mul(1000)));
+    let expires_at_ms = ttl
+        .filter(|s| *s > 0)
+        .map(|sec| now.saturating_add(sec.saturating_mul(1000)));
     let row = PairingCodeRow {
         code_hash: hash_secret(&code),
         channel: channel.as_str().to_owned(),
@@ -97,7 +99,11 @@ pub fn audit_query(query: &str) -> Result<(Option<String>, i64), ApiError> {
         .get("tenantId")
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty());
-    let limit = match params.get("limit").map(|l| l.trim()).filter(|l| !l.is_empty()) {
+    let limit = match params
+        .get("limit")
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+    {
         None => AUDIT_DEFAULT_LIMIT,
         Some(raw) => raw
             .parse::<i64>()
@@ -118,23 +124,22 @@ pub async fn audit(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
         crate::db::audit::list(conn, tenant_id.as_deref(), limit)
     })
     .await?;
-    let items: Vec<Value> = rows
-        .into_iter()
-        .map(|r| {
-            let detail = r
-                .detail
-                .as_deref()
-                .map(|d| serde_json::from_str(d).unwrap_or_else(|_| Value::String(d.to_owned())));
-            json!({
-                "id": r.id,
-                "atMs": r.at_ms,
-                "tenantId": r.tenant_id,
-                "actor": r.actor,
-                "action": r.action,
-                "detail": detail,
+    let items: Vec<Value> =
+        rows.into_iter()
+            .map(|r| {
+                let detail = r.detail.as_deref().map(|d| {
+                    serde_json::from_str(d).unwrap_or_else(|_| Value::String(d.to_owned()))
+                });
+                json!({
+                    "id": r.id,
+                    "atMs": r.at_ms,
+                    "tenantId": r.tenant_id,
+                    "actor": r.actor,
+                    "action": r.action,
+                    "detail": detail,
+                })
             })
-        })
-        .collect();
+            .collect();
     Ok(HttpResponse::Ok().json(json!({"ok": true, "items": items})))
 }
 
@@ -145,7 +150,8 @@ mod tests {
 
     #[test]
     fn a_code_is_generated_when_none_is_given_and_stored_as_a_hash() {
-        let body = json!({"channel": "telegram", "routeKey": "telegram:default:chat:-100", "ttlSec": 60});
+        let body =
+            json!({"channel": "telegram", "routeKey": "telegram:default:chat:-100", "ttlSec": 60});
         let (code, row) = code_spec(&body, 1_000).unwrap();
         assert!(code.starts_with("mpc_"));
         assert_eq!(row.code_hash, hash_secret(&code));
@@ -165,7 +171,9 @@ mod tests {
             "routeKey is of another channel"
         );
         assert_eq!(
-            err(json!({"channel": "telegram", "routeKey": "telegram:default:chat:1", "scope": "x"})),
+            err(
+                json!({"channel": "telegram", "routeKey": "telegram:default:chat:1", "scope": "x"})
+            ),
             "unknown scope"
         );
     }
@@ -173,7 +181,10 @@ mod tests {
     #[test]
     fn the_audit_query_has_bounds() {
         assert_eq!(audit_query("").unwrap(), (None, 100));
-        assert_eq!(audit_query("tenantId=t-1&limit=5").unwrap(), (Some("t-1".into()), 5));
+        assert_eq!(
+            audit_query("tenantId=t-1&limit=5").unwrap(),
+            (Some("t-1".into()), 5)
+        );
         for bad in ["limit=0", "limit=1001", "limit=x", "limit=-1"] {
             assert!(audit_query(bad).is_err(), "{bad}");
         }

@@ -36,7 +36,9 @@ pub fn check_admin(token: Option<&SecretString>, headers: &HeaderMap) -> AdminCh
         return AdminCheck::Disabled;
     };
     match bearer_token(headers) {
-        Some(given) if blake3::hash(given.as_bytes()) == blake3::hash(token.expose_secret().as_bytes()) => {
+        Some(given)
+            if blake3::hash(given.as_bytes()) == blake3::hash(token.expose_secret().as_bytes()) =>
+        {
             AdminCheck::Accepted
         }
         _ => AdminCheck::Refused,
@@ -54,7 +56,10 @@ pub async fn require_admin(
     };
     let error = match check_admin(state.config.admin_token.as_ref(), req.headers()) {
         AdminCheck::Accepted => {
-            return next.call(req).await.map(ServiceResponse::map_into_left_body);
+            return next
+                .call(req)
+                .await
+                .map(ServiceResponse::map_into_left_body);
         }
         AdminCheck::Disabled => ApiError::not_found("not found"),
         AdminCheck::Refused => {
@@ -87,17 +92,35 @@ mod tests {
     fn only_the_exact_admin_token_is_accepted() {
         let token = SecretString::from("admin-secret");
         let t = Some(&token);
-        assert_eq!(check_admin(t, &headers(Some("Bearer admin-secret"))), AdminCheck::Accepted);
-        assert_eq!(check_admin(t, &headers(Some("bearer  admin-secret "))), AdminCheck::Accepted);
-        for bad in ["Bearer admin-secre", "Bearer admin-secret2", "Basic admin-secret", "admin-secret"] {
-            assert_eq!(check_admin(t, &headers(Some(bad))), AdminCheck::Refused, "{bad}");
+        assert_eq!(
+            check_admin(t, &headers(Some("Bearer admin-secret"))),
+            AdminCheck::Accepted
+        );
+        assert_eq!(
+            check_admin(t, &headers(Some("bearer  admin-secret "))),
+            AdminCheck::Accepted
+        );
+        for bad in [
+            "Bearer admin-secre",
+            "Bearer admin-secret2",
+            "Basic admin-secret",
+            "admin-secret",
+        ] {
+            assert_eq!(
+                check_admin(t, &headers(Some(bad))),
+                AdminCheck::Refused,
+                "{bad}"
+            );
         }
         assert_eq!(check_admin(t, &headers(None)), AdminCheck::Refused);
     }
 
     #[test]
     fn no_admin_token_means_the_admin_api_is_disabled() {
-        assert_eq!(check_admin(None, &headers(Some("Bearer x"))), AdminCheck::Disabled);
+        assert_eq!(
+            check_admin(None, &headers(Some("Bearer x"))),
+            AdminCheck::Disabled
+        );
         assert_eq!(check_admin(None, &headers(None)), AdminCheck::Disabled);
     }
 }

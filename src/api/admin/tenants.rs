@@ -1,9 +1,12 @@
 //! `/v1/admin/tenants*`: create, list, keys, disable/enable (contract §7).
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, web};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
+use crate::actors::forwarder::Wake;
 use crate::actors::registry::{AddKey, CreateTenant, InboundTarget, RevokeKey, SetTenantEnabled};
 use crate::api::AppState;
 use crate::api::body::ApiJson;
@@ -61,9 +64,7 @@ pub fn tenant_spec(body: Value, allow: &InboundUrlAllow) -> Result<CreateTenant,
 fn optional_string(v: Option<&Value>, field: &str) -> Result<Option<String>, ApiError> {
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => {
-            Ok(Some(s.trim().to_owned()).filter(|s| !s.is_empty()))
-        }
+        Some(Value::String(s)) => Ok(Some(s.trim().to_owned()).filter(|s| !s.is_empty())),
         Some(_) => Err(ApiError::bad_request(format!("{field} must be a string"))),
     }
 }
@@ -186,6 +187,13 @@ async fn set_enabled(
             enabled,
         })
         .await??;
+    if enabled {
+        // Events held while the tenant was disabled go out now, not at their next retry time.
+        state.forwarders.do_send(Wake {
+            tenant_id: Arc::from(tenant_id.as_str()),
+            now: true,
+        });
+    }
     let event = if enabled {
         "admin_tenant_enabled"
     } else {
@@ -232,17 +240,24 @@ mod tests {
             refused(json!({"id": "a", "inboundUrl": "http://127.0.0.1/in"})),
             "inboundUrl and inboundToken are required"
         );
-        assert_eq!(refused(json!({"id": "a", "keyLabel": "seed"})), "label 'seed' is reserved");
+        assert_eq!(
+            refused(json!({"id": "a", "keyLabel": "seed"})),
+            "label 'seed' is reserved"
+        );
     }
 
     #[test]
     fn an_inbound_target_passes_the_url_policy() {
-        let body = json!({"id": "a", "inboundUrl": "http://169.254.169.254/x", "inboundToken": "t"});
+        let body =
+            json!({"id": "a", "inboundUrl": "http://169.254.169.254/x", "inboundToken": "t"});
         let err = tenant_spec(body, &allow()).err().unwrap();
         assert_eq!(err.code, Some("INBOUND_URL_NOT_ALLOWED"));
         let body = json!({"id": "a", "inboundUrl": "https://claw.example/in", "inboundToken": "t",
                           "inboundTimeoutMs": 2000});
         let target = tenant_spec(body, &allow()).unwrap().inbound.unwrap();
-        assert_eq!((target.url.as_str(), target.timeout_ms), ("https://claw.example/in", 2000));
+        assert_eq!(
+            (target.url.as_str(), target.timeout_ms),
+            ("https://claw.example/in", 2000)
+        );
     }
 }

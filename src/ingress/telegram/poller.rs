@@ -177,3 +177,16 @@ impl Handler<Poll> for TelegramPoller {
         })))
     }
 }
+
+/// Stops polling (shutdown): no more updates are taken, so none are acknowledged.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StopPolling;
+
+impl Handler<StopPolling> for TelegramPoller {
+    type Result = ();
+
+    fn handle(&mut self, _: StopPolling, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}

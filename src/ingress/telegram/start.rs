@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use actix::Actor;
+use actix::{Actor, Addr};
 use serde_json::json;
 
 use super::TelegramInbound;
@@ -12,14 +12,20 @@ use crate::config::TelegramConfig;
 use crate::db::ReadPool;
 use crate::domain::Channel;
 
+/// How Telegram ingress runs: a webhook route's processor, or a poller to stop at shutdown.
+pub enum Started {
+    Webhook(TelegramInbound),
+    Polling(Addr<TelegramPoller>),
+}
+
 /// Polling: starts the poller (after removing any webhook, which would make getUpdates fail).
-/// Webhook: registers it; the HTTP route serves deliveries. Returns the processor for the route.
+/// Webhook: registers it; the HTTP route serves deliveries.
 pub async fn start(
     inbound: TelegramInbound,
     cfg: &TelegramConfig,
     reads: ReadPool,
     health: Arc<ChannelHealth>,
-) -> Option<TelegramInbound> {
+) -> Started {
     let client = awc::Client::default();
     match (&cfg.webhook_url, &cfg.webhook_secret) {
         (Some(url), Some(secret)) => {
@@ -35,15 +41,15 @@ pub async fn start(
                     log::error!("event=telegram_webhook_failed error={e}");
                 }
             }
-            Some(inbound)
+            Started::Webhook(inbound)
         }
         _ => {
             if let Err(e) = call(&client, &inbound, "deleteWebhook", &json!({})).await {
                 log::warn!("event=telegram_delete_webhook_failed error={e}");
             }
-            TelegramPoller::new(inbound, reads, health, cfg).start();
+            let poller = TelegramPoller::new(inbound, reads, health, cfg).start();
             log::info!("event=telegram_polling_started");
-            None
+            Started::Polling(poller)
         }
     }
 }

@@ -1,0 +1,84 @@
+use std::time::Duration;
+
+use awc::http::StatusCode;
+use serde_json::json;
+
+use super::{send_idem, send_raw, world};
+use crate::outbound::fakes::Scripted;
+use crate::helpers::{KEY_A, KEY_B};
+
+fn hello() -> serde_json::Value {
+    json!({"channel": "telegram", "sessionKey": "tg", "text": "hello"})
+}
+
+#[actix_web::test]
+async fn the_same_key_and_body_replay_the_first_answer_byte_for_byte() {
+    let w = world().await;
+    let first = send_idem(&w.app, KEY_A, "k-1", hello()).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    // Same JSON, other whitespace and key order: still the same body.
+    let again = send_raw(
+        &w.app,
+        KEY_A,
+        Some("k-1"),
+        r#"{ "text":"hello", "sessionKey":"tg",  "channel":"telegram" }"#.to_owned(),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.raw, first.raw);
+    assert_eq!(w.tg.recorder.calls("/sendmessage").len(), 1, "one platform call");
+
+    let other = send_idem(&w.app, KEY_A, "k-1", json!({"channel": "telegram", "sessionKey": "tg", "text": "bye"})).await;
+    assert_eq!(other.status, StatusCode::CONFLICT);
+    assert_eq!(other.body, json!({"ok": false, "error": "idempotency key reused with different payload"}));
+
+    // Keys are per tenant: B's "k-1" is its own (and B's session is not bound → 403).
+    let b = send_idem(&w.app, KEY_B, "k-1", hello()).await;
+    assert_eq!(b.status, StatusCode::FORBIDDEN);
+    assert_eq!(w.tg.recorder.calls("/sendmessage").len(), 1);
+    w.stop().await;
+}
+
+#[actix_web::test]
+async fn concurrent_duplicates_wait_for_the_first_and_share_its_answer() {
+    let w = world().await;
+    w.tg.recorder.script(
+        Scripted::new("/SendMessage", 200, json!({"ok": true, "result": {"message_id": 77, "date": 0, "chat": {"id": 555, "type": "private"}, "text": "hello"}}))
+            .delay(Duration::from_millis(500)),
+    );
+    let sends = (0..5).map(|_| send_idem(&w.app, KEY_A, "dup", hello()));
+    let answers = futures_util::future::join_all(sends).await;
+    for a in &answers {
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert_eq!(a.raw, answers[0].raw);
+    }
+    assert_eq!(answers[0].body["messageId"], "77");
+    assert_eq!(w.tg.recorder.calls("/sendmessage").len(), 1, "one platform call for five requests");
+    w.stop().await;
+}
+
+#[actix_web::test]
+async fn a_replay_after_restart_sends_nothing_to_the_platform() {
+    let w = world().await;
+    let first = send_idem(&w.app, KEY_A, "k-restart", hello()).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let w = w.restart().await;
+    let before = w.tg.recorder.received().len();
+    let replay = send_idem(&w.app, KEY_A, "k-restart", hello()).await;
+    assert_eq!(replay.status, StatusCode::OK);
+    assert_eq!(replay.raw, first.raw);
+    assert_eq!(w.tg.recorder.received().len(), before, "zero platform calls");
+    w.stop().await;
+}
+
+#[actix_web::test]
+async fn answers_where_nothing_was_sent_are_not_stored() {
+    let w = world().await;
+    let unbound = json!({"channel": "telegram", "sessionKey": "not-bound", "text": "hello"});
+    let first = send_idem(&w.app, KEY_A, "k-retry", unbound).await;
+    assert_eq!(first.status, StatusCode::FORBIDDEN);
+    // Had the 403 been stored, another body would now be a 409.
+    let again = send_idem(&w.app, KEY_A, "k-retry", hello()).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    w.stop().await;
+}
