@@ -103,13 +103,12 @@ impl Forwarder {
         ctx.spawn(read.into_actor(self).map(|res, act, ctx| {
             act.loading = false;
             let done = std::mem::take(&mut act.done_while_loading);
-            let res = res.map(|rows| rows.into_iter().filter(|r| !done.contains(&r.id)).collect::<Vec<_>>());
             match res {
                 Ok(rows) => {
                     act.more_in_db = rows.len() as i64 == LOAD_BATCH;
                     for row in rows {
                         act.loaded_up_to = act.loaded_up_to.max(row.id);
-                        if act.known.insert(row.id) {
+                        if !done.contains(&row.id) && act.known.insert(row.id) {
                             let session = row.session_key.clone();
                             act.sessions.entry(session).or_default().push_back(row.into());
                         }
