@@ -258,6 +258,12 @@ fn discord(env: &Env) -> Result<DiscordConfig, ConfigError> {
 }
 
 fn whatsapp(env: &Env) -> Result<WhatsappConfig, ConfigError> {
+    let inbound_enabled = env.bool("MUX_WHATSAPP_INBOUND_ENABLED", false)?;
+    for var in ["MUX_WHATSAPP_APP_SECRET", "MUX_WHATSAPP_VERIFY_TOKEN"] {
+        if inbound_enabled && env.get(var).is_none() {
+            return Err(ConfigError::new(var, "required when MUX_WHATSAPP_INBOUND_ENABLED is true"));
+        }
+    }
     Ok(WhatsappConfig {
         phone_number_id: env.get("MUX_WHATSAPP_PHONE_NUMBER_ID").map(str::to_owned),
         access_token: env.secret("MUX_WHATSAPP_ACCESS_TOKEN"),
@@ -267,7 +273,7 @@ fn whatsapp(env: &Env) -> Result<WhatsappConfig, ConfigError> {
             "MUX_WHATSAPP_API_BASE_URL",
             "https://graph.facebook.com/v21.0",
         )?,
-        inbound_enabled: env.bool("MUX_WHATSAPP_INBOUND_ENABLED", false)?,
+        inbound_enabled,
         media_max_bytes: env.u64_min("MUX_WHATSAPP_INBOUND_MEDIA_MAX_BYTES", 5_000_000, 0)?,
     })
 }

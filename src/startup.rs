@@ -58,6 +58,14 @@ impl Application {
             pairing: config.pairing.clone(),
             notifier: Some(Arc::new(crate::ingress::notify::SenderNotifier(outbound.clone()))),
         };
+        let whatsapp_inbound = config
+            .whatsapp
+            .inbound_enabled
+            .then(|| crate::ingress::whatsapp::WhatsappInbound::new(ingress.clone(), &config.whatsapp))
+            .flatten();
+        if whatsapp_inbound.is_some() {
+            channels.set(crate::domain::Channel::Whatsapp, crate::channel_status::ChannelState::Connected);
+        }
         let (telegram_webhook, telegram_poller) = match start_telegram(&config, ingress, &reads, &channels).await {
             Some(Started::Webhook(inbound)) => (Some(inbound), None),
             Some(Started::Polling(poller)) => (None, Some(poller)),
@@ -70,6 +78,7 @@ impl Application {
             reads,
             channels,
             telegram_webhook,
+            whatsapp_inbound,
             forwarders: forwarders.clone(),
             metrics,
         });

@@ -37,9 +37,14 @@ pub struct AppState {
     pub forwarders: Addr<crate::actors::forwarder::Forwarders>,
     /// Telegram in webhook mode: the processor behind `POST /v1/ingress/telegram`.
     pub telegram_webhook: Option<crate::ingress::telegram::TelegramInbound>,
+    /// WhatsApp Cloud API webhook, when its inbound is enabled.
+    pub whatsapp_inbound: Option<crate::ingress::whatsapp::WhatsappInbound>,
     /// Counters and histograms for `GET /metrics`, shared with the Writer thread.
     pub metrics: Arc<crate::metrics::Metrics>,
 }
+
+/// Meta batches up to 3 MB of notifications in one POST.
+const WHATSAPP_MAX_PAYLOAD: usize = 4 * 1024 * 1024;
 
 /// Every route of the service.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -47,6 +52,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/ready", web::get().to(health::ready))
         .route("/metrics", web::get().to(metrics::metrics))
         .route("/v1/ingress/telegram", web::post().to(ingress::telegram))
+        .service(
+            web::resource("/v1/ingress/whatsapp")
+                .app_data(web::PayloadConfig::new(WHATSAPP_MAX_PAYLOAD))
+                .route(web::get().to(ingress::whatsapp_verify))
+                .route(web::post().to(ingress::whatsapp)),
+        )
         .service(
             web::scope("/v1/pairings")
                 .wrap(from_fn(auth::require_tenant))

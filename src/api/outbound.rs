@@ -36,13 +36,19 @@ pub struct SendBody {
 /// Validation in the contract's order, with its messages.
 pub fn send_request(body: SendBody) -> Result<SendRequest, ApiError> {
     let channel = scalar(body.channel).ok_or_else(|| ApiError::bad_request("channel required"))?;
-    let session_key = scalar(body.session_key).ok_or_else(|| ApiError::bad_request("sessionKey required"))?;
+    let session_key =
+        scalar(body.session_key).ok_or_else(|| ApiError::bad_request("sessionKey required"))?;
     let text = match body.text {
         Some(Value::String(t)) if !t.trim().is_empty() => Some(t),
         _ => None,
     };
     let mut media: Vec<String> = scalar(body.media_url).into_iter().collect();
-    for url in body.media_urls.unwrap_or_default().into_iter().filter_map(|v| scalar(Some(v))) {
+    for url in body
+        .media_urls
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| scalar(Some(v)))
+    {
         if !media.contains(&url) {
             media.push(url);
         }
@@ -50,7 +56,8 @@ pub fn send_request(body: SendBody) -> Result<SendRequest, ApiError> {
     if text.is_none() && media.is_empty() {
         return Err(ApiError::bad_request("text or mediaUrl(s) required"));
     }
-    let channel = Channel::parse(&channel).ok_or_else(|| ApiError::bad_request("unsupported channel"))?;
+    let channel =
+        Channel::parse(&channel).ok_or_else(|| ApiError::bad_request("unsupported channel"))?;
     super::pairings::session_key(Some(session_key.clone()))?;
     Ok(SendRequest {
         channel,
@@ -105,7 +112,9 @@ pub async fn send(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<HttpResponse, ApiError> {
     if !body.is_object() {
-        return Err(ApiError::bad_request("invalid JSON body: expected an object"));
+        return Err(ApiError::bad_request(
+            "invalid JSON body: expected an object",
+        ));
     }
     let key = idempotency_key(&req, &body)?;
     let parsed: SendBody = serde_json::from_value(body)
@@ -145,13 +154,20 @@ mod tests {
     #[test]
     fn validation_follows_the_contract_order() {
         assert_eq!(check(json!({})).err().as_deref(), Some("channel required"));
-        assert_eq!(check(json!({"channel": "x"})).err().as_deref(), Some("sessionKey required"));
         assert_eq!(
-            check(json!({"channel": "x", "sessionKey": "s", "text": "  "})).err().as_deref(),
+            check(json!({"channel": "x"})).err().as_deref(),
+            Some("sessionKey required")
+        );
+        assert_eq!(
+            check(json!({"channel": "x", "sessionKey": "s", "text": "  "}))
+                .err()
+                .as_deref(),
             Some("text or mediaUrl(s) required")
         );
         assert_eq!(
-            check(json!({"channel": "x", "sessionKey": "s", "text": "hi"})).err().as_deref(),
+            check(json!({"channel": "x", "sessionKey": "s", "text": "hi"}))
+                .err()
+                .as_deref(),
             Some("unsupported channel")
         );
     }

@@ -51,7 +51,10 @@ struct Object {
 
 impl DiscordSender {
     /// None without `DISCORD_BOT_TOKEN`. Must run inside a tokio runtime (twilight's ratelimiter).
-    pub fn new(cfg: &DiscordConfig, outbound: &OutboundConfig) -> anyhow::Result<Option<DiscordSender>> {
+    pub fn new(
+        cfg: &DiscordConfig,
+        outbound: &OutboundConfig,
+    ) -> anyhow::Result<Option<DiscordSender>> {
         let Some(token) = &cfg.bot_token else {
             return Ok(None);
         };
@@ -83,16 +86,33 @@ impl DiscordSender {
     ) -> Result<Delivered, SendError> {
         let channel_id = match route {
             DiscordRoute::Dm { user_id } => self.dm_channel(user_id, deadline).await?,
-            DiscordRoute::Guild { guild_id, channel_id } => {
+            DiscordRoute::Guild {
+                guild_id,
+                channel_id,
+            } => {
                 let target = guild_target(Some(channel_id), msg.thread_id.as_deref(), to)?;
-                if target != channel_id && self.channel_guild(target, deadline).await? != Some(guild_id) {
-                    return Err(SendError::Rejected { status: 403, message: OTHER_GUILD });
+                if target != channel_id
+                    && self.channel_guild(target, deadline).await? != Some(guild_id)
+                {
+                    return Err(SendError::Rejected {
+                        status: 403,
+                        message: OTHER_GUILD,
+                    });
                 }
                 target
             }
         };
-        let embeds: Vec<Embed> = msg.media.iter().take(MAX_EMBEDS).map(|u| image_embed(u)).collect();
-        let texts = msg.text.as_deref().map(|t| split::split_text(t, TEXT_LIMIT)).unwrap_or_default();
+        let embeds: Vec<Embed> = msg
+            .media
+            .iter()
+            .take(MAX_EMBEDS)
+            .map(|u| image_embed(u))
+            .collect();
+        let texts = msg
+            .text
+            .as_deref()
+            .map(|t| split::split_text(t, TEXT_LIMIT))
+            .unwrap_or_default();
         let reply = msg.reply_to.as_deref().and_then(snowflake);
         let count = texts.len().max(1);
         let mut ids = Vec::with_capacity(count);
@@ -132,19 +152,28 @@ impl DiscordSender {
     }
 
     /// The guild of a channel (None for a DM channel or one that does not exist).
-    async fn channel_guild(&self, channel_id: u64, deadline: Instant) -> Result<Option<u64>, SendError> {
-        if let Some((guild, at)) = self.lock_guilds().get(&channel_id) {
-            if at.elapsed() < CHANNEL_GUILD_TTL {
-                return Ok(*guild);
-            }
+    async fn channel_guild(
+        &self,
+        channel_id: u64,
+        deadline: Instant,
+    ) -> Result<Option<u64>, SendError> {
+        if let Some((guild, at)) = self.lock_guilds().get(&channel_id)
+            && at.elapsed() < CHANNEL_GUILD_TTL
+        {
+            return Ok(*guild);
         }
         let guild = match call(self.http.channel(Id::new(channel_id)), deadline).await {
             Ok(channel) => channel.guild_id.as_deref().and_then(snowflake),
             // An unknown or inaccessible channel is simply not in the bound guild.
-            Err(SendError::Platform { details }) if matches!(details["status"].as_u64(), Some(403 | 404)) => None,
+            Err(SendError::Platform { details })
+                if matches!(details["status"].as_u64(), Some(403 | 404)) =>
+            {
+                None
+            }
             Err(e) => return Err(e),
         };
-        self.lock_guilds().insert(channel_id, (guild, Instant::now()));
+        self.lock_guilds()
+            .insert(channel_id, (guild, Instant::now()));
         Ok(guild)
     }
 
@@ -153,7 +182,9 @@ impl DiscordSender {
     }
 
     fn lock_guilds(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (Option<u64>, Instant)>> {
-        self.channel_guilds.lock().unwrap_or_else(|e| e.into_inner())
+        self.channel_guilds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -163,7 +194,9 @@ where
     F: std::future::IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
 {
     let Some(left) = remaining(deadline) else {
-        return Err(SendError::RateLimited { retry_after: Duration::from_secs(1) });
+        return Err(SendError::RateLimited {
+            retry_after: Duration::from_secs(1),
+        });
     };
     // Past the deadline twilight is either waiting for its ratelimiter or has the request in
     // flight; it cannot say which, so the outcome is unknown.
@@ -176,23 +209,31 @@ where
         Ok(Ok(bytes)) => bytes,
         _ => return Err(SendError::OutcomeUnknown),
     };
-    serde_json::from_slice::<Object>(&bytes).map_err(|_| bad_answer(&String::from_utf8_lossy(&bytes)))
+    serde_json::from_slice::<Object>(&bytes)
+        .map_err(|_| bad_answer(&String::from_utf8_lossy(&bytes)))
 }
 
 fn failure(e: &twilight_http::Error) -> SendError {
     match e.kind() {
         ErrorType::RequestTimedOut => SendError::OutcomeUnknown,
         ErrorType::Response { body, status, .. } => {
-            let body: Value = serde_json::from_slice(body).unwrap_or_else(|_| json!(String::from_utf8_lossy(body)));
-            SendError::Platform { details: json!({"status": status.get(), "error": body}) }
+            let body: Value = serde_json::from_slice(body)
+                .unwrap_or_else(|_| json!(String::from_utf8_lossy(body)));
+            SendError::Platform {
+                details: json!({"status": status.get(), "error": body}),
+            }
         }
         // twilight's Display never includes the token (it lives in a header).
-        _ => SendError::Platform { details: json!({"error": e.to_string()}) },
+        _ => SendError::Platform {
+            details: json!({"error": e.to_string()}),
+        },
     }
 }
 
 fn bad_answer(raw: &str) -> SendError {
-    SendError::Platform { details: json!({"error": "unexpected answer", "body": raw}) }
+    SendError::Platform {
+        details: json!({"error": "unexpected answer", "body": raw}),
+    }
 }
 
 fn image_embed(url: &str) -> Embed {

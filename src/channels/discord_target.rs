@@ -43,13 +43,19 @@ pub fn guild_target(
     to: Option<&str>,
 ) -> Result<u64, SendError> {
     if to.is_some_and(is_dm_style) {
-        return Err(SendError::Rejected { status: 403, message: DM_ON_GUILD });
+        return Err(SendError::Rejected {
+            status: 403,
+            message: DM_ON_GUILD,
+        });
     }
     thread_id
         .and_then(snowflake)
         .or(bound_channel)
         .or_else(|| to.and_then(channel_from_to))
-        .ok_or(SendError::Rejected { status: 400, message: NO_TARGET })
+        .ok_or(SendError::Rejected {
+            status: 400,
+            message: NO_TARGET,
+        })
 }
 
 #[cfg(test)]
@@ -60,7 +66,10 @@ mod tests {
 
     #[test]
     fn the_requested_thread_wins_over_the_bound_channel() {
-        assert_eq!(guild_target(Some(10), Some("77"), Some("channel:5")), Ok(77));
+        assert_eq!(
+            guild_target(Some(10), Some("77"), Some("channel:5")),
+            Ok(77)
+        );
         assert_eq!(guild_target(Some(10), None, Some("channel:5")), Ok(10));
     }
 
@@ -76,7 +85,10 @@ mod tests {
         for to in ["user:9", "discord:user:9", "<@9>", "<@!9>", "dm:9"] {
             assert_eq!(
                 guild_target(Some(10), None, Some(to)),
-                Err(SendError::Rejected { status: 403, message: DM_ON_GUILD })
+                Err(SendError::Rejected {
+                    status: 403,
+                    message: DM_ON_GUILD
+                })
             );
         }
     }
@@ -85,7 +97,10 @@ mod tests {
     fn no_target_at_all_is_a_400() {
         assert_eq!(
             guild_target(None, Some("not-a-snowflake"), Some("general")),
-            Err(SendError::Rejected { status: 400, message: NO_TARGET })
+            Err(SendError::Rejected {
+                status: 400,
+                message: NO_TARGET
+            })
         );
     }
 

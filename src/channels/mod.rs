@@ -57,13 +57,20 @@ pub enum SendError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Part<'a> {
     Text(&'a str),
-    Media { url: &'a str, caption: Option<&'a str> },
+    Media {
+        url: &'a str,
+        caption: Option<&'a str>,
+    },
 }
 
 /// Telegram and WhatsApp: the first image carries the text as caption when it fits the caption
 /// limit; otherwise the images go first and the text follows as its own message(s), split at the
 /// text limit. Text is never shortened.
-pub fn plan_parts<'a>(msg: &'a OutgoingMessage, text_limit: usize, caption_limit: usize) -> Vec<Part<'a>> {
+pub fn plan_parts<'a>(
+    msg: &'a OutgoingMessage,
+    text_limit: usize,
+    caption_limit: usize,
+) -> Vec<Part<'a>> {
     let text = msg.text.as_deref();
     let mut parts = Vec::new();
     let caption_fits = text.is_some_and(|t| split::text_len(t) <= caption_limit);
@@ -72,7 +79,11 @@ pub fn plan_parts<'a>(msg: &'a OutgoingMessage, text_limit: usize, caption_limit
         parts.push(Part::Media { url, caption });
     }
     if let Some(text) = text.filter(|_| msg.media.is_empty() || !caption_fits) {
-        parts.extend(split::split_text(text, text_limit).into_iter().map(Part::Text));
+        parts.extend(
+            split::split_text(text, text_limit)
+                .into_iter()
+                .map(Part::Text),
+        );
     }
     parts
 }
@@ -131,8 +142,14 @@ mod tests {
         assert_eq!(
             plan_parts(&m, 4096, 1024),
             vec![
-                Part::Media { url: "u1", caption: Some("hi") },
-                Part::Media { url: "u2", caption: None }
+                Part::Media {
+                    url: "u1",
+                    caption: Some("hi")
+                },
+                Part::Media {
+                    url: "u2",
+                    caption: None
+                }
             ]
         );
     }
@@ -143,19 +160,33 @@ mod tests {
         let m = msg(Some(&long), &["u1"]);
         assert_eq!(
             plan_parts(&m, 4096, 1024),
-            vec![Part::Media { url: "u1", caption: None }, Part::Text(&long)]
+            vec![
+                Part::Media {
+                    url: "u1",
+                    caption: None
+                },
+                Part::Text(&long)
+            ]
         );
     }
 
     #[test]
     fn a_token_never_survives_scrubbing() {
-        assert_eq!(scrub("url http://h/bot123:abc/SendMessage", "123:abc"), "url http://h/bot<redacted>/SendMessage");
+        assert_eq!(
+            scrub("url http://h/bot123:abc/SendMessage", "123:abc"),
+            "url http://h/bot<redacted>/SendMessage"
+        );
     }
 
     #[test]
     fn a_failure_after_some_parts_becomes_a_502_listing_them() {
         let err = after_partial(SendError::OutcomeUnknown, &["1".to_owned()]);
-        assert!(matches!(err, SendError::Platform { details } if details["sentMessageIds"][0] == "1"));
-        assert_eq!(after_partial(SendError::OutcomeUnknown, &[]), SendError::OutcomeUnknown);
+        assert!(
+            matches!(err, SendError::Platform { details } if details["sentMessageIds"][0] == "1")
+        );
+        assert_eq!(
+            after_partial(SendError::OutcomeUnknown, &[]),
+            SendError::OutcomeUnknown
+        );
     }
 }

@@ -77,7 +77,13 @@ impl Pacer {
             return Ok(());
         }
         let now = Instant::now();
-        let at = chat_ready_at(turn, chat_id < 0, self.chat_interval, self.group_per_min, now);
+        let at = chat_ready_at(
+            turn,
+            chat_id < 0,
+            self.chat_interval,
+            self.group_per_min,
+            now,
+        );
         if at > deadline {
             return Err(at - now);
         }
@@ -93,7 +99,11 @@ impl Pacer {
         let now = Instant::now();
         turn.last = Some(now);
         turn.recent.push_back(now);
-        while turn.recent.front().is_some_and(|t| now.duration_since(*t) >= GROUP_WINDOW) {
+        while turn
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= GROUP_WINDOW)
+        {
             turn.recent.pop_front();
         }
     }
@@ -107,7 +117,13 @@ impl Pacer {
 }
 
 /// When a chat may get its next message.
-fn chat_ready_at(pace: &ChatPace, group: bool, interval: Duration, group_per_min: usize, now: Instant) -> Instant {
+fn chat_ready_at(
+    pace: &ChatPace,
+    group: bool,
+    interval: Duration,
+    group_per_min: usize,
+    now: Instant,
+) -> Instant {
     let mut at = pace.last.map_or(now, |last| (last + interval).max(now));
     if group && group_per_min > 0 && pace.recent.len() >= group_per_min {
         let window_start = pace.recent[pace.recent.len() - group_per_min];
@@ -242,7 +258,13 @@ mod tests {
         assert!(fair.grant());
         assert!(fair.grant());
         assert!(b_rx.try_recv().is_ok(), "b is served by the second permit");
-        assert_eq!(a_rx.iter_mut().map(|r| r.try_recv().is_ok()).filter(|ok| *ok).count(), 1);
+        assert_eq!(
+            a_rx.iter_mut()
+                .map(|r| r.try_recv().is_ok())
+                .filter(|ok| *ok)
+                .count(),
+            1
+        );
     }
 
     #[test]
@@ -261,11 +283,20 @@ mod tests {
     fn a_chat_waits_its_interval_and_a_group_its_minute_window() {
         let now = Instant::now();
         let mut pace = ChatPace::default();
-        assert_eq!(chat_ready_at(&pace, false, Duration::from_secs(1), 20, now), now);
+        assert_eq!(
+            chat_ready_at(&pace, false, Duration::from_secs(1), 20, now),
+            now
+        );
         pace.last = Some(now);
-        assert_eq!(chat_ready_at(&pace, false, Duration::from_secs(1), 20, now), now + Duration::from_secs(1));
+        assert_eq!(
+            chat_ready_at(&pace, false, Duration::from_secs(1), 20, now),
+            now + Duration::from_secs(1)
+        );
         pace.recent = (0..20).map(|_| now).collect();
-        assert_eq!(chat_ready_at(&pace, true, Duration::ZERO, 20, now), now + GROUP_WINDOW);
+        assert_eq!(
+            chat_ready_at(&pace, true, Duration::ZERO, 20, now),
+            now + GROUP_WINDOW
+        );
         assert_eq!(chat_ready_at(&pace, false, Duration::ZERO, 20, now), now);
     }
 
@@ -278,8 +309,14 @@ mod tests {
             budget.acquire("a".into(), deadline).await.expect("permit");
         }
         assert_eq!(Instant::now() - start, Duration::from_millis(200));
-        budget.tx.send(Cmd::Pause(Instant::now() + Duration::from_secs(2))).ok();
+        budget
+            .tx
+            .send(Cmd::Pause(Instant::now() + Duration::from_secs(2)))
+            .ok();
         let short = Instant::now() + Duration::from_secs(1);
-        assert_eq!(budget.acquire("a".into(), short).await, Err(BUDGET_RETRY_AFTER));
+        assert_eq!(
+            budget.acquire("a".into(), short).await,
+            Err(BUDGET_RETRY_AFTER)
+        );
     }
 }

@@ -65,7 +65,10 @@ mod tests {
 
     #[test]
     fn short_text_is_one_part_unchanged() {
-        assert_eq!(split_text("  hello *world*  ", 4096), vec!["  hello *world*  "]);
+        assert_eq!(
+            split_text("  hello *world*  ", 4096),
+            vec!["  hello *world*  "]
+        );
     }
 
     #[test]

@@ -6,15 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use serde_json::json;
 use serde::{Deserialize, Serialize};
-use teloxide_core::requests::{JsonRequest, Payload, Request};
+use serde_json::json;
+use teloxide_core::Bot;
 use teloxide_core::types::{MessageId, ReplyParameters};
-use teloxide_core::{Bot, RequestError};
 use tokio::time::{Instant, sleep, timeout};
 
 use super::pacing::Pacer;
-use super::{Delivered, OutgoingMessage, Part, SendError, after_partial, plan_parts, remaining, scrub};
+use super::{
+    Delivered, OutgoingMessage, Part, SendError, after_partial, plan_parts, remaining, scrub,
+};
 use crate::config::{OutboundConfig, TelegramConfig};
 
 /// sendMessage text limit (characters after entity parsing; we send no entities).
@@ -34,13 +35,18 @@ pub struct TelegramTarget {
 
 pub struct TelegramSender {
     bot: Bot,
+    /// `<base>/bot<token>/`, the prefix of every method URL.
+    method_base: String,
     token: String,
     pacer: Pacer,
 }
 
 impl TelegramSender {
     /// None without `TELEGRAM_BOT_TOKEN`. Must run inside a tokio runtime (the pacer's task).
-    pub fn new(cfg: &TelegramConfig, outbound: &OutboundConfig) -> anyhow::Result<Option<TelegramSender>> {
+    pub fn new(
+        cfg: &TelegramConfig,
+        outbound: &OutboundConfig,
+    ) -> anyhow::Result<Option<TelegramSender>> {
         let Some(token) = &cfg.bot_token else {
             return Ok(None);
         };
@@ -51,8 +57,10 @@ impl TelegramSender {
             .map_err(|e| anyhow::anyhow!("telegram http client: {e}"))?;
         let url = url::Url::parse(&cfg.api_base_url)?;
         let bot = Bot::with_client(token.clone(), client).set_api_url(url);
+        let method_base = format!("{}/bot{token}/", cfg.api_base_url);
         Ok(Some(TelegramSender {
             bot,
+            method_base,
             token,
             pacer: Pacer::new(outbound),
         }))
@@ -72,7 +80,10 @@ impl TelegramSender {
         let reply = positive(msg.reply_to.as_deref()).and_then(|r| i32::try_from(r).ok());
         let mut turn = self.pacer.chat_turn(target.chat_id).await;
         let mut ids = Vec::new();
-        for (i, part) in plan_parts(msg, TEXT_LIMIT, CAPTION_LIMIT).into_iter().enumerate() {
+        for (i, part) in plan_parts(msg, TEXT_LIMIT, CAPTION_LIMIT)
+            .into_iter()
+            .enumerate()
+        {
             let call = Call {
                 chat_id: target.chat_id,
                 thread,
@@ -80,7 +91,11 @@ impl TelegramSender {
                 part,
             };
             let result = loop {
-                if let Err(wait) = self.pacer.ready(&mut turn, target.chat_id, tenant, deadline).await {
+                if let Err(wait) = self
+                    .pacer
+                    .ready(&mut turn, target.chat_id, tenant, deadline)
+                    .await
+                {
                     break Err(SendError::RateLimited { retry_after: wait });
                 }
                 let outcome = self.call(&call, deadline).await;
@@ -107,90 +122,148 @@ impl TelegramSender {
     }
 
     /// One Bot API call. `Err(Retry)` asks the caller to wait and repeat it.
-    async fn call(&self, call: &Call<'_>, deadline: Instant) -> Result<Result<String, SendError>, Retry> {
+    ///
+    /// The call goes through the Bot's reqwest client directly rather than teloxide's request
+    /// futures: on any 5xx those sleep 10 s before reading the body (teloxide-core 0.13
+    /// `DELAY_ON_SERVER_ERROR`), which would turn every Telegram 5xx into a deadline timeout.
+    async fn call(
+        &self,
+        call: &Call<'_>,
+        deadline: Instant,
+    ) -> Result<Result<String, SendError>, Retry> {
         let Some(left) = remaining(deadline) else {
-            return Ok(Err(SendError::RateLimited { retry_after: Duration::from_secs(1) }));
+            return Ok(Err(SendError::RateLimited {
+                retry_after: Duration::from_secs(1),
+            }));
         };
-        let reply_parameters = call
-            .reply
-            .map(|r| ReplyParameters::new(MessageId(r)).allow_sending_without_reply());
-        let sent = match call.part {
-            Part::Text(text) => {
-                let payload = SendText {
-                    chat_id: call.chat_id,
-                    text: text.to_owned(),
-                    message_thread_id: call.thread,
-                    reply_parameters,
-                };
-                timeout(left, JsonRequest::new(self.bot.clone(), payload).send()).await
-            }
-            Part::Media { url, caption } => {
-                let payload = SendPhotoUrl {
-                    chat_id: call.chat_id,
-                    photo: url.to_owned(),
-                    caption: caption.map(str::to_owned),
-                    message_thread_id: call.thread,
-                    reply_parameters,
-                };
-                timeout(left, JsonRequest::new(self.bot.clone(), payload).send()).await
-            }
+        let (method, body) = call.payload();
+        let request = self
+            .bot
+            .client()
+            .post(format!("{}{method}", self.method_base))
+            .header("content-type", "application/json")
+            .body(body);
+        let exchange = async {
+            let response = request
+                .send()
+                .await
+                .map_err(|e| (e.is_connect(), error_chain(&e)))?;
+            let status = response.status().as_u16();
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| (false, error_chain(&e)))?;
+            Ok::<_, (bool, String)>((status, bytes))
         };
-        match sent {
+        match timeout(left, exchange).await {
             Err(_elapsed) => Ok(Err(SendError::OutcomeUnknown)),
-            Ok(Ok(sent)) => Ok(Ok(sent.message_id.to_string())),
-            Ok(Err(RequestError::RetryAfter(secs))) => Err(Retry(secs.duration())),
-            Ok(Err(e)) => Ok(Err(self.failure(&e))),
-        }
-    }
-
-    /// Maps a teloxide error: a connection that never opened is a plain failure (nothing was
-    /// sent); any other network error may have happened after Telegram got the request.
-    fn failure(&self, e: &RequestError) -> SendError {
-        let description = scrub(&error_chain(e), &self.token);
-        match e {
-            RequestError::Network(net) if !net.is_connect() => SendError::OutcomeUnknown,
-            RequestError::MigrateToChatId(to) => SendError::Platform {
-                details: json!({"description": description, "migrateToChatId": to.0}),
-            },
-            _ => SendError::Platform { details: json!({"description": description}) },
+            // A connection that never opened sent nothing; any other network error may have
+            // happened after Telegram got the request.
+            Ok(Err((true, cause))) => Ok(Err(SendError::Platform {
+                details: json!({"description": scrub(&cause, &self.token)}),
+            })),
+            Ok(Err((false, _))) => Ok(Err(SendError::OutcomeUnknown)),
+            Ok(Ok((status, bytes))) => read_answer(status, &bytes),
         }
     }
 }
 
-/// `sendMessage` as JSON. Our own payload rather than teloxide's `SendMessage` so that the answer
-/// is read into [`Sent`] (one field) instead of a full `Message`: cheaper on the hot path and
-/// immune to message kinds teloxide cannot parse.
+/// Reads a Bot API answer: the message id, a `retry_after` to honour, or the error for `details`.
+fn read_answer(status: u16, bytes: &[u8]) -> Result<Result<String, SendError>, Retry> {
+    let Ok(answer) = serde_json::from_slice::<BotAnswer>(bytes) else {
+        let body: String = String::from_utf8_lossy(bytes).chars().take(500).collect();
+        return Ok(Err(SendError::Platform {
+            details: json!({"status": status, "body": body}),
+        }));
+    };
+    if let (true, Some(sent)) = (answer.ok, &answer.result) {
+        return Ok(Ok(sent.message_id.to_string()));
+    }
+    if let Some(secs) = answer.parameters.as_ref().and_then(|p| p.retry_after) {
+        return Err(Retry(Duration::from_secs(secs)));
+    }
+    let mut details = json!({
+        "status": status,
+        "error_code": answer.error_code,
+        "description": answer.description,
+    });
+    if let Some(to) = answer.parameters.and_then(|p| p.migrate_to_chat_id) {
+        details["migrate_to_chat_id"] = json!(to);
+    }
+    Ok(Err(SendError::Platform { details }))
+}
+
+/// The Bot API's answer envelope (platforms.md §1.1), with only the fields mux reads.
+#[derive(Deserialize)]
+struct BotAnswer {
+    ok: bool,
+    result: Option<Sent>,
+    description: Option<String>,
+    error_code: Option<i64>,
+    parameters: Option<ResponseParameters>,
+}
+
+#[derive(Deserialize)]
+struct ResponseParameters {
+    retry_after: Option<u64>,
+    migrate_to_chat_id: Option<i64>,
+}
+
+impl Call<'_> {
+    /// The method and its JSON body.
+    fn payload(&self) -> (&'static str, Vec<u8>) {
+        let reply_parameters = self
+            .reply
+            .map(|r| ReplyParameters::new(MessageId(r)).allow_sending_without_reply());
+        let encoded = match self.part {
+            Part::Text(text) => (
+                "sendMessage",
+                serde_json::to_vec(&SendText {
+                    chat_id: self.chat_id,
+                    text,
+                    message_thread_id: self.thread,
+                    reply_parameters,
+                }),
+            ),
+            Part::Media { url, caption } => (
+                "sendPhoto",
+                serde_json::to_vec(&SendPhotoUrl {
+                    chat_id: self.chat_id,
+                    photo: url,
+                    caption,
+                    message_thread_id: self.thread,
+                    reply_parameters,
+                }),
+            ),
+        };
+        // Serializing strings and integers cannot fail.
+        (encoded.0, encoded.1.unwrap_or_default())
+    }
+}
+
+/// `sendMessage`. The answer is read into [`Sent`] (one field) instead of a full `Message`:
+/// cheaper on the hot path and immune to message kinds a parser does not know.
 #[derive(Serialize)]
-struct SendText {
+struct SendText<'a> {
     chat_id: i64,
-    text: String,
+    text: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     message_thread_id: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reply_parameters: Option<ReplyParameters>,
-}
-
-impl Payload for SendText {
-    type Output = Sent;
-    const NAME: &'static str = "SendMessage";
 }
 
 /// `sendPhoto` by URL as JSON (teloxide's own `SendPhoto` is always multipart).
 #[derive(Serialize)]
-struct SendPhotoUrl {
+struct SendPhotoUrl<'a> {
     chat_id: i64,
-    photo: String,
+    photo: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    caption: Option<String>,
+    caption: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message_thread_id: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reply_parameters: Option<ReplyParameters>,
-}
-
-impl Payload for SendPhotoUrl {
-    type Output = Sent;
-    const NAME: &'static str = "SendPhoto";
 }
 
 /// The part of the sent `Message` mux needs.

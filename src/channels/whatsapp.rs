@@ -11,7 +11,9 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use tokio::time::{Instant, sleep};
 
-use super::{Delivered, OutgoingMessage, Part, SendError, after_partial, plan_parts, remaining, scrub};
+use super::{
+    Delivered, OutgoingMessage, Part, SendError, after_partial, plan_parts, remaining, scrub,
+};
 use crate::config::WhatsappConfig;
 
 /// Text `body` limit.
@@ -45,11 +47,23 @@ impl WhatsappSender {
     }
 
     /// Sends into a chat given by its JID (`<wa_id>@s.whatsapp.net` or `<group>@g.us`).
-    pub async fn send(&self, jid: &str, msg: &OutgoingMessage, deadline: Instant) -> Result<Delivered, SendError> {
+    pub async fn send(
+        &self,
+        jid: &str,
+        msg: &OutgoingMessage,
+        deadline: Instant,
+    ) -> Result<Delivered, SendError> {
         let recipient = Recipient::from_jid(jid);
         let mut ids = Vec::new();
-        for (i, part) in plan_parts(msg, TEXT_LIMIT, CAPTION_LIMIT).into_iter().enumerate() {
-            let reply = if i == 0 { msg.reply_to.as_deref() } else { None };
+        for (i, part) in plan_parts(msg, TEXT_LIMIT, CAPTION_LIMIT)
+            .into_iter()
+            .enumerate()
+        {
+            let reply = if i == 0 {
+                msg.reply_to.as_deref()
+            } else {
+                None
+            };
             let body = message_body(&recipient, &part, reply);
             match self.post_with_retry(&body, deadline).await {
                 Ok(id) => ids.push(id),
@@ -68,7 +82,8 @@ impl WhatsappSender {
         loop {
             match self.post(body, deadline).await {
                 Err(Throttled(hint)) => {
-                    let wait = hint.unwrap_or_else(|| Duration::from_secs(4u64.saturating_pow(attempt)));
+                    let wait =
+                        hint.unwrap_or_else(|| Duration::from_secs(4u64.saturating_pow(attempt)));
                     if Instant::now() + wait > deadline {
                         return Err(SendError::RateLimited { retry_after: wait });
                     }
@@ -81,9 +96,15 @@ impl WhatsappSender {
     }
 
     /// One Graph call. `Err(Throttled)` asks the caller to wait (for the hint, if any) and repeat.
-    async fn post(&self, body: &Value, deadline: Instant) -> Result<Result<String, SendError>, Throttled> {
+    async fn post(
+        &self,
+        body: &Value,
+        deadline: Instant,
+    ) -> Result<Result<String, SendError>, Throttled> {
         let Some(left) = remaining(deadline) else {
-            return Ok(Err(SendError::RateLimited { retry_after: Duration::from_secs(1) }));
+            return Ok(Err(SendError::RateLimited {
+                retry_after: Duration::from_secs(1),
+            }));
         };
         let request = CLIENT.with(|c| c.post(&self.messages_url));
         let sent = request
@@ -95,7 +116,9 @@ impl WhatsappSender {
             Ok(r) => r,
             Err(awc::error::SendRequestError::Connect(e)) => {
                 let error = scrub(&e.to_string(), &self.token);
-                return Ok(Err(SendError::Platform { details: json!({"error": error}) }));
+                return Ok(Err(SendError::Platform {
+                    details: json!({"error": error}),
+                }));
             }
             Err(_) => return Ok(Err(SendError::OutcomeUnknown)),
         };
@@ -126,7 +149,9 @@ impl WhatsappSender {
             Some(e) => e.clone(),
             None => json!(String::from_utf8_lossy(&bytes)),
         };
-        Ok(Err(SendError::Platform { details: json!({"status": status.as_u16(), "error": error}) }))
+        Ok(Err(SendError::Platform {
+            details: json!({"status": status.as_u16(), "error": error}),
+        }))
     }
 }
 
@@ -142,7 +167,10 @@ struct Recipient {
 impl Recipient {
     fn from_jid(jid: &str) -> Recipient {
         match jid.strip_suffix("@g.us") {
-            Some(group) => Recipient { kind: "group", to: group.to_owned() },
+            Some(group) => Recipient {
+                kind: "group",
+                to: group.to_owned(),
+            },
             // A number without `+` gets the business number's country code prepended by Meta.
             None => Recipient {
                 kind: "individual",
@@ -192,8 +220,18 @@ mod tests {
     #[test]
     fn an_image_reply_carries_caption_and_context() {
         let r = Recipient::from_jid("1@s.whatsapp.net");
-        let body = message_body(&r, &Part::Media { url: "https://x/a.jpg", caption: Some("pic") }, Some("wamid.1"));
-        assert_eq!(body["image"], json!({"link": "https://x/a.jpg", "caption": "pic"}));
+        let body = message_body(
+            &r,
+            &Part::Media {
+                url: "https://x/a.jpg",
+                caption: Some("pic"),
+            },
+            Some("wamid.1"),
+        );
+        assert_eq!(
+            body["image"],
+            json!({"link": "https://x/a.jpg", "caption": "pic"})
+        );
         assert_eq!(body["context"], json!({"message_id": "wamid.1"}));
         assert_eq!(body["type"], "image");
     }

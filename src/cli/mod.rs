@@ -8,6 +8,7 @@
 //! tenants through `MUX_TENANTS_JSON`.
 
 pub mod check_config;
+pub mod env_file;
 pub mod tenant;
 
 use std::path::PathBuf;
@@ -26,6 +27,10 @@ use crate::{db, telemetry};
     about = "Multi-tenant OpenClaw chat relay"
 )]
 pub struct Cli {
+    /// Read variables from this env file first (the unit's EnvironmentFile); variables set in
+    /// the process environment win.
+    #[arg(long, global = true, value_name = "FILE")]
+    env_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -53,7 +58,7 @@ const EXIT_CONFIG: u8 = 2;
 /// Parses the command line and runs the command.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let config = match Config::from_env() {
+    let config = match load_config(cli.env_file.as_deref()) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("mux-server: {e}");
@@ -79,6 +84,19 @@ pub fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The configuration from the env file (if any) overlaid with the process environment.
+fn load_config(env_file: Option<&std::path::Path>) -> Result<Config, String> {
+    let mut vars = std::collections::HashMap::new();
+    if let Some(path) = env_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let parsed = env_file::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        vars.extend(parsed);
+    }
+    vars.extend(std::env::vars());
+    Config::from_map(vars).map_err(|e| e.to_string())
 }
 
 fn with_logging(config: &Config) -> anyhow::Result<()> {

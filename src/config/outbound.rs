@@ -40,13 +40,21 @@ pub(super) fn outbound(env: &Env) -> Result<OutboundConfig, ConfigError> {
     Ok(OutboundConfig {
         deadline_ms: env.u64_min("MUX_OUTBOUND_DEADLINE_MS", d.deadline_ms, 1)?,
         telegram_pacing: env.bool("MUX_TELEGRAM_PACING_ENABLED", d.telegram_pacing)?,
-        telegram_global_per_sec: u32_min(env, "MUX_TELEGRAM_GLOBAL_PER_SEC", d.telegram_global_per_sec)?,
+        telegram_global_per_sec: u32_min(
+            env,
+            "MUX_TELEGRAM_GLOBAL_PER_SEC",
+            d.telegram_global_per_sec,
+        )?,
         telegram_chat_interval_ms: env.u64_min(
             "MUX_TELEGRAM_CHAT_INTERVAL_MS",
             d.telegram_chat_interval_ms,
             0,
         )?,
-        telegram_group_per_min: u32_min(env, "MUX_TELEGRAM_GROUP_PER_MIN", d.telegram_group_per_min)?,
+        telegram_group_per_min: u32_min(
+            env,
+            "MUX_TELEGRAM_GROUP_PER_MIN",
+            d.telegram_group_per_min,
+        )?,
     })
 }
 
@@ -62,8 +70,10 @@ mod tests {
     use super::*;
 
     fn parse(vars: &[(&str, &str)]) -> Result<OutboundConfig, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         outbound(&Env::new(map))
     }
 
@@ -89,7 +99,11 @@ mod tests {
 
     #[test]
     fn a_zero_rate_or_deadline_stops_the_start_naming_the_variable() {
-        for var in ["MUX_TELEGRAM_GLOBAL_PER_SEC", "MUX_OUTBOUND_DEADLINE_MS", "MUX_TELEGRAM_GROUP_PER_MIN"] {
+        for var in [
+            "MUX_TELEGRAM_GLOBAL_PER_SEC",
+            "MUX_OUTBOUND_DEADLINE_MS",
+            "MUX_TELEGRAM_GROUP_PER_MIN",
+        ] {
             let err = parse(&[(var, "0")]).expect_err("rejected");
             assert_eq!(err.var, var);
         }

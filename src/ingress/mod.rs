@@ -5,6 +5,7 @@
 pub mod notify;
 pub mod route;
 pub mod telegram;
+pub mod whatsapp;
 
 use std::sync::Arc;
 

@@ -94,7 +94,12 @@ mod tests {
 
     #[test]
     fn a_rate_limit_rounds_retry_after_up_to_whole_seconds() {
-        let a = Answer::failed(Channel::Telegram, &SendError::RateLimited { retry_after: Duration::from_millis(1500) });
+        let a = Answer::failed(
+            Channel::Telegram,
+            &SendError::RateLimited {
+                retry_after: Duration::from_millis(1500),
+            },
+        );
         assert_eq!((a.status, a.retry_after), (429, Some(2)));
         assert!(!a.is_stored());
     }
@@ -102,7 +107,13 @@ mod tests {
     #[test]
     fn only_answers_after_a_platform_call_are_stored() {
         assert!(Answer::failed(Channel::Discord, &SendError::OutcomeUnknown).is_stored());
-        assert!(Answer::failed(Channel::Discord, &SendError::Platform { details: json!({}) }).is_stored());
+        assert!(
+            Answer::failed(
+                Channel::Discord,
+                &SendError::Platform { details: json!({}) }
+            )
+            .is_stored()
+        );
         assert!(!Answer::failed(Channel::Discord, &SendError::Disabled).is_stored());
         assert!(!Answer::route_not_bound().is_stored());
     }

@@ -4,6 +4,7 @@
 
 pub mod answer;
 pub mod single_flight;
+mod start;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,17 +20,13 @@ use crate::channels::whatsapp::WhatsappSender;
 use crate::channels::{Delivered, OutgoingMessage, SendError};
 use crate::config::Config;
 use crate::db::idempotency::{
-    CompleteIdempotencyKey, PruneIdempotencyKeys, ReleaseIdempotencyKey, Reservation,
-    ReserveIdempotencyKey,
+    CompleteIdempotencyKey, ReleaseIdempotencyKey, Reservation, ReserveIdempotencyKey,
 };
 use crate::domain::{Channel, RouteKey};
 use crate::time::now_ms;
 pub use answer::Answer;
 use single_flight::{SingleFlight, Turn};
-
-/// How often expired idempotency keys are deleted. Expired keys are already ignored when read;
-/// the sweep only bounds the table, so once a minute is plenty.
-const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+pub use start::{spawn_expiry_sweep, start};
 
 /// A validated send request.
 #[derive(Debug, Clone)]
@@ -64,7 +61,12 @@ pub struct Outbound {
 
 impl Outbound {
     /// Builds the senders of the configured channels. Must run inside the actix system.
-    pub fn new(config: &Config, registry: Addr<Registry>, writer: Addr<Writer>, owner: String) -> anyhow::Result<Outbound> {
+    pub fn new(
+        config: &Config,
+        registry: Addr<Registry>,
+        writer: Addr<Writer>,
+        owner: String,
+    ) -> anyhow::Result<Outbound> {
         Ok(Outbound {
             telegram: TelegramSender::new(&config.telegram, &config.outbound)?,
             discord: DiscordSender::new(&config.discord, &config.outbound)?,
@@ -78,8 +80,30 @@ impl Outbound {
         })
     }
 
+    /// Sends a plain text into a chat outside any tenant request: the pairing notices of the
+    /// ingress actors ("Paired successfully", "invalid link"). Paced like every other send.
+    pub async fn notice(&self, route: &RouteKey, text: &str) -> Result<Delivered, SendError> {
+        let req = SendRequest {
+            channel: route.channel(),
+            session_key: String::new(),
+            to: None,
+            message: OutgoingMessage {
+                text: Some(text.to_owned()),
+                ..OutgoingMessage::default()
+            },
+        };
+        let system: Arc<str> = Arc::from("mux:notice");
+        let deadline = Instant::now() + self.deadline;
+        self.dispatch(&system, route, &req, deadline).await
+    }
+
     /// One send, idempotent when a key is given.
-    pub async fn send(self: Arc<Self>, tenant: Arc<str>, req: SendRequest, key: Option<IdempotencyKey>) -> Answer {
+    pub async fn send(
+        self: Arc<Self>,
+        tenant: Arc<str>,
+        req: SendRequest,
+        key: Option<IdempotencyKey>,
+    ) -> Answer {
         let answer = match key {
             None => self.perform(&tenant, &req).await,
             Some(key) => self.send_keyed(&tenant, &req, key).await,
@@ -92,7 +116,12 @@ impl Outbound {
         answer
     }
 
-    async fn send_keyed(&self, tenant: &Arc<str>, req: &SendRequest, key: IdempotencyKey) -> Answer {
+    async fn send_keyed(
+        &self,
+        tenant: &Arc<str>,
+        req: &SendRequest,
+        key: IdempotencyKey,
+    ) -> Answer {
         loop {
             let guard = match self.flights.turn(tenant, &key.key) {
                 Turn::Wait(mut running) => {
@@ -115,7 +144,11 @@ impl Outbound {
                     log::error!("event=idempotency_reserve_failed tenant={tenant} error={e}");
                     Answer::unavailable()
                 }
-                Ok(Reservation::Replay { status, body }) => Answer { status, body, retry_after: None },
+                Ok(Reservation::Replay { status, body }) => Answer {
+                    status,
+                    body,
+                    retry_after: None,
+                },
                 Ok(Reservation::Mismatch) => Answer::key_mismatch(),
                 // Held by a request of this process that is no longer tracked (its task died):
                 // never send twice; the caller can use a new key.
@@ -152,7 +185,10 @@ impl Outbound {
             write(self.writer.clone(), op).await
         };
         if let Err(e) = written {
-            log::error!("event=idempotency_store_failed tenant={tenant} status={} error={e}", answer.status);
+            log::error!(
+                "event=idempotency_store_failed tenant={tenant} status={} error={e}",
+                answer.status
+            );
         }
     }
 
@@ -172,7 +208,10 @@ impl Outbound {
             }
         };
         let Ok(route) = RouteKey::parse(&binding.route_key) else {
-            log::error!("event=bad_route_key tenant={tenant} binding={}", binding.binding_id);
+            log::error!(
+                "event=bad_route_key tenant={tenant} binding={}",
+                binding.binding_id
+            );
             return Answer::route_not_bound();
         };
         let deadline = Instant::now() + self.deadline;
@@ -192,22 +231,36 @@ impl Outbound {
         let msg = &req.message;
         match route {
             RouteKey::TelegramChat { chat_id } => {
-                let target = TelegramTarget { chat_id: *chat_id, topic_id: None };
+                let target = TelegramTarget {
+                    chat_id: *chat_id,
+                    topic_id: None,
+                };
                 let sender = self.telegram.as_ref().ok_or(SendError::Disabled)?;
                 sender.send(tenant, target, msg, deadline).await
             }
             RouteKey::TelegramTopic { chat_id, topic_id } => {
-                let target = TelegramTarget { chat_id: *chat_id, topic_id: Some(*topic_id) };
+                let target = TelegramTarget {
+                    chat_id: *chat_id,
+                    topic_id: Some(*topic_id),
+                };
                 let sender = self.telegram.as_ref().ok_or(SendError::Disabled)?;
                 sender.send(tenant, target, msg, deadline).await
             }
             RouteKey::DiscordDm { user_id } => {
                 let sender = self.discord.as_ref().ok_or(SendError::Disabled)?;
-                sender.send(DiscordRoute::Dm { user_id: *user_id }, msg, None, deadline).await
+                sender
+                    .send(DiscordRoute::Dm { user_id: *user_id }, msg, None, deadline)
+                    .await
             }
-            RouteKey::DiscordChannel { guild_id, channel_id } => {
+            RouteKey::DiscordChannel {
+                guild_id,
+                channel_id,
+            } => {
                 let sender = self.discord.as_ref().ok_or(SendError::Disabled)?;
-                let route = DiscordRoute::Guild { guild_id: *guild_id, channel_id: *channel_id };
+                let route = DiscordRoute::Guild {
+                    guild_id: *guild_id,
+                    channel_id: *channel_id,
+                };
                 sender.send(route, msg, req.to.as_deref(), deadline).await
             }
             RouteKey::WhatsappChat { jid } => {
@@ -216,40 +269,4 @@ impl Outbound {
             }
         }
     }
-}
-
-/// Deletes expired idempotency keys every [`SWEEP_INTERVAL`] until the system stops.
-pub fn spawn_expiry_sweep(writer: Addr<Writer>) {
-    actix_web::rt::spawn(async move {
-        loop {
-            tokio::time::sleep(SWEEP_INTERVAL).await;
-            match write(writer.clone(), PruneIdempotencyKeys { now_ms: now_ms() }).await {
-                Ok(0) => {}
-                Ok(n) => log::info!("event=idempotency_swept count={n}"),
-                Err(e) => log::warn!("event=idempotency_sweep_failed error={e}"),
-            }
-        }
-    });
-}
-
-/// Starts outbound: releases the reservations a dead process left (this process gets a fresh
-/// owner id), builds the senders and starts the expiry sweep. Runs inside the actix system.
-pub async fn start(
-    config: &Config,
-    registry: &Addr<Registry>,
-    writer: &Addr<Writer>,
-) -> anyhow::Result<actix_web::web::Data<Outbound>> {
-    let owner = crate::domain::secrets::new_id("proc_");
-    let released = write(
-        writer.clone(),
-        crate::db::idempotency::ReleaseStaleReservations { owner: owner.clone() },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("releasing stale idempotency reservations: {e}"))?;
-    if released > 0 {
-        log::warn!("event=idempotency_reservations_released count={released}");
-    }
-    let outbound = Outbound::new(config, registry.clone(), writer.clone(), owner)?;
-    spawn_expiry_sweep(writer.clone());
-    Ok(actix_web::web::Data::new(outbound))
 }

@@ -48,7 +48,11 @@ impl SingleFlight {
 impl Drop for TurnGuard {
     fn drop(&mut self) {
         // Remove the entry first, so a woken waiter finds the key free (the sender drops after).
-        let mut running = self.flights.running.lock().unwrap_or_else(|e| e.into_inner());
+        let mut running = self
+            .flights
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         running.remove(&self.key);
     }
 }
@@ -67,7 +71,10 @@ mod tests {
         let Turn::Wait(mut rx) = flights.turn(&tenant, "k") else {
             panic!("second request waits");
         };
-        assert!(matches!(flights.turn(&"other".into(), "k"), Turn::Mine(_)), "keys are per tenant");
+        assert!(
+            matches!(flights.turn(&"other".into(), "k"), Turn::Mine(_)),
+            "keys are per tenant"
+        );
         drop(guard);
         assert!(rx.changed().await.is_err(), "woken when the first finishes");
         assert!(matches!(flights.turn(&tenant, "k"), Turn::Mine(_)));

@@ -398,3 +398,35 @@ async fn check_config_rejects_each_malformed_variable_naming_it() {
     assert!(stdout(&ok).starts_with("configuration ok"));
     assert!(!stdout(&ok).contains("adm-secret"));
 }
+
+#[actix_web::test]
+async fn the_units_env_file_configures_the_commands_and_the_process_env_wins() {
+    let app = spawn_app_with(admin_vars()).await;
+    let file = app.dir.path().join("mux-server.env");
+    let mut text: String = env_of(&app)
+        .iter()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect();
+    text.push_str("# JSON in single quotes, as systemd needs\nMUX_PAIRING_CODES_JSON='[]'\n");
+    std::fs::write(&file, text).expect("env file");
+    let file = file.to_string_lossy().into_owned();
+
+    let list = run(&["--env-file", &file, "tenant", "list"], vec![]).await;
+    assert!(list.status.success(), "{}", stderr(&list));
+    assert!(stdout(&list).contains("tenant-a"));
+    let overridden = run(
+        &["--env-file", &file, "check-config"],
+        vec![("MUX_PORT", "nope".to_owned())],
+    )
+    .await;
+    assert_eq!(overridden.status.code(), Some(2));
+    assert!(stderr(&overridden).contains("invalid MUX_PORT"));
+    let missing = run(
+        &["--env-file", "/nonexistent/mux.env", "check-config"],
+        vec![],
+    )
+    .await;
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("/nonexistent/mux.env"));
+    app.stop().await;
+}

@@ -4,12 +4,15 @@
 mod admin;
 mod admin_inbound;
 mod cli;
+mod deploy;
 mod fakes;
 mod health;
 mod helpers;
 mod inbound_telegram;
+mod inbound_whatsapp;
 mod inbound_target;
 mod metrics;
+mod openapi;
 mod outbound;
 mod pairings;
 mod redeem;

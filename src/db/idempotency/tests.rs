@@ -39,34 +39,62 @@ fn complete(owner: &str) -> CompleteIdempotencyKey {
 #[test]
 fn a_key_is_reserved_once_then_replayed_or_refused() {
     let (_dir, mut c) = conn();
-    assert_eq!(reserve("f", "p1", 0).apply(&mut c), Ok(Reservation::Reserved));
-    assert_eq!(reserve("f", "p1", 1).apply(&mut c), Ok(Reservation::InFlight));
+    assert_eq!(
+        reserve("f", "p1", 0).apply(&mut c),
+        Ok(Reservation::Reserved)
+    );
+    assert_eq!(
+        reserve("f", "p1", 1).apply(&mut c),
+        Ok(Reservation::InFlight)
+    );
     complete("p1").apply(&mut c).expect("complete");
     assert_eq!(
         reserve("f", "p1", 2).apply(&mut c),
-        Ok(Reservation::Replay { status: 200, body: r#"{"ok":true}"#.into() })
+        Ok(Reservation::Replay {
+            status: 200,
+            body: r#"{"ok":true}"#.into()
+        })
     );
-    assert_eq!(reserve("other", "p1", 3).apply(&mut c), Ok(Reservation::Mismatch));
+    assert_eq!(
+        reserve("other", "p1", 3).apply(&mut c),
+        Ok(Reservation::Mismatch)
+    );
 }
 
 #[test]
 fn a_released_key_can_be_reserved_again() {
     let (_dir, mut c) = conn();
     reserve("f", "p1", 0).apply(&mut c).expect("reserve");
-    ReleaseIdempotencyKey { tenant_id: "t".into(), key: "k".into(), owner: "p1".into() }
-        .apply(&mut c)
-        .expect("release");
-    assert_eq!(reserve("g", "p1", 1).apply(&mut c), Ok(Reservation::Reserved));
+    ReleaseIdempotencyKey {
+        tenant_id: "t".into(),
+        key: "k".into(),
+        owner: "p1".into(),
+    }
+    .apply(&mut c)
+    .expect("release");
+    assert_eq!(
+        reserve("g", "p1", 1).apply(&mut c),
+        Ok(Reservation::Reserved)
+    );
 }
 
 #[test]
 fn reservations_of_a_dead_process_are_released_at_start_but_answers_stay() {
     let (_dir, mut c) = conn();
     reserve("f", "dead", 0).apply(&mut c).expect("reserve");
-    assert_eq!(ReleaseStaleReservations { owner: "p2".into() }.apply(&mut c), Ok(1));
-    assert_eq!(reserve("f", "p2", 1).apply(&mut c), Ok(Reservation::Reserved));
+    assert_eq!(
+        ReleaseStaleReservations { owner: "p2".into() }.apply(&mut c),
+        Ok(1)
+    );
+    assert_eq!(
+        reserve("f", "p2", 1).apply(&mut c),
+        Ok(Reservation::Reserved)
+    );
     complete("p2").apply(&mut c).expect("complete");
-    assert_eq!(ReleaseStaleReservations { owner: "p3".into() }.apply(&mut c), Ok(0));
+    assert_eq!(
+        ReleaseStaleReservations { owner: "p3".into() }.apply(&mut c),
+        Ok(0)
+    );
 }
 
 #[test]
@@ -74,7 +102,10 @@ fn expired_entries_are_swept_and_no_longer_replayed() {
     let (_dir, mut c) = conn();
     reserve("f", "p1", 0).apply(&mut c).expect("reserve");
     complete("p1").apply(&mut c).expect("complete");
-    assert_eq!(reserve("other", "p1", 1000).apply(&mut c), Ok(Reservation::Reserved));
+    assert_eq!(
+        reserve("other", "p1", 1000).apply(&mut c),
+        Ok(Reservation::Reserved)
+    );
     assert_eq!(PruneIdempotencyKeys { now_ms: 5000 }.apply(&mut c), Ok(1));
     assert_eq!(PruneIdempotencyKeys { now_ms: 5000 }.apply(&mut c), Ok(0));
 }

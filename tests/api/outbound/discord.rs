@@ -2,9 +2,11 @@ use awc::http::StatusCode;
 use serde_json::json;
 
 use super::{send, world};
-use crate::outbound::fakes::Scripted;
-use crate::outbound::fakes::discord::{CHANNEL_IN_OTHER_GUILD, THREAD_IN_GUILD, TOKEN, dm_channel_of};
 use crate::helpers::KEY_A;
+use crate::outbound::fakes::Scripted;
+use crate::outbound::fakes::discord::{
+    CHANNEL_IN_OTHER_GUILD, THREAD_IN_GUILD, TOKEN, dm_channel_of,
+};
 
 #[actix_web::test]
 async fn a_dm_route_opens_the_dm_channel_once_and_posts_there() {
@@ -17,19 +19,32 @@ async fn a_dm_route_opens_the_dm_channel_once_and_posts_there() {
     )
     .await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
-    let second = send(&w.app, KEY_A, json!({"channel": "discord", "sessionKey": "dc-dm", "text": "again"})).await;
+    let second = send(
+        &w.app,
+        KEY_A,
+        json!({"channel": "discord", "sessionKey": "dc-dm", "text": "again"}),
+    )
+    .await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.body);
 
     let opened = w.dc.recorder.calls("/users/@me/channels");
     assert_eq!(opened.len(), 1, "the DM channel is cached");
     assert_eq!(opened[0].body, json!({"recipient_id": "42"}));
-    assert_eq!(opened[0].authorization.as_deref(), Some(format!("Bot {TOKEN}").as_str()));
+    assert_eq!(
+        opened[0].authorization.as_deref(),
+        Some(format!("Bot {TOKEN}").as_str())
+    );
     let dm = dm_channel_of(42);
-    let posts = w.dc.recorder.calls(&format!("/api/v10/channels/{dm}/messages"));
+    let posts =
+        w.dc.recorder
+            .calls(&format!("/api/v10/channels/{dm}/messages"));
     assert_eq!(posts.len(), 2);
     let body = &posts[0].body;
     assert_eq!(body["content"], "hi **there**");
-    assert_eq!(body["embeds"][0]["image"]["url"], "https://img.example/a.png");
+    assert_eq!(
+        body["embeds"][0]["image"]["url"],
+        "https://img.example/a.png"
+    );
     assert_eq!(body["message_reference"]["message_id"], "1234567890");
     assert_eq!(body["message_reference"]["fail_if_not_exists"], false);
     assert_eq!(posts[1].body["content"], "again");
@@ -45,10 +60,18 @@ async fn a_dm_route_opens_the_dm_channel_once_and_posts_there() {
 #[actix_web::test]
 async fn a_guild_route_posts_into_the_bound_channel_or_a_thread_of_the_same_guild() {
     let w = world().await;
-    let bound = send(&w.app, KEY_A, json!({"channel": "discord", "sessionKey": "dc-guild", "text": "one"})).await;
+    let bound = send(
+        &w.app,
+        KEY_A,
+        json!({"channel": "discord", "sessionKey": "dc-guild", "text": "one"}),
+    )
+    .await;
     assert_eq!(bound.status, StatusCode::OK, "{}", bound.body);
     assert_eq!(bound.body["channelId"], "501");
-    assert!(w.dc.recorder.calls("/channels/501").is_empty(), "the bound channel needs no lookup");
+    assert!(
+        w.dc.recorder.calls("/channels/501").is_empty(),
+        "the bound channel needs no lookup"
+    );
 
     let thread = send(
         &w.app,
@@ -58,9 +81,22 @@ async fn a_guild_route_posts_into_the_bound_channel_or_a_thread_of_the_same_guil
     .await;
     assert_eq!(thread.status, StatusCode::OK, "{}", thread.body);
     assert_eq!(thread.body["channelId"], THREAD_IN_GUILD.to_string());
-    assert_eq!(w.dc.recorder.calls(&format!("/channels/{THREAD_IN_GUILD}")).len(), 1);
-    assert_eq!(w.dc.recorder.calls(&format!("/channels/{THREAD_IN_GUILD}/messages")).len(), 1);
-    assert_eq!(w.dc.recorder.calls("/channels/501/messages")[0].body, json!({"content": "one"}));
+    assert_eq!(
+        w.dc.recorder
+            .calls(&format!("/channels/{THREAD_IN_GUILD}"))
+            .len(),
+        1
+    );
+    assert_eq!(
+        w.dc.recorder
+            .calls(&format!("/channels/{THREAD_IN_GUILD}/messages"))
+            .len(),
+        1
+    );
+    assert_eq!(
+        w.dc.recorder.calls("/channels/501/messages")[0].body,
+        json!({"content": "one"})
+    );
     w.stop().await;
 }
 
@@ -74,7 +110,10 @@ async fn the_guild_lock_refuses_other_guilds_and_dm_targets() {
     )
     .await;
     assert_eq!(other.status, StatusCode::FORBIDDEN);
-    assert_eq!(other.body, json!({"ok": false, "error": "discord channel not allowed for this bound guild"}));
+    assert_eq!(
+        other.body,
+        json!({"ok": false, "error": "discord channel not allowed for this bound guild"})
+    );
     let unknown = send(
         &w.app,
         KEY_A,
@@ -82,10 +121,23 @@ async fn the_guild_lock_refuses_other_guilds_and_dm_targets() {
     )
     .await;
     assert_eq!(unknown.status, StatusCode::FORBIDDEN, "{}", unknown.body);
-    let dm = send(&w.app, KEY_A, json!({"channel": "discord", "sessionKey": "dc-guild", "text": "x", "to": "user:42"})).await;
+    let dm = send(
+        &w.app,
+        KEY_A,
+        json!({"channel": "discord", "sessionKey": "dc-guild", "text": "x", "to": "user:42"}),
+    )
+    .await;
     assert_eq!(dm.status, StatusCode::FORBIDDEN);
-    assert_eq!(dm.body, json!({"ok": false, "error": "discord route is guild-bound and cannot target DMs"}));
-    let posted = w.dc.recorder.received().into_iter().filter(|r| r.path.ends_with("/messages")).count();
+    assert_eq!(
+        dm.body,
+        json!({"ok": false, "error": "discord route is guild-bound and cannot target DMs"})
+    );
+    let posted =
+        w.dc.recorder
+            .received()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/messages"))
+            .count();
     assert_eq!(posted, 0, "nothing was posted anywhere");
     w.stop().await;
 }
@@ -93,12 +145,24 @@ async fn the_guild_lock_refuses_other_guilds_and_dm_targets() {
 #[actix_web::test]
 async fn a_discord_5xx_is_a_502_with_the_platform_error() {
     let w = world().await;
-    w.dc.recorder.script(Scripted::new("/messages", 500, json!({"message": "Internal Server Error", "code": 0})));
-    let reply = send(&w.app, KEY_A, json!({"channel": "discord", "sessionKey": "dc-guild", "text": "x"})).await;
+    w.dc.recorder.script(Scripted::new(
+        "/messages",
+        500,
+        json!({"message": "Internal Server Error", "code": 0}),
+    ));
+    let reply = send(
+        &w.app,
+        KEY_A,
+        json!({"channel": "discord", "sessionKey": "dc-guild", "text": "x"}),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
     assert_eq!(reply.body["error"], "discord send failed");
     assert_eq!(reply.body["details"]["status"], 500);
-    assert_eq!(reply.body["details"]["error"]["message"], "Internal Server Error");
+    assert_eq!(
+        reply.body["details"]["error"]["message"],
+        "Internal Server Error"
+    );
     assert!(!String::from_utf8_lossy(&reply.raw).contains(TOKEN));
     w.stop().await;
 }

@@ -31,7 +31,11 @@ async fn a_burst_of_200_sends_does_not_hold_back_another_tenant_s_one_send() {
     for i in 0..BURST {
         let reply = w
             .app
-            .post("/v1/pairings/claim", Some(KEY_A), json!({"code": format!("FAN-{i}"), "sessionKey": format!("fan-{i}")}))
+            .post(
+                "/v1/pairings/claim",
+                Some(KEY_A),
+                json!({"code": format!("FAN-{i}"), "sessionKey": format!("fan-{i}")}),
+            )
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     }
@@ -45,20 +49,32 @@ async fn a_burst_of_200_sends_does_not_hold_back_another_tenant_s_one_send() {
             let req = burst_client
                 .post(w.app.url(SEND))
                 .insert_header(("Authorization", format!("Bearer {KEY_A}")));
-            let body = json!({"channel": "telegram", "sessionKey": format!("fan-{i}"), "text": "burst"});
+            let body =
+                json!({"channel": "telegram", "sessionKey": format!("fan-{i}"), "text": "burst"});
             actix_web::rt::spawn(async move { req.send_json(&body).await.map(|r| r.status()) })
         })
         .collect();
-    crate::fakes::eventually("the burst has started", || w.tg.recorder.calls("/sendmessage").len() >= 5).await;
+    crate::fakes::eventually("the burst has started", || {
+        w.tg.recorder.calls("/sendmessage").len() >= 5
+    })
+    .await;
 
-    let b = send(&w.app, KEY_B, json!({"channel": "telegram", "sessionKey": "tg-b", "text": "single"})).await;
+    let b = send(
+        &w.app,
+        KEY_B,
+        json!({"channel": "telegram", "sessionKey": "tg-b", "text": "single"}),
+    )
+    .await;
     assert_eq!(b.status, StatusCode::OK, "{}", b.body);
     let calls = w.tg.recorder.calls("/sendmessage");
     let position = calls
         .iter()
         .position(|c| c.body["chat_id"] == 556)
         .expect("B's message reached Telegram");
-    assert!(position < BURST / 2, "B's send went out as #{position} of A's burst of {BURST}");
+    assert!(
+        position < BURST / 2,
+        "B's send went out as #{position} of A's burst of {BURST}"
+    );
 
     for task in burst {
         assert_eq!(task.await.expect("task").expect("answer"), StatusCode::OK);

@@ -4,8 +4,8 @@ use awc::http::StatusCode;
 use serde_json::json;
 
 use super::{send_idem, send_raw, world};
-use crate::outbound::fakes::Scripted;
 use crate::helpers::{KEY_A, KEY_B};
+use crate::outbound::fakes::Scripted;
 
 fn hello() -> serde_json::Value {
     json!({"channel": "telegram", "sessionKey": "tg", "text": "hello"})
@@ -26,11 +26,24 @@ async fn the_same_key_and_body_replay_the_first_answer_byte_for_byte() {
     .await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.raw, first.raw);
-    assert_eq!(w.tg.recorder.calls("/sendmessage").len(), 1, "one platform call");
+    assert_eq!(
+        w.tg.recorder.calls("/sendmessage").len(),
+        1,
+        "one platform call"
+    );
 
-    let other = send_idem(&w.app, KEY_A, "k-1", json!({"channel": "telegram", "sessionKey": "tg", "text": "bye"})).await;
+    let other = send_idem(
+        &w.app,
+        KEY_A,
+        "k-1",
+        json!({"channel": "telegram", "sessionKey": "tg", "text": "bye"}),
+    )
+    .await;
     assert_eq!(other.status, StatusCode::CONFLICT);
-    assert_eq!(other.body, json!({"ok": false, "error": "idempotency key reused with different payload"}));
+    assert_eq!(
+        other.body,
+        json!({"ok": false, "error": "idempotency key reused with different payload"})
+    );
 
     // Keys are per tenant: B's "k-1" is its own (and B's session is not bound → 403).
     let b = send_idem(&w.app, KEY_B, "k-1", hello()).await;
@@ -43,7 +56,7 @@ async fn the_same_key_and_body_replay_the_first_answer_byte_for_byte() {
 async fn concurrent_duplicates_wait_for_the_first_and_share_its_answer() {
     let w = world().await;
     w.tg.recorder.script(
-        Scripted::new("/SendMessage", 200, json!({"ok": true, "result": {"message_id": 77, "date": 0, "chat": {"id": 555, "type": "private"}, "text": "hello"}}))
+        Scripted::new("/sendMessage", 200, json!({"ok": true, "result": {"message_id": 77, "date": 0, "chat": {"id": 555, "type": "private"}, "text": "hello"}}))
             .delay(Duration::from_millis(500)),
     );
     let sends = (0..5).map(|_| send_idem(&w.app, KEY_A, "dup", hello()));
@@ -53,7 +66,11 @@ async fn concurrent_duplicates_wait_for_the_first_and_share_its_answer() {
         assert_eq!(a.raw, answers[0].raw);
     }
     assert_eq!(answers[0].body["messageId"], "77");
-    assert_eq!(w.tg.recorder.calls("/sendmessage").len(), 1, "one platform call for five requests");
+    assert_eq!(
+        w.tg.recorder.calls("/sendmessage").len(),
+        1,
+        "one platform call for five requests"
+    );
     w.stop().await;
 }
 
@@ -67,7 +84,11 @@ async fn a_replay_after_restart_sends_nothing_to_the_platform() {
     let replay = send_idem(&w.app, KEY_A, "k-restart", hello()).await;
     assert_eq!(replay.status, StatusCode::OK);
     assert_eq!(replay.raw, first.raw);
-    assert_eq!(w.tg.recorder.received().len(), before, "zero platform calls");
+    assert_eq!(
+        w.tg.recorder.received().len(),
+        before,
+        "zero platform calls"
+    );
     w.stop().await;
 }
 

@@ -4,12 +4,12 @@ use awc::http::StatusCode;
 use serde_json::json;
 
 use super::{send, send_idem, world, world_with};
-use crate::outbound::fakes::Scripted;
 use crate::helpers::KEY_A;
+use crate::outbound::fakes::Scripted;
 
 fn too_many(retry_after: u64) -> Scripted {
     Scripted::new(
-        "/SendMessage",
+        "/sendMessage",
         429,
         json!({"ok": false, "error_code": 429, "description": format!("Too Many Requests: retry after {retry_after}"),
                "parameters": {"retry_after": retry_after}}),
@@ -20,7 +20,12 @@ fn too_many(retry_after: u64) -> Scripted {
 async fn a_429_within_the_deadline_is_waited_out_and_retried() {
     let w = world().await;
     w.tg.recorder.script(too_many(1));
-    let reply = send(&w.app, KEY_A, json!({"channel": "telegram", "sessionKey": "tg", "text": "hi"})).await;
+    let reply = send(
+        &w.app,
+        KEY_A,
+        json!({"channel": "telegram", "sessionKey": "tg", "text": "hi"}),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let calls = w.tg.recorder.calls("/sendmessage");
     assert_eq!(calls.len(), 2);
@@ -34,9 +39,20 @@ async fn a_429_beyond_the_deadline_answers_429_with_retry_after_and_keeps_the_ke
     w.tg.recorder.script(too_many(30));
     let body = json!({"channel": "telegram", "sessionKey": "tg", "text": "hi"});
     let reply = send_idem(&w.app, KEY_A, "k-429", body.clone()).await;
-    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS, "{}", reply.body);
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        reply.body
+    );
     assert_eq!(reply.body["code"], "RATE_LIMITED");
-    assert_eq!(reply.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("30"));
+    assert_eq!(
+        reply
+            .headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("30")
+    );
     assert_eq!(w.tg.recorder.calls("/sendmessage").len(), 1);
     // Nothing was delivered, so the same key tries again (and now succeeds).
     let again = send_idem(&w.app, KEY_A, "k-429", body).await;
@@ -45,10 +61,11 @@ async fn a_429_beyond_the_deadline_answers_429_with_retry_after_and_keeps_the_ke
 }
 
 #[actix_web::test]
-async fn a_platform_that_hangs_past_the_deadline_is_504_outcome_unknown_and_replayed_without_resending() {
+async fn a_platform_that_hangs_past_the_deadline_is_504_outcome_unknown_and_replayed_without_resending()
+ {
     let w = world_with(vec![("MUX_OUTBOUND_DEADLINE_MS", "1000".to_owned())]).await;
     w.tg.recorder.script(
-        Scripted::new("/SendMessage", 200, json!({"ok": true, "result": {"message_id": 1, "date": 0, "chat": {"id": 555, "type": "private"}}}))
+        Scripted::new("/sendMessage", 200, json!({"ok": true, "result": {"message_id": 1, "date": 0, "chat": {"id": 555, "type": "private"}}}))
             .delay(Duration::from_secs(5)),
     );
     let body = json!({"channel": "telegram", "sessionKey": "tg", "text": "hi"});
@@ -61,6 +78,10 @@ async fn a_platform_that_hangs_past_the_deadline_is_504_outcome_unknown_and_repl
     let again = send_idem(&w.app, KEY_A, "k-hang", body).await;
     assert_eq!(again.status, StatusCode::GATEWAY_TIMEOUT);
     assert_eq!(again.raw, reply.raw);
-    assert_eq!(w.tg.recorder.calls("/sendmessage").len(), 1, "never re-sent by mux");
+    assert_eq!(
+        w.tg.recorder.calls("/sendmessage").len(),
+        1,
+        "never re-sent by mux"
+    );
     w.stop().await;
 }

@@ -14,8 +14,8 @@ use awc::http::StatusCode;
 use awc::http::header::HeaderMap;
 use serde_json::{Value, json};
 
-use fakes::FakeServer;
 use crate::helpers::{KEY_A, KEY_B, TestApp, spawn_app_with, spawn_in, two_tenants};
+use fakes::FakeServer;
 
 pub const SEND: &str = "/v1/mux/outbound/send";
 
@@ -51,7 +51,12 @@ pub struct World {
 
 /// The service's environment pointing at the fakes. Telegram pacing is off unless a test turns
 /// it on: pacing is its own test, and one message per second per chat would only slow the rest.
-fn vars(tg: &FakeServer, dc: &FakeServer, wa: &FakeServer, extra: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+fn vars(
+    tg: &FakeServer,
+    dc: &FakeServer,
+    wa: &FakeServer,
+    extra: &[(&'static str, String)],
+) -> Vec<(&'static str, String)> {
     let mut vars = two_tenants();
     vars.extend([
         ("MUX_PAIRING_CODES_JSON", CODES.to_owned()),
@@ -60,8 +65,14 @@ fn vars(tg: &FakeServer, dc: &FakeServer, wa: &FakeServer, extra: &[(&'static st
         ("MUX_TELEGRAM_PACING_ENABLED", "false".to_owned()),
         ("DISCORD_BOT_TOKEN", fakes::discord::TOKEN.to_owned()),
         ("MUX_DISCORD_API_BASE_URL", format!("{}/api/v10", dc.base)),
-        ("MUX_WHATSAPP_PHONE_NUMBER_ID", fakes::whatsapp::PHONE_ID.to_owned()),
-        ("MUX_WHATSAPP_ACCESS_TOKEN", fakes::whatsapp::TOKEN.to_owned()),
+        (
+            "MUX_WHATSAPP_PHONE_NUMBER_ID",
+            fakes::whatsapp::PHONE_ID.to_owned(),
+        ),
+        (
+            "MUX_WHATSAPP_ACCESS_TOKEN",
+            fakes::whatsapp::TOKEN.to_owned(),
+        ),
         ("MUX_WHATSAPP_API_BASE_URL", format!("{}/v21.0", wa.base)),
     ]);
     vars.extend(extra.iter().cloned());
@@ -74,15 +85,29 @@ pub async fn world() -> World {
 
 /// Fakes, the service, and every binding of [`CLAIMS`]; `extra` overrides variables.
 pub async fn world_with(extra: Vec<(&'static str, String)>) -> World {
-    let (tg, dc, wa) = (fakes::telegram::start(), fakes::discord::start(), fakes::whatsapp::start());
+    let (tg, dc, wa) = (
+        fakes::telegram::start(),
+        fakes::discord::start(),
+        fakes::whatsapp::start(),
+    );
     let app = spawn_app_with(vars(&tg, &dc, &wa, &extra)).await;
     for (code, key, session) in CLAIMS {
         let reply = app
-            .post("/v1/pairings/claim", Some(key), json!({"code": code, "sessionKey": session}))
+            .post(
+                "/v1/pairings/claim",
+                Some(key),
+                json!({"code": code, "sessionKey": session}),
+            )
             .await;
         assert_eq!(reply.status, StatusCode::OK, "claim {code}: {}", reply.body);
     }
-    World { app, tg, dc, wa, extra }
+    World {
+        app,
+        tg,
+        dc,
+        wa,
+        extra,
+    }
 }
 
 impl World {

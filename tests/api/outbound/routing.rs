@@ -2,8 +2,8 @@ use awc::http::StatusCode;
 use serde_json::json;
 
 use super::{send, send_raw, vars, world};
-use crate::outbound::fakes;
 use crate::helpers::{KEY_A, KEY_B, spawn_app_with};
+use crate::outbound::fakes;
 
 fn not_bound() -> serde_json::Value {
     json!({"ok": false, "error": "route not bound", "code": "ROUTE_NOT_BOUND"})
@@ -15,8 +15,14 @@ async fn validation_answers_400_in_the_contract_order() {
     let cases = [
         (json!({}), "channel required"),
         (json!({"channel": "telegram"}), "sessionKey required"),
-        (json!({"channel": "telegram", "sessionKey": "tg", "text": " \n"}), "text or mediaUrl(s) required"),
-        (json!({"channel": "sms", "sessionKey": "tg", "text": "x"}), "unsupported channel"),
+        (
+            json!({"channel": "telegram", "sessionKey": "tg", "text": " \n"}),
+            "text or mediaUrl(s) required",
+        ),
+        (
+            json!({"channel": "sms", "sessionKey": "tg", "text": "x"}),
+            "unsupported channel",
+        ),
     ];
     for (body, error) in cases {
         let reply = send(&w.app, KEY_A, body).await;
@@ -25,7 +31,12 @@ async fn validation_answers_400_in_the_contract_order() {
     }
     let garbage = send_raw(&w.app, KEY_A, None, "{not json".to_owned()).await;
     assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
-    let unauthorized = send(&w.app, "nope", json!({"channel": "telegram", "sessionKey": "tg", "text": "x"})).await;
+    let unauthorized = send(
+        &w.app,
+        "nope",
+        json!({"channel": "telegram", "sessionKey": "tg", "text": "x"}),
+    )
+    .await;
     assert_eq!(unauthorized.status, StatusCode::UNAUTHORIZED);
     assert!(w.tg.recorder.received().is_empty());
     w.stop().await;
@@ -34,11 +45,21 @@ async fn validation_answers_400_in_the_contract_order() {
 #[actix_web::test]
 async fn an_unknown_session_is_route_not_bound() {
     let w = world().await;
-    let reply = send(&w.app, KEY_A, json!({"channel": "telegram", "sessionKey": "nobody", "text": "x"})).await;
+    let reply = send(
+        &w.app,
+        KEY_A,
+        json!({"channel": "telegram", "sessionKey": "nobody", "text": "x"}),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_eq!(reply.body, not_bound());
     // The session key is per channel too.
-    let cross = send(&w.app, KEY_A, json!({"channel": "discord", "sessionKey": "tg", "text": "x"})).await;
+    let cross = send(
+        &w.app,
+        KEY_A,
+        json!({"channel": "discord", "sessionKey": "tg", "text": "x"}),
+    )
+    .await;
     assert_eq!(cross.body, not_bound());
     w.stop().await;
 }
@@ -66,7 +87,10 @@ async fn tenant_b_cannot_send_into_tenant_a_s_binding() {
 async fn after_unbind_the_route_answers_403() {
     let w = world().await;
     let body = json!({"channel": "telegram", "sessionKey": "tg", "text": "x"});
-    assert_eq!(send(&w.app, KEY_A, body.clone()).await.status, StatusCode::OK);
+    assert_eq!(
+        send(&w.app, KEY_A, body.clone()).await.status,
+        StatusCode::OK
+    );
     let binding = w
         .app
         .list_bindings(KEY_A)
@@ -76,7 +100,11 @@ async fn after_unbind_the_route_answers_403() {
         .expect("bound");
     let unbound = w
         .app
-        .post("/v1/pairings/unbind", Some(KEY_A), json!({"bindingId": binding["bindingId"]}))
+        .post(
+            "/v1/pairings/unbind",
+            Some(KEY_A),
+            json!({"bindingId": binding["bindingId"]}),
+        )
         .await;
     assert_eq!(unbound.status, StatusCode::OK, "{}", unbound.body);
     let reply = send(&w.app, KEY_A, body).await;
@@ -88,18 +116,31 @@ async fn after_unbind_the_route_answers_403() {
 
 #[actix_web::test]
 async fn a_channel_without_credentials_is_503_channel_disabled() {
-    let (tg, dc, wa) = (fakes::telegram::start(), fakes::discord::start(), fakes::whatsapp::start());
+    let (tg, dc, wa) = (
+        fakes::telegram::start(),
+        fakes::discord::start(),
+        fakes::whatsapp::start(),
+    );
     let mut env = vars(&tg, &dc, &wa, &[]);
     env.retain(|(k, _)| !k.starts_with("MUX_WHATSAPP") && *k != "DISCORD_BOT_TOKEN");
     let app = spawn_app_with(env).await;
     for (code, session) in [("WA-CHAT", "wa"), ("DC-DM", "dc-dm")] {
         let claimed = app
-            .post("/v1/pairings/claim", Some(KEY_A), json!({"code": code, "sessionKey": session}))
+            .post(
+                "/v1/pairings/claim",
+                Some(KEY_A),
+                json!({"code": code, "sessionKey": session}),
+            )
             .await;
         assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
     }
     for (channel, session) in [("whatsapp", "wa"), ("discord", "dc-dm")] {
-        let reply = send(&app, KEY_A, json!({"channel": channel, "sessionKey": session, "text": "x"})).await;
+        let reply = send(
+            &app,
+            KEY_A,
+            json!({"channel": channel, "sessionKey": session, "text": "x"}),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{channel}");
         assert_eq!(reply.body["code"], "CHANNEL_DISABLED");
         assert_eq!(reply.body["ok"], false);

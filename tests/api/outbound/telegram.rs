@@ -2,9 +2,9 @@ use awc::http::StatusCode;
 use serde_json::json;
 
 use super::{send, world};
+use crate::helpers::KEY_A;
 use crate::outbound::fakes::Scripted;
 use crate::outbound::fakes::telegram::TOKEN;
-use crate::helpers::KEY_A;
 
 #[actix_web::test]
 async fn a_text_goes_to_the_bound_chat_field_by_field_whatever_to_says() {
@@ -19,9 +19,15 @@ async fn a_text_goes_to_the_bound_chat_field_by_field_whatever_to_says() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let calls = w.tg.recorder.calls("/sendmessage");
     assert_eq!(calls.len(), 1);
-    assert_eq!(calls[0].path, format!("/bot{TOKEN}/SendMessage"));
-    assert_eq!(calls[0].body, json!({"chat_id": 555, "text": "  hello *world* <b>x</b>\n"}));
-    let id = reply.body["messageId"].as_str().expect("string id").to_owned();
+    assert_eq!(calls[0].path, format!("/bot{TOKEN}/sendMessage"));
+    assert_eq!(
+        calls[0].body,
+        json!({"chat_id": 555, "text": "  hello *world* <b>x</b>\n"})
+    );
+    let id = reply.body["messageId"]
+        .as_str()
+        .expect("string id")
+        .to_owned();
     assert_eq!(
         reply.body,
         json!({"ok": true, "messageId": id, "chatId": "555", "providerMessageIds": [id]})
@@ -52,7 +58,10 @@ async fn media_go_as_photos_with_the_caption_on_the_first_in_the_bound_topic_rep
         json!({"chat_id": -100888, "photo": "https://img.example/2.jpg", "message_thread_id": 42})
     );
     assert!(w.tg.recorder.calls("/sendmessage").is_empty());
-    assert_eq!(reply.body["providerMessageIds"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        reply.body["providerMessageIds"].as_array().map(Vec::len),
+        Some(2)
+    );
     assert_eq!(reply.body["chatId"], "-100888");
     assert_eq!(reply.body["messageId"], reply.body["providerMessageIds"][0]);
     w.stop().await;
@@ -61,7 +70,12 @@ async fn media_go_as_photos_with_the_caption_on_the_first_in_the_bound_topic_rep
 #[actix_web::test]
 async fn a_requested_thread_wins_over_the_bound_topic_and_bad_ids_are_ignored() {
     let w = world().await;
-    let ok = send(&w.app, KEY_A, json!({"channel": "telegram", "sessionKey": "tg-topic", "text": "a", "threadId": 9})).await;
+    let ok = send(
+        &w.app,
+        KEY_A,
+        json!({"channel": "telegram", "sessionKey": "tg-topic", "text": "a", "threadId": 9}),
+    )
+    .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     let fallback = send(
         &w.app,
@@ -71,7 +85,10 @@ async fn a_requested_thread_wins_over_the_bound_topic_and_bad_ids_are_ignored() 
     .await;
     assert_eq!(fallback.status, StatusCode::OK, "{}", fallback.body);
     let calls = w.tg.recorder.calls("/sendmessage");
-    assert_eq!(calls[0].body, json!({"chat_id": -100888, "text": "a", "message_thread_id": 9}));
+    assert_eq!(
+        calls[0].body,
+        json!({"chat_id": -100888, "text": "a", "message_thread_id": 9})
+    );
     assert_eq!(calls[1].body, json!({"chat_id": -100777, "text": "b"}));
     w.stop().await;
 }
@@ -82,19 +99,30 @@ async fn text_over_4096_characters_is_split_at_lines_and_every_id_returned() {
     let line = format!("{}\n", "word ".repeat(99));
     let text = line.repeat(10);
     assert!(text.len() > 4096);
-    let reply = send(&w.app, KEY_A, json!({"channel": "telegram", "sessionKey": "tg", "text": text})).await;
+    let reply = send(
+        &w.app,
+        KEY_A,
+        json!({"channel": "telegram", "sessionKey": "tg", "text": text}),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let parts: Vec<String> = w
-        .tg
-        .recorder
-        .calls("/sendmessage")
-        .iter()
-        .map(|c| c.body["text"].as_str().expect("text").to_owned())
-        .collect();
+    let parts: Vec<String> =
+        w.tg.recorder
+            .calls("/sendmessage")
+            .iter()
+            .map(|c| c.body["text"].as_str().expect("text").to_owned())
+            .collect();
     assert_eq!(parts.len(), 2);
-    assert!(parts.iter().all(|p| p.encode_utf16().count() <= 4096 && p.ends_with('\n')));
+    assert!(
+        parts
+            .iter()
+            .all(|p| p.encode_utf16().count() <= 4096 && p.ends_with('\n'))
+    );
     assert_eq!(parts.concat(), text, "the parts are the text, unchanged");
-    assert_eq!(reply.body["providerMessageIds"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        reply.body["providerMessageIds"].as_array().map(Vec::len),
+        Some(2)
+    );
     w.stop().await;
 }
 
@@ -102,15 +130,52 @@ async fn text_over_4096_characters_is_split_at_lines_and_every_id_returned() {
 async fn a_telegram_error_is_a_502_with_its_description_and_no_token() {
     let w = world().await;
     w.tg.recorder.script(Scripted::new(
-        "/SendMessage",
+        "/sendMessage",
         400,
         json!({"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}),
     ));
-    let reply = send(&w.app, KEY_A, json!({"channel": "telegram", "sessionKey": "tg", "text": "hi"})).await;
+    let reply = send(
+        &w.app,
+        KEY_A,
+        json!({"channel": "telegram", "sessionKey": "tg", "text": "hi"}),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
     assert_eq!(reply.body["ok"], false);
     assert_eq!(reply.body["error"], "telegram send failed");
-    assert!(reply.body["details"].to_string().contains("chat not found"), "{}", reply.body);
+    assert!(
+        reply.body["details"].to_string().contains("chat not found"),
+        "{}",
+        reply.body
+    );
     assert!(!String::from_utf8_lossy(&reply.raw).contains(TOKEN));
+    w.stop().await;
+}
+
+#[actix_web::test]
+async fn a_telegram_5xx_is_a_502_at_once() {
+    let w = world().await;
+    w.tg.recorder.script(Scripted::new(
+        "/sendMessage",
+        502,
+        json!({"ok": false, "error_code": 502, "description": "Bad Gateway"}),
+    ));
+    let reply = send(
+        &w.app,
+        KEY_A,
+        json!({"channel": "telegram", "sessionKey": "tg", "text": "hi"}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
+    assert_eq!(
+        reply.body,
+        json!({"ok": false, "error": "telegram send failed",
+               "details": {"status": 502, "error_code": 502, "description": "Bad Gateway"}})
+    );
+    assert_eq!(
+        w.tg.recorder.calls("/sendmessage").len(),
+        1,
+        "not retried: it may have been sent"
+    );
     w.stop().await;
 }

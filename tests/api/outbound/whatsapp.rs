@@ -2,9 +2,9 @@ use awc::http::StatusCode;
 use serde_json::json;
 
 use super::{send, world};
+use crate::helpers::KEY_A;
 use crate::outbound::fakes::Scripted;
 use crate::outbound::fakes::whatsapp::{PHONE_ID, TOKEN};
-use crate::helpers::KEY_A;
 
 #[actix_web::test]
 async fn a_text_reply_goes_to_the_bound_number_field_by_field() {
@@ -19,7 +19,10 @@ async fn a_text_reply_goes_to_the_bound_number_field_by_field() {
     let calls = w.wa.recorder.received();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].path, format!("/v21.0/{PHONE_ID}/messages"));
-    assert_eq!(calls[0].authorization.as_deref(), Some(format!("Bearer {TOKEN}").as_str()));
+    assert_eq!(
+        calls[0].authorization.as_deref(),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
     assert_eq!(
         calls[0].body,
         json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "+15550001111",
@@ -48,9 +51,15 @@ async fn images_carry_the_caption_on_the_first_only() {
     let calls = w.wa.recorder.received();
     assert_eq!(calls.len(), 2);
     assert_eq!(calls[0].body["type"], "image");
-    assert_eq!(calls[0].body["image"], json!({"link": "https://i/1.jpg", "caption": "pics"}));
+    assert_eq!(
+        calls[0].body["image"],
+        json!({"link": "https://i/1.jpg", "caption": "pics"})
+    );
     assert_eq!(calls[1].body["image"], json!({"link": "https://i/2.jpg"}));
-    assert_eq!(reply.body["providerMessageIds"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        reply.body["providerMessageIds"].as_array().map(Vec::len),
+        Some(2)
+    );
     w.stop().await;
 }
 
@@ -62,7 +71,12 @@ async fn a_graph_5xx_is_a_502_with_the_graph_error() {
         500,
         json!({"error": {"message": "An unknown error occurred", "type": "OAuthException", "code": 1, "fbtrace_id": "T"}}),
     ));
-    let reply = send(&w.app, KEY_A, json!({"channel": "whatsapp", "sessionKey": "wa", "text": "x"})).await;
+    let reply = send(
+        &w.app,
+        KEY_A,
+        json!({"channel": "whatsapp", "sessionKey": "wa", "text": "x"}),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
     assert_eq!(reply.body["error"], "whatsapp send failed");
     assert_eq!(reply.body["details"]["error"]["code"], 1);
@@ -78,7 +92,12 @@ async fn a_throughput_error_is_waited_out_and_the_message_sent() {
         400,
         json!({"error": {"message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429}}),
     ).header("Retry-After", "1"));
-    let reply = send(&w.app, KEY_A, json!({"channel": "whatsapp", "sessionKey": "wa", "text": "x"})).await;
+    let reply = send(
+        &w.app,
+        KEY_A,
+        json!({"channel": "whatsapp", "sessionKey": "wa", "text": "x"}),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(w.wa.recorder.received().len(), 2, "refused once, then sent");
     w.stop().await;

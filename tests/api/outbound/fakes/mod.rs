@@ -98,7 +98,9 @@ impl Recorder {
             body: serde_json::from_slice(body).unwrap_or(Value::Null),
         });
         let mut script = self.script.lock().unwrap();
-        let at = script.iter().position(|s| path.contains(&s.path_contains))?;
+        let at = script
+            .iter()
+            .position(|s| path.contains(&s.path_contains))?;
         script.remove(at)
     }
 }
@@ -142,7 +144,11 @@ pub fn spawn(answer: Answer) -> FakeServer {
     }
 }
 
-async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<(Recorder, Answer)>) -> HttpResponse {
+async fn handle(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<(Recorder, Answer)>,
+) -> HttpResponse {
     let (recorder, answer) = state.get_ref();
     let (status, body, headers) = match recorder.record(&req, &body) {
         Some(s) => {
@@ -155,7 +161,8 @@ async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<(Recorder, 
             (status, body, Vec::new())
         }
     };
-    let mut response = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("status"));
+    let mut response =
+        HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("status"));
     for (name, value) in headers {
         response.insert_header((name, value));
     }

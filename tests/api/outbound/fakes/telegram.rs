@@ -14,7 +14,10 @@ pub fn start() -> FakeServer {
 
 fn answer(recorder: &Recorder, req: &HttpRequest, body: &Value) -> (u16, Value) {
     let Some(method) = req.path().strip_prefix(&format!("/bot{TOKEN}/")) else {
-        return (401, json!({"ok": false, "error_code": 401, "description": "Unauthorized"}));
+        return (
+            401,
+            json!({"ok": false, "error_code": 401, "description": "Unauthorized"}),
+        );
     };
     let group = body["chat_id"].as_i64().unwrap_or(0) < 0;
     let mut message = json!({
@@ -26,12 +29,18 @@ fn answer(recorder: &Recorder, req: &HttpRequest, body: &Value) -> (u16, Value) 
     match method.to_ascii_lowercase().as_str() {
         "sendmessage" => message["text"] = body["text"].clone(),
         "sendphoto" => {
-            message["photo"] = json!([{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]);
+            message["photo"] =
+                json!([{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]);
             if let Some(caption) = body.get("caption") {
                 message["caption"] = caption.clone();
             }
         }
-        _ => return (404, json!({"ok": false, "error_code": 404, "description": "Not Found"})),
+        _ => {
+            return (
+                404,
+                json!({"ok": false, "error_code": 404, "description": "Not Found"}),
+            );
+        }
     }
     if let Some(thread) = body.get("message_thread_id") {
         message["message_thread_id"] = thread.clone();

@@ -1,0 +1,161 @@
+//! Reading WhatsApp Cloud API webhook payloads (raw JSON kept for `rawMessage`) and building the
+//! envelope (contract §6). Pure: any JSON in, never a panic. Statuses and errors are skipped.
+
+use serde_json::{Map, Value, json};
+
+use crate::domain::{RouteKey, whatsapp_jid};
+
+/// One inbound message of a webhook POST.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaMessage {
+    pub wamid: String,
+    /// The sender's `wa_id` (digits, no `+`).
+    pub from: String,
+    /// `<wa_id>@s.whatsapp.net`, or `<group_id>@g.us` for a group message.
+    pub chat_jid: String,
+    pub is_group: bool,
+    pub timestamp: i64,
+    /// Text body or media caption, verbatim.
+    pub text: Option<String>,
+    /// (media id, mime type, kind) of an image or document.
+    pub media: Option<(String, Option<String>, String)>,
+    pub raw: Value,
+}
+
+/// Every message in the POST, in order (entries → changes → messages).
+pub fn messages(payload: &Value) -> Vec<WaMessage> {
+    let mut out = Vec::new();
+    for entry in payload.get("entry").and_then(Value::as_array).into_iter().flatten() {
+        for change in entry.get("changes").and_then(Value::as_array).into_iter().flatten() {
+            let value = change.get("value");
+            let msgs = value.and_then(|v| v.get("messages")).and_then(Value::as_array);
+            out.extend(msgs.into_iter().flatten().filter_map(message));
+        }
+    }
+    out
+}
+
+fn message(raw: &Value) -> Option<WaMessage> {
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let wamid = s(raw, "id")?;
+    let from = s(raw, "from")?;
+    let kind = s(raw, "type").unwrap_or_default();
+    let group = s(raw, "group_id");
+    let object = raw.get(&kind);
+    let text = match kind.as_str() {
+        "text" => object.and_then(|o| s(o, "body")),
+        _ => object.and_then(|o| s(o, "caption")),
+    };
+    let media = match kind.as_str() {
+        "image" | "document" | "sticker" => object.and_then(|o| Some((s(o, "id")?, s(o, "mime_type"), kind.clone()))),
+        _ => None,
+    };
+    Some(WaMessage {
+        chat_jid: group.as_ref().map_or_else(|| whatsapp_jid(&from), |g| format!("{g}@g.us")),
+        is_group: group.is_some(),
+        timestamp: raw
+            .get("timestamp")
+            .and_then(|t| t.as_str().and_then(|t| t.parse().ok()).or_else(|| t.as_i64()))
+            .unwrap_or(0),
+        wamid,
+        from,
+        text,
+        media,
+        raw: raw.clone(),
+    })
+}
+
+impl WaMessage {
+    pub fn event_id(&self) -> String {
+        format!("wa:{}", self.wamid)
+    }
+
+    /// None when the chat is not one mux can route (an odd group id).
+    pub fn route_key(&self) -> Option<RouteKey> {
+        RouteKey::parse(&format!("whatsapp:default:chat:{}", self.chat_jid)).ok()
+    }
+
+    /// The envelope for `binding`'s session.
+    pub fn envelope(&self, session_key: &str, route_key: &str, media: Vec<Value>, attachments: Vec<Value>) -> Value {
+        let mut env = Map::new();
+        env.insert("eventId".into(), json!(self.event_id()));
+        env.insert("channel".into(), json!("whatsapp"));
+        env.insert("sessionKey".into(), json!(session_key));
+        env.insert("body".into(), json!(self.text.clone().unwrap_or_default()));
+        env.insert("from".into(), json!(format!("whatsapp:+{}", self.from)));
+        env.insert("to".into(), json!(format!("whatsapp:{}", self.chat_jid)));
+        env.insert("accountId".into(), json!("default"));
+        env.insert("chatType".into(), json!(if self.is_group { "group" } else { "direct" }));
+        env.insert("messageId".into(), json!(self.wamid));
+        env.insert("timestampMs".into(), json!(self.timestamp.saturating_mul(1000)));
+        env.insert(
+            "channelData".into(),
+            json!({
+                "accountId": "default",
+                "messageId": self.wamid,
+                "chatJid": self.chat_jid,
+                "routeKey": route_key,
+                "whatsapp": {"media": media, "rawMessage": self.raw},
+            }),
+        );
+        if !attachments.is_empty() {
+            env.insert("attachments".into(), Value::Array(attachments));
+        }
+        Value::Object(env)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn payload(messages: Value) -> Value {
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages",
+            "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "106"},
+                      "contacts": [{"wa_id": "16505551234"}], "messages": messages}}]}]})
+    }
+
+    #[test]
+    fn a_text_message_becomes_a_direct_chat_envelope() {
+        let p = payload(json!([{"from": "16505551234", "id": "wamid.X", "timestamp": "1749416383",
+            "type": "text", "text": {"body": "hi there"}}]));
+        let msgs = messages(&p);
+        assert_eq!(msgs.len(), 1);
+        let m = &msgs[0];
+        assert_eq!(m.route_key().unwrap().to_string(), "whatsapp:default:chat:16505551234@s.whatsapp.net");
+        let env = m.envelope("wa:chat:16505551234@s.whatsapp.net", "whatsapp:default:chat:16505551234@s.whatsapp.net", vec![], vec![]);
+        assert_eq!(env["eventId"], "wa:wamid.X");
+        assert_eq!(env["from"], "whatsapp:+16505551234");
+        assert_eq!(env["to"], "whatsapp:16505551234@s.whatsapp.net");
+        assert_eq!(env["chatType"], "direct");
+        assert_eq!(env["timestampMs"], 1_749_416_383_000i64);
+        assert_eq!(env["channelData"]["chatJid"], "16505551234@s.whatsapp.net");
+        assert_eq!(env["channelData"]["whatsapp"]["rawMessage"]["text"]["body"], "hi there");
+    }
+
+    #[test]
+    fn statuses_are_not_messages_and_images_carry_their_caption() {
+        let statuses = json!({"entry": [{"changes": [{"value": {"statuses": [{"id": "wamid.S", "status": "read"}]}}]}]});
+        assert!(messages(&statuses).is_empty());
+        let p = payload(json!([{"from": "1555", "id": "wamid.I", "timestamp": "1", "type": "image",
+            "image": {"id": "MEDIA1", "mime_type": "image/jpeg", "caption": "pic"}}]));
+        let m = &messages(&p)[0];
+        assert_eq!(m.text.as_deref(), Some("pic"));
+        assert_eq!(m.media, Some(("MEDIA1".into(), Some("image/jpeg".into()), "image".into())));
+    }
+
+    proptest! {
+        #[test]
+        fn any_json_yields_messages_or_nothing_without_panic(s in ".{0,300}") {
+            if let Ok(v) = serde_json::from_str::<Value>(&s) {
+                let _ = messages(&v);
+            }
+            let p = payload(json!([{"from": s, "id": s, "timestamp": s, "type": "text", "text": {"body": s}}]));
+            for m in messages(&p) {
+                let _ = m.route_key();
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Starting outbound with the service, and the idempotency expiry sweep.
+
+use std::time::Duration;
+
+use actix::Addr;
+
+use super::Outbound;
+use crate::actors::registry::{Registry, write};
+use crate::actors::writer::Writer;
+use crate::config::Config;
+use crate::db::idempotency::{PruneIdempotencyKeys, ReleaseStaleReservations};
+use crate::time::now_ms;
+
+/// How often expired idempotency keys are deleted. Expired keys are already ignored when read;
+/// the sweep only bounds the table, so once a minute is plenty.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Deletes expired idempotency keys every [`SWEEP_INTERVAL`] until the system stops.
+pub fn spawn_expiry_sweep(writer: Addr<Writer>) {
+    actix_web::rt::spawn(async move {
+        loop {
+            tokio::time::sleep(SWEEP_INTERVAL).await;
+            match write(writer.clone(), PruneIdempotencyKeys { now_ms: now_ms() }).await {
+                Ok(0) => {}
+                Ok(n) => log::info!("event=idempotency_swept count={n}"),
+                Err(e) => log::warn!("event=idempotency_sweep_failed error={e}"),
+            }
+        }
+    });
+}
+
+/// Starts outbound: releases the reservations a dead process left (this process gets a fresh
+/// owner id), builds the senders and starts the expiry sweep. Runs inside the actix system.
+pub async fn start(
+    config: &Config,
+    registry: &Addr<Registry>,
+    writer: &Addr<Writer>,
+) -> anyhow::Result<actix_web::web::Data<Outbound>> {
+    let owner = crate::domain::secrets::new_id("proc_");
+    let released = write(
+        writer.clone(),
+        crate::db::idempotency::ReleaseStaleReservations {
+            owner: owner.clone(),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("releasing stale idempotency reservations: {e}"))?;
+    if released > 0 {
+        log::warn!("event=idempotency_reservations_released count={released}");
+    }
+    let outbound = Outbound::new(config, registry.clone(), writer.clone(), owner)?;
+    spawn_expiry_sweep(writer.clone());
+    Ok(actix_web::web::Data::new(outbound))
+}
