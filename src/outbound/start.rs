@@ -39,7 +39,7 @@ pub async fn start(
     let owner = crate::domain::secrets::new_id("proc_");
     let released = write(
         writer.clone(),
-        crate::db::idempotency::ReleaseStaleReservations {
+        ReleaseStaleReservations {
             owner: owner.clone(),
         },
     )

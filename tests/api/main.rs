@@ -4,6 +4,7 @@
 mod admin;
 mod admin_inbound;
 mod cli;
+mod crash;
 mod deploy;
 mod fakes;
 mod health;

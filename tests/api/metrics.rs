@@ -89,10 +89,10 @@ pub fn parse_prometheus(text: &str) -> HashMap<String, f64> {
             "sample {name} without # TYPE"
         );
         if name.ends_with("_bucket") {
-            if let Some((prev_family, prev)) = &last_bucket {
-                if prev_family == family {
-                    assert!(value >= *prev, "buckets not cumulative: {line}");
-                }
+            if let Some((prev_family, prev)) = &last_bucket
+                && prev_family == family
+            {
+                assert!(value >= *prev, "buckets not cumulative: {line}");
             }
             last_bucket = Some((family.to_owned(), value));
         } else if name.ends_with("_count") && families.get(family).is_some_and(|k| k == "histogram")

@@ -34,10 +34,10 @@ fn documented() -> Ops {
         }
         if let Some(p) = line.strip_prefix("  /") {
             path = Some(format!("/{}", p.trim_end_matches(':')));
-        } else if let Some(m) = line.strip_prefix("    ").and_then(|m| m.strip_suffix(':')) {
-            if METHODS.contains(&m) {
-                ops.insert((m.to_owned(), path.clone().expect("method under a path")));
-            }
+        } else if let Some(m) = line.strip_prefix("    ").and_then(|m| m.strip_suffix(':'))
+            && METHODS.contains(&m)
+        {
+            ops.insert((m.to_owned(), path.clone().expect("method under a path")));
         }
     }
     ops

@@ -5,10 +5,12 @@
 //! the actor, so a lookup never sees state the database does not hold.
 
 mod admin;
+mod discord;
 mod handlers;
 mod state;
 
 pub use admin::*;
+pub use discord::ListDiscordBindings;
 pub use handlers::*;
 pub use state::{Binding, BindingStatus, InboundTarget, TenantAuth};
 
