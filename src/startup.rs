@@ -48,7 +48,7 @@ impl Application {
         let (writer, writer_thread) = Writer::spawn_with_metrics(conn, metrics.clone())?;
         let writer = writer.start();
         let registry = Registry::new(writer.clone(), loaded).start();
-        let forwarders = start_forwarders(&config, &registry, &writer, &reads).await?;
+        let forwarders = start_forwarders(&config, &registry, &writer, &reads, &metrics).await?;
         let outbound = crate::outbound::start(&config, &registry, &writer).await?;
         let channels = Arc::new(ChannelHealth::default());
         let ingress = IngressCtx {
@@ -57,6 +57,7 @@ impl Application {
             forwarders: forwarders.clone(),
             pairing: config.pairing.clone(),
             notifier: Some(Arc::new(crate::ingress::notify::SenderNotifier(outbound.clone()))),
+            metrics: metrics.clone(),
         };
         let whatsapp_inbound = config
             .whatsapp
@@ -156,12 +157,14 @@ async fn start_forwarders(
     registry: &Addr<Registry>,
     writer: &Addr<Writer>,
     reads: &db::ReadPool,
+    metrics: &Arc<crate::metrics::Metrics>,
 ) -> anyhow::Result<Addr<Forwarders>> {
     let deps = ForwarderDeps {
         registry: registry.clone(),
         writer: writer.clone(),
         reads: reads.clone(),
         max_age: std::time::Duration::from_secs(config.forward_max_age_sec),
+        metrics: metrics.clone(),
     };
     let forwarders = Forwarders::new(deps, FORWARDER_THREADS).start();
     let waiting = db::read(reads, db::inbound::tenants_with_pending).await?;

@@ -53,8 +53,10 @@ pub fn open_unmigrated(path: &Path) -> Result<SqliteConnection, StoreError> {
     let url = path.to_string_lossy();
     let mut conn = SqliteConnection::establish(&url)
         .map_err(|e| StoreError::Unavailable(format!("cannot open {url}: {e}")))?;
-    diesel::sql_query("PRAGMA journal_mode = WAL").execute(&mut conn)?;
+    // Busy timeout first: switching to WAL needs a lock that a closing connection of a previous
+    // run (its checkpoint) or a backup may hold for a moment.
     apply_connection_pragmas(&mut conn)?;
+    diesel::sql_query("PRAGMA journal_mode = WAL").execute(&mut conn)?;
     diesel::sql_query("PRAGMA synchronous = FULL").execute(&mut conn)?;
     Ok(conn)
 }

@@ -20,6 +20,7 @@ use crate::db::pairing::Redeemed;
 use crate::domain::{Channel, RouteKey};
 use crate::error::StoreError;
 use crate::time::now_ms;
+use crate::metrics::PairingOutcome;
 use notify::Notifier;
 use route::{Action, decide};
 
@@ -32,6 +33,7 @@ pub struct IngressCtx {
     pub pairing: PairingConfig,
     /// Sends pairing notices into chats; None when the channel cannot send.
     pub notifier: Option<Arc<dyn Notifier>>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// A message seen in a chat, reduced to what routing needs.
@@ -56,6 +58,7 @@ impl IngressCtx {
             })
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        self.metrics.inbound_received(seen.channel);
         let bang = seen.channel == Channel::Whatsapp;
         let channel = seen.channel;
         match decide(seen.text, seen.from_bot, binding.is_some(), bang) {
@@ -74,14 +77,17 @@ impl IngressCtx {
                     .map_err(|e| StoreError::Unavailable(e.to_string()))??;
                 let text = match outcome {
                     Redeemed::Paired { binding, .. } => {
+                        self.metrics.pairing(PairingOutcome::TokenRedeemed);
                         log::info!("event=pairing_token_claimed channel={channel} tenant={} binding={}", binding.tenant_id, binding.binding_id);
                         &self.pairing.success_text
                     }
                     Redeemed::Invalid => {
+                        self.metrics.pairing(PairingOutcome::TokenInvalid);
                         log::info!("event=pairing_token_invalid channel={channel} event_id={}", seen.event_id);
                         &self.pairing.invalid_text
                     }
                     Redeemed::AlreadyBound => {
+                        self.metrics.pairing(PairingOutcome::AlreadyBound);
                         log::info!("event=pairing_token_in_bound_chat channel={channel} event_id={}", seen.event_id);
                         return Ok(None);
                     }
@@ -114,12 +120,18 @@ impl IngressCtx {
     /// Commits events and the platform cursor in one transaction, then wakes the forwarders.
     /// The caller acknowledges the platform only after this returns Ok.
     pub async fn commit(&self, events: Vec<NewInboundEvent>, cursor: Option<Cursor>) -> Result<(), StoreError> {
+        let channels: Vec<Channel> = events.iter().filter_map(|e| Channel::parse(&e.channel)).collect();
         let op = EnqueueInbound {
             events,
             cursor,
             now_ms: now_ms(),
         };
-        for tenant in write(self.writer.clone(), op).await? {
+        let woken = write(self.writer.clone(), op).await?;
+        // Counted as enqueued once committed (a redelivered duplicate counts too).
+        for channel in channels {
+            self.metrics.inbound_enqueued(channel);
+        }
+        for tenant in woken {
             self.forwarders.do_send(Wake {
                 tenant_id: Arc::from(tenant.as_str()),
                 now: false,

@@ -19,6 +19,7 @@ pub struct ForwarderDeps {
     pub reads: ReadPool,
     /// Events older than this are given up (`MUX_FORWARD_MAX_AGE_SEC`).
     pub max_age: std::time::Duration,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 struct Entry {

@@ -13,6 +13,7 @@ use super::attempt::{self, Response};
 use super::manager::{ForwarderDeps, Forwarders, Idle};
 use crate::actors::registry::{ForwardTarget, InboundTarget, write};
 use crate::db::{self, inbound::InboundEventRow, inbound::Outcome, inbound::RecordAttempt};
+use crate::domain::Channel;
 use crate::time::now_ms;
 
 /// Sessions of one tenant delivered concurrently; events of one session never overlap.
@@ -30,6 +31,7 @@ const STORE_RETRY_MS: i64 = 1_000;
 #[derive(Clone)]
 struct Pending {
     id: i32,
+    channel: Channel,
     event_id: String,
     envelope: Bytes,
     next_attempt_at_ms: i64,
@@ -41,6 +43,7 @@ impl From<InboundEventRow> for Pending {
     fn from(r: InboundEventRow) -> Pending {
         Pending {
             id: r.id,
+            channel: Channel::parse(&r.channel).unwrap_or(Channel::Telegram),
             event_id: r.event_id,
             envelope: Bytes::from(r.envelope),
             next_attempt_at_ms: r.next_attempt_at_ms,
@@ -220,12 +223,16 @@ impl Forwarder {
             return;
         };
         let tenant = &self.tenant_id;
+        let (metrics, channel) = (&self.deps.metrics, head.channel);
         match step {
             Step::Recorded(Outcome::Delivered) | Step::Recorded(Outcome::Dead { .. }) => {
                 if let Step::Recorded(Outcome::Dead { error }) = &step {
-                    log::warn!("event=forward_dead tenant={tenant} event_id={} error={error}", head.event_id);
+                    metrics.inbound_dead(channel);
+                    log::warn!("event=forward_dead tenant={tenant} channel={channel} event_id={} error={error}", head.event_id);
                 } else {
-                    log::debug!("event=forwarded tenant={tenant} event_id={}", head.event_id);
+                    metrics.inbound_forwarded(channel);
+                    metrics.forward_latency((now_ms() - head.created_at_ms).max(0) as u64);
+                    log::debug!("event=forwarded tenant={tenant} channel={channel} event_id={}", head.event_id);
                 }
                 let id = head.id;
                 queue.pop_front();
@@ -238,7 +245,12 @@ impl Forwarder {
                 }
             }
             Step::Recorded(Outcome::Retry { next_attempt_at_ms, error }) => {
-                log::info!("event=forward_retry_deferred tenant={tenant} event_id={} attempts={} error={error}", head.event_id, head.attempts + 1);
+                metrics.inbound_retried(channel);
+                log::info!(
+                    "event={channel}_retry_deferred tenant={tenant} event_id={} attempts={} error={error}",
+                    head.event_id,
+                    head.attempts + 1
+                );
                 head.attempts += 1;
                 head.next_attempt_at_ms = next_attempt_at_ms;
             }

@@ -170,7 +170,7 @@ impl Handler<Poll> for TelegramPoller {
                     act.failures = act.failures.saturating_add(1);
                     act.health.set(Channel::Telegram, ChannelState::Retrying);
                     let wait = act.retry_ms.saturating_mul(1 << act.failures.min(5)).clamp(1, MAX_RETRY_MS);
-                    log::warn!("event=telegram_retry_deferred failures={} retry_in_ms={wait} error={e}", act.failures);
+                    log::warn!("event=telegram_poll_failed failures={} retry_in_ms={wait} error={e}", act.failures);
                     ctx.notify_later(Poll, Duration::from_millis(wait));
                 }
             }

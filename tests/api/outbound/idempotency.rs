@@ -103,3 +103,31 @@ async fn answers_where_nothing_was_sent_are_not_stored() {
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     w.stop().await;
 }
+
+#[actix_web::test]
+async fn a_reservation_left_by_a_dead_process_is_released_at_start() {
+    let w = world().await;
+    let dir = w.app.stop().await;
+    // What a process killed between reservation and platform call leaves behind.
+    let mut conn = mux_server::db::open_writer(&dir.path().join("mux.sqlite")).expect("db");
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(
+            "INSERT INTO idempotency_keys (tenant_id, idem_key, state, fingerprint, owner, created_at_ms, expires_at_ms) \
+             VALUES ('tenant-a', 'k-crash', 'reserved', 'whatever', 'proc_dead', 0, 9999999999999)",
+        ),
+        &mut conn,
+    )
+    .expect("insert");
+    drop(conn);
+    let app = crate::helpers::spawn_in(dir, super::vars(&w.tg, &w.dc, &w.wa, &w.extra)).await;
+    let w = super::World { app, ..w };
+    let reply = send_idem(&w.app, KEY_A, "k-crash", hello()).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "sent once more (at-least-once): {}",
+        reply.body
+    );
+    assert_eq!(w.tg.recorder.calls("/sendmessage").len(), 1);
+    w.stop().await;
+}

@@ -1,5 +1,6 @@
 //! Outbound sends (issue 3, contract §5) against fake Telegram, Discord and Graph APIs.
 
+mod bench;
 mod discord;
 mod fairness;
 pub mod fakes;

@@ -1,0 +1,102 @@
+//! Attachments of a Discord message: images are downloaded from their (signed, expiring) CDN
+//! URL right away and inlined as base64 within `MUX_DISCORD_INBOUND_MEDIA_MAX_BYTES`; every
+//! attachment is described in `channelData.discord.media`, inlined or not.
+
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use super::message::DcAttachment;
+
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// (descriptions of every attachment, inlined attachments).
+pub async fn inline(items: &[DcAttachment], cap: u64) -> (Vec<Value>, Vec<Value>) {
+    let mut described = Vec::new();
+    let mut attachments = Vec::new();
+    if items.is_empty() {
+        return (described, attachments);
+    }
+    let client = awc::Client::builder().timeout(DOWNLOAD_TIMEOUT).finish();
+    for item in items {
+        let mut desc = describe(item);
+        match fetch(&client, item, cap).await {
+            Ok(bytes) => {
+                desc["inlined"] = json!(true);
+                attachments.push(json!({
+                    "type": "image",
+                    "mimeType": item.content_type.clone().unwrap_or_else(|| "image/png".into()),
+                    "fileName": item.filename,
+                    "content": base64::engine::general_purpose::STANDARD.encode(&bytes),
+                }));
+            }
+            Err(reason) => {
+                log::info!("event=inbound_media_skipped channel=discord attachment={} reason={reason}", item.id);
+                desc["skipped"] = json!(reason);
+            }
+        }
+        described.push(desc);
+    }
+    (described, attachments)
+}
+
+/// What the tenant learns of an attachment. No URL: the raw message has it, and it expires.
+pub fn describe(item: &DcAttachment) -> Value {
+    json!({
+        "id": item.id, "fileName": item.filename, "mimeType": item.content_type, "size": item.size,
+        "width": item.width, "height": item.height, "inlined": false,
+    })
+}
+
+fn is_image(item: &DcAttachment) -> bool {
+    item.content_type.as_deref().is_some_and(|m| m.starts_with("image/"))
+}
+
+async fn fetch(client: &awc::Client, item: &DcAttachment, cap: u64) -> Result<Vec<u8>, String> {
+    if !is_image(item) {
+        return Err("not an image".into());
+    }
+    if item.size.is_some_and(|s| s > cap) {
+        return Err(format!("larger than {cap} bytes"));
+    }
+    let url = item.url.as_deref().ok_or_else(|| "no url".to_owned())?;
+    let mut resp = client.get(url).send().await.map_err(|_| "download failed".to_owned())?;
+    if !resp.status().is_success() {
+        return Err(format!("download answered {}", resp.status().as_u16()));
+    }
+    let limit = usize::try_from(cap).unwrap_or(usize::MAX);
+    resp.body()
+        .limit(limit)
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|_| format!("larger than {cap} bytes or cut short"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(content_type: Option<&str>, size: Option<u64>) -> DcAttachment {
+        DcAttachment {
+            id: "1".into(),
+            filename: "f".into(),
+            content_type: content_type.map(str::to_owned),
+            size,
+            url: None,
+            width: None,
+            height: None,
+        }
+    }
+
+    #[actix_web::test]
+    async fn only_images_within_the_cap_are_fetched() {
+        let client = awc::Client::default();
+        let not_image = fetch(&client, &item(Some("application/pdf"), Some(1)), 10).await;
+        assert_eq!(not_image, Err("not an image".to_owned()));
+        let too_big = fetch(&client, &item(Some("image/png"), Some(11)), 10).await;
+        assert_eq!(too_big, Err("larger than 10 bytes".to_owned()));
+        let no_url = fetch(&client, &item(Some("image/png"), Some(1)), 10).await;
+        assert_eq!(no_url, Err("no url".to_owned()));
+    }
+}

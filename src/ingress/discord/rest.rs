@@ -1,0 +1,118 @@
+//! The REST calls Discord ingress makes, through twilight-http (whose ratelimiter, shared with
+//! the outbound sender when there is one, keeps all of the bot's calls within Discord's per-route
+//! buckets and global 50/s). Answers are read as raw JSON: catch-up forwards message objects
+//! unmodified.
+
+use serde_json::Value;
+use twilight_http::Client;
+use twilight_http::error::ErrorType;
+use twilight_model::id::Id;
+
+/// Discord's largest page for `GET /channels/{id}/messages`.
+pub const PAGE_LIMIT: u16 = 100;
+
+/// A channel as ingress needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// A text channel, announcement channel or DM.
+    Plain,
+    /// A thread; `parent` is the text or forum channel it belongs to.
+    Thread { parent: Option<u64> },
+}
+
+/// Why a call failed; `gone` for channels that no longer exist or that the bot may not read.
+#[derive(Debug)]
+pub struct RestError {
+    pub message: String,
+    pub gone: bool,
+}
+
+fn failure(e: &twilight_http::Error) -> RestError {
+    match e.kind() {
+        ErrorType::Response { status, body, .. } => RestError {
+            message: format!("status {} {}", status.get(), String::from_utf8_lossy(body)),
+            gone: matches!(status.get(), 403 | 404),
+        },
+        // twilight's Display never includes the token (it lives in a header).
+        _ => RestError {
+            message: e.to_string(),
+            gone: false,
+        },
+    }
+}
+
+async fn json<T>(
+    request: impl std::future::IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
+) -> Result<Value, RestError> {
+    let response = request.await.map_err(|e| failure(&e))?;
+    let bytes = response.bytes().await.map_err(|e| RestError {
+        message: format!("reading the answer: {e}"),
+        gone: false,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|_| RestError {
+        message: "answer is not JSON".into(),
+        gone: false,
+    })
+}
+
+/// Up to `limit` messages of a channel, after `after` when given (else the newest), in the order
+/// Discord lists them (newest first).
+pub async fn messages(http: &Client, channel_id: u64, after: Option<u64>, limit: u16) -> Result<Vec<Value>, RestError> {
+    let Some(channel) = Id::new_checked(channel_id) else {
+        return Ok(Vec::new());
+    };
+    let request = http.channel_messages(channel);
+    let page = match after.and_then(Id::new_checked) {
+        Some(after) => json(request.after(after).limit(limit)).await?,
+        None => json(request.limit(limit)).await?,
+    };
+    match page {
+        Value::Array(list) => Ok(list),
+        _ => Err(RestError {
+            message: "messages answer is not a list".into(),
+            gone: false,
+        }),
+    }
+}
+
+/// `GET /channels/{id}`: whether it is a thread, and of which channel.
+pub async fn place(http: &Client, channel_id: u64) -> Result<Place, RestError> {
+    let Some(channel) = Id::new_checked(channel_id) else {
+        return Ok(Place::Plain);
+    };
+    let object = json(http.channel(channel)).await?;
+    Ok(place_of(&object))
+}
+
+/// Pure reading of a channel object.
+pub fn place_of(channel: &Value) -> Place {
+    let kind = channel.get("type").and_then(Value::as_u64);
+    if kind.is_some_and(super::message::is_thread_type) {
+        Place::Thread {
+            parent: super::message::snowflake(channel.get("parent_id")),
+        }
+    } else {
+        Place::Plain
+    }
+}
+
+/// The gateway URL Discord recommends (`GET /gateway/bot`); `None` leaves twilight's default.
+pub async fn gateway_url(http: &Client) -> Option<String> {
+    let info = json(http.gateway().authed()).await.ok()?;
+    info.get("url").and_then(Value::as_str).map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn threads_name_their_parent_and_other_channels_are_plain() {
+        assert_eq!(place_of(&json!({"id": "2", "type": 11, "parent_id": "1"})), Place::Thread { parent: Some(1) });
+        assert_eq!(place_of(&json!({"id": "2", "type": 12})), Place::Thread { parent: None });
+        assert_eq!(place_of(&json!({"id": "2", "type": 0, "parent_id": "9"})), Place::Plain, "a category is no parent");
+        assert_eq!(place_of(&json!(null)), Place::Plain);
+    }
+}
