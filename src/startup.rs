@@ -48,6 +48,7 @@ impl Application {
         let (writer, writer_thread) = Writer::spawn_with_metrics(conn, metrics.clone())?;
         let writer = writer.start();
         let registry = Registry::new(writer.clone(), loaded).start();
+        spawn_prune(writer.clone());
         let forwarders = start_forwarders(&config, &registry, &writer, &reads, &metrics).await?;
         let outbound = crate::outbound::start(&config, &registry, &writer).await?;
         let channels = Arc::new(ChannelHealth::default());
@@ -146,6 +147,29 @@ async fn start_telegram(
     }
     let inbound = TelegramInbound::new(ctx, &config.telegram)?;
     Some(crate::ingress::telegram::start::start(inbound, &config.telegram, reads.clone(), channels.clone()).await)
+}
+
+/// How often the sweep runs; it only deletes what is days old, so once in a while is enough.
+const PRUNE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Deletes old delivered events and tokens every [`PRUNE_INTERVAL`] until the system stops.
+fn spawn_prune(writer: Addr<Writer>) {
+    actix_web::rt::spawn(async move {
+        loop {
+            tokio::time::sleep(PRUNE_INTERVAL).await;
+            let op = crate::db::prune::Prune { now_ms: now_ms() };
+            match crate::actors::registry::write(writer.clone(), op).await {
+                Ok(p) if p == Default::default() => {}
+                Ok(p) => log::info!(
+                    "event=pruned events={} tokens={} pending_bindings={}",
+                    p.events,
+                    p.tokens,
+                    p.pending_bindings
+                ),
+                Err(e) => log::warn!("event=prune_failed error={e}"),
+            }
+        }
+    });
 }
 
 /// Threads that carry the forwarders' HTTP clients; two keep one core for the API on a 2-core host.

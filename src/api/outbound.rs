@@ -28,7 +28,7 @@ pub struct SendBody {
     to: Option<Value>,
     text: Option<Value>,
     media_url: Option<Value>,
-    media_urls: Option<Vec<Value>>,
+    media_urls: Option<Value>,
     reply_to_id: Option<Value>,
     thread_id: Option<Value>,
 }
@@ -43,12 +43,13 @@ pub fn send_request(body: SendBody) -> Result<SendRequest, ApiError> {
         _ => None,
     };
     let mut media: Vec<String> = scalar(body.media_url).into_iter().collect();
-    for url in body
-        .media_urls
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|v| scalar(Some(v)))
-    {
+    let listed = match body.media_urls {
+        Some(Value::Array(items)) => items,
+        // A single URL where a list was expected: taken as a list of one.
+        Some(single) => vec![single],
+        None => Vec::new(),
+    };
+    for url in listed.into_iter().filter_map(|v| scalar(Some(v))) {
         if !media.contains(&url) {
             media.push(url);
         }

@@ -57,7 +57,13 @@ impl Pacer {
         let lock = {
             let mut chats = self.chats.lock().unwrap_or_else(|e| e.into_inner());
             if chats.len() >= CHAT_MAP_PRUNE_AT {
-                chats.retain(|_, m| Arc::strong_count(m) > 1);
+                // Forget only chats nobody is sending to and that sent nothing within the group
+                // window, so pacing state that still matters survives.
+                chats.retain(|_, m| {
+                    Arc::strong_count(m) > 1
+                        || m.try_lock()
+                            .map_or(true, |p| p.last.is_some_and(|t| t.elapsed() < GROUP_WINDOW))
+                });
             }
             chats.entry(chat_id).or_default().clone()
         };

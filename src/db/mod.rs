@@ -11,6 +11,7 @@ pub mod load;
 pub mod models;
 pub mod overview;
 pub mod pairing;
+pub mod prune;
 pub mod schema;
 pub mod tenants;
 

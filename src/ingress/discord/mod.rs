@@ -54,13 +54,15 @@ pub struct DiscordInbound {
 pub struct Processed {
     /// The queue row, when the message is forwarded.
     pub event: Option<NewInboundEvent>,
-    /// The message's chat is bound (or was just paired by it): its cursor may advance.
+    /// The message's chat is bound (or was just paired by it).
     pub bound: bool,
+    /// This message paired its chat: the chat's history starts here.
+    pub paired: bool,
 }
 
 impl Processed {
     fn skipped() -> Processed {
-        Processed { event: None, bound: false }
+        Processed { event: None, bound: false, paired: false }
     }
 }
 
@@ -101,14 +103,16 @@ impl DiscordInbound {
             from_bot,
             event_id: &event_id,
         };
+        let has_token = msg.text().and_then(extract_token).is_some();
+        let was_bound = has_token && self.is_bound(&route_keys).await;
         let Some(binding) = self.ctx.route(seen).await? else {
-            let bound = msg.text().and_then(extract_token).is_some() && self.is_bound(&route_keys).await;
-            return Ok(Processed { event: None, bound });
+            let bound = has_token && self.is_bound(&route_keys).await;
+            return Ok(Processed { event: None, bound, paired: bound && !was_bound });
         };
         let (described, attachments) = media::inline(&msg.attachments, self.media_max_bytes).await;
         if msg.text().is_none() && attachments.is_empty() {
             log::warn!("event=inbound_dropped channel=discord event_id={event_id} reason=no_text_and_no_inlined_media");
-            return Ok(Processed { event: None, bound: true });
+            return Ok(Processed { event: None, bound: true, paired: false });
         }
         let at = Placement {
             session_key: &binding.session_key,
@@ -125,10 +129,10 @@ impl DiscordInbound {
             envelope.to_string(),
             now_ms(),
         );
-        Ok(Processed { event: Some(event), bound: true })
+        Ok(Processed { event: Some(event), bound: true, paired: false })
     }
 
-    /// After a token message: did it pair the chat (so its cursor starts here)?
+    /// Around a token message: is the chat bound (before: the token is ignored; after: it paired)?
     async fn is_bound(&self, route_keys: &[crate::domain::RouteKey]) -> bool {
         let ask = ResolveIncoming {
             channel: Channel::Discord,
