@@ -12,6 +12,7 @@ use anyhow::Context;
 use crate::actors::forwarder::{ForwarderDeps, Forwarders, StopAll, Wake};
 use crate::actors::registry::Registry;
 use crate::ingress::IngressCtx;
+use crate::ingress::discord::actor::{DiscordIngress, StopGateway};
 use crate::ingress::telegram::TelegramInbound;
 use crate::ingress::telegram::poller::{StopPolling, TelegramPoller};
 use crate::ingress::telegram::start::Started;
@@ -32,6 +33,7 @@ pub struct Application {
     writer_thread: WriterThread,
     forwarders: Addr<Forwarders>,
     telegram_poller: Option<Addr<TelegramPoller>>,
+    discord_ingress: Option<Addr<DiscordIngress>>,
 }
 
 impl Application {
@@ -68,6 +70,7 @@ impl Application {
         if whatsapp_inbound.is_some() {
             channels.set(crate::domain::Channel::Whatsapp, crate::channel_status::ChannelState::Connected);
         }
+        let discord_ingress = start_discord(&config, ingress.clone(), &outbound, &reads, &channels).await?;
         let (telegram_webhook, telegram_poller) = match start_telegram(&config, ingress, &reads, &channels).await {
             Some(Started::Webhook(inbound)) => (Some(inbound), None),
             Some(Started::Polling(poller)) => (None, Some(poller)),
@@ -105,6 +108,7 @@ impl Application {
             writer_thread,
             forwarders: forwarders.clone(),
             telegram_poller,
+            discord_ingress,
         })
     }
 
@@ -126,6 +130,9 @@ impl Application {
         if let Some(poller) = &self.telegram_poller {
             let _ = poller.send(StopPolling).await;
         }
+        if let Some(discord) = &self.discord_ingress {
+            let _ = discord.send(StopGateway).await;
+        }
         let _ = self.forwarders.send(StopAll).await;
         let _ = self.writer.send(CloseWriter).await;
         let thread = self.writer_thread;
@@ -133,6 +140,21 @@ impl Application {
         log::info!("event=stopped");
         served
     }
+}
+
+/// Discord ingress when enabled (gateway + REST catch-up), sharing the sender's REST ratelimiter.
+async fn start_discord(
+    config: &Config,
+    ctx: IngressCtx,
+    outbound: &web::Data<crate::outbound::Outbound>,
+    reads: &db::ReadPool,
+    channels: &Arc<ChannelHealth>,
+) -> anyhow::Result<Option<Addr<DiscordIngress>>> {
+    if !config.discord.inbound_enabled {
+        return Ok(None);
+    }
+    let limiter = outbound.discord.as_ref().and_then(|d| d.rate_limiter());
+    crate::ingress::discord::start::start(ctx, &config.discord, limiter, reads.clone(), channels.clone()).await
 }
 
 /// Telegram ingress when enabled: polling starts here; webhook mode returns the route's processor.

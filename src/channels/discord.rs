@@ -177,6 +177,12 @@ impl DiscordSender {
         Ok(guild)
     }
 
+    /// twilight's ratelimiter, so that Discord ingress's REST catch-up shares the bot's buckets
+    /// and global limit with the sends instead of adding a second 50/s on top.
+    pub fn rate_limiter(&self) -> Option<twilight_http_ratelimiting::RateLimiter> {
+        self.http.ratelimiter().cloned()
+    }
+
     fn lock_dms(&self) -> std::sync::MutexGuard<'_, HashMap<u64, u64>> {
         self.dm_channels.lock().unwrap_or_else(|e| e.into_inner())
     }

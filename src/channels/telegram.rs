@@ -1,6 +1,7 @@
-//! The Telegram sender: sendMessage / sendPhoto through teloxide-core against
-//! `MUX_TELEGRAM_API_BASE_URL`, paced by [`Pacer`], with 429 `retry_after` honoured inside the
-//! request deadline.
+//! The Telegram sender: sendMessage / sendPhoto as JSON against `MUX_TELEGRAM_API_BASE_URL`,
+//! through teloxide-core's `Bot` (its reqwest client) and types, paced by [`Pacer`], with a 429's
+//! `retry_after` honoured inside the request deadline. Sends into one chat hold the chat's turn
+//! from the first part to the last, so a split message is never interleaved with another.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,6 +4,7 @@
 
 pub mod notify;
 pub mod route;
+pub mod discord;
 pub mod telegram;
 pub mod whatsapp;
 

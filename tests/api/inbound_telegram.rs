@@ -359,3 +359,28 @@ async fn webhook_mode_checks_the_secret_and_drops_duplicate_deliveries() {
     assert!(!rig.tg.state.lock().unwrap().calls.contains(&"getUpdates".to_owned()), "no polling in webhook mode");
     rig.app.stop().await;
 }
+
+#[actix_web::test]
+async fn ready_reports_retrying_while_telegram_refuses_polls_and_recovers() {
+    let rig = rig(&[]).await;
+    eventually_ready(&rig, "connected").await;
+    rig.tg.state.lock().unwrap().conflict = true;
+    eventually_ready(&rig, "retrying").await;
+    let token = rig.app.issue_token(KEY_A, json!({"channel": "telegram"})).await;
+    rig.tg.push_text(777, 1, &format!("/start {}", token.body["token"].as_str().unwrap()));
+    rig.tg.state.lock().unwrap().conflict = false;
+    eventually_ready(&rig, "connected").await;
+    eventually("the update waiting meanwhile is handled", || rig.tg.texts_to(777).len() == 1).await;
+    rig.app.stop().await;
+}
+
+async fn eventually_ready(rig: &Rig, want: &str) {
+    for _ in 0..500 {
+        let r = rig.app.get("/ready", None).await;
+        if r.body["channels"]["telegram"] == json!(want) {
+            return;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("telegram never became {want}");
+}

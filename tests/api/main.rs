@@ -2,7 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod admin;
-mod admin_inbound;
 mod cli;
 mod crash;
 mod deploy;

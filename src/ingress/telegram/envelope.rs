@@ -61,7 +61,7 @@ mod tests {
         let update = json!({"update_id": 77, "message": {"message_id": 5, "message_thread_id": 4,
             "is_topic_message": true, "date": 1700000000, "from": {"id": 42, "is_bot": false},
             "chat": {"id": -1001, "type": "supergroup"}, "text": "  hi  "}});
-        let msg = parse(&update).unwrap();
+        let msg = parse(&update, u64::MAX).unwrap();
         let env = build(&msg, "sess", "telegram:default:chat:-1001:topic:4", vec![], vec![]);
         assert_eq!(
             env,
@@ -80,7 +80,7 @@ mod tests {
     fn a_direct_message_has_no_thread_and_a_null_topic() {
         let update = json!({"update_id": 1, "message": {"message_id": 2, "date": 3,
             "from": {"id": 9}, "chat": {"id": 9, "type": "private"}}});
-        let env = build(&parse(&update).unwrap(), "tg:chat:9", "telegram:default:chat:9", vec![], vec![]);
+        let env = build(&parse(&update, u64::MAX).unwrap(), "tg:chat:9", "telegram:default:chat:9", vec![], vec![]);
         assert_eq!(env["chatType"], "direct");
         assert_eq!(env["body"], "");
         assert!(env.get("threadId").is_none() && env.get("attachments").is_none());

@@ -50,7 +50,7 @@ impl TelegramInbound {
     pub async fn process(&self, updates: &[Value]) -> Result<Vec<NewInboundEvent>, StoreError> {
         let mut events = Vec::new();
         for raw in updates {
-            let Some(msg) = update::parse(raw) else {
+            let Some(msg) = update::parse(raw, self.media_max_bytes) else {
                 continue;
             };
             let route_keys = msg.route_keys();

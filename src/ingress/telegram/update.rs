@@ -44,8 +44,9 @@ pub fn update_id(update: &Value) -> Option<i64> {
     update.get("update_id")?.as_i64()
 }
 
-/// The message an update carries (`message` or `edited_message`), if any.
-pub fn parse(update: &Value) -> Option<TgMessage> {
+/// The message an update carries (`message` or `edited_message`), if any. `photo_cap` picks the
+/// largest photo size that fits the inline limit (Telegram sends several sizes of each photo).
+pub fn parse(update: &Value, photo_cap: u64) -> Option<TgMessage> {
     let update_id = update_id(update)?;
     let (raw, edited) = match (update.get("message"), update.get("edited_message")) {
         (Some(m), _) if m.is_object() => (m, false),
@@ -75,21 +76,28 @@ pub fn parse(update: &Value) -> Option<TgMessage> {
         from_is_bot: from.and_then(|f| f.get("is_bot")).and_then(Value::as_bool) == Some(true),
         text,
         date: raw.get("date").and_then(Value::as_i64).unwrap_or(0),
-        media: media(raw),
+        media: media(raw, photo_cap),
         raw_message: raw.clone(),
         raw_update: update.clone(),
     })
 }
 
-/// The largest photo size (by pixels) and any image document.
-fn media(raw: &Value) -> Vec<TgMedia> {
+/// The largest photo size (by pixels) within `cap` — or the smallest when none fits, so the
+/// envelope still describes it — and any document.
+fn media(raw: &Value, cap: u64) -> Vec<TgMedia> {
     let mut out = Vec::new();
     if let Some(sizes) = raw.get("photo").and_then(Value::as_array) {
-        let best = sizes.iter().max_by_key(|s| {
+        let fits = |s: &&Value| s.get("file_size").and_then(Value::as_u64).is_none_or(|n| n <= cap);
+        let pixels = |s: &&Value| {
             let w = s.get("width").and_then(Value::as_u64).unwrap_or(0);
             let h = s.get("height").and_then(Value::as_u64).unwrap_or(0);
             w.saturating_mul(h)
-        });
+        };
+        let best = sizes
+            .iter()
+            .filter(fits)
+            .max_by_key(pixels)
+            .or_else(|| sizes.iter().min_by_key(pixels));
         if let Some(m) = best.and_then(|s| item("photo", s)) {
             out.push(TgMedia {
                 mime_type: Some("image/jpeg".to_owned()),
@@ -156,7 +164,7 @@ mod tests {
             "is_topic_message": true, "date": 1675229140,
             "from": {"id": 1253681278, "is_bot": false, "first_name": "A"},
             "chat": {"id": -1001847508954i64, "type": "supergroup", "is_forum": true}, "text": "hello"}});
-        let m = parse(&update).unwrap();
+        let m = parse(&update, u64::MAX).unwrap();
         assert_eq!((m.update_id, m.message_id, m.topic_id), (10001, 5, Some(4)));
         assert_eq!(m.text.as_deref(), Some("hello"));
         assert_eq!(
@@ -173,7 +181,7 @@ mod tests {
     fn a_reply_thread_outside_a_forum_is_not_a_topic() {
         let update = json!({"update_id": 1, "message": {"message_id": 9, "message_thread_id": 3,
             "chat": {"id": -100, "type": "supergroup"}, "text": "re"}});
-        assert_eq!(parse(&update).unwrap().topic_id, None);
+        assert_eq!(parse(&update, u64::MAX).unwrap().topic_id, None);
     }
 
     #[test]
@@ -182,17 +190,19 @@ mod tests {
             "caption": "look", "photo": [
                 {"file_id": "small", "width": 90, "height": 90},
                 {"file_id": "big", "width": 1280, "height": 960, "file_size": 100}]}});
-        let m = parse(&update).unwrap();
+        let m = parse(&update, u64::MAX).unwrap();
         assert!(m.edited && m.is_direct());
         assert_eq!(m.text.as_deref(), Some("look"));
         assert_eq!(m.media.len(), 1);
         assert_eq!(m.media[0].file_id, "big");
+        let capped = parse(&update, 99).unwrap();
+        assert_eq!(capped.media[0].file_id, "small", "the largest size within the cap");
     }
 
     #[test]
     fn updates_without_a_message_are_skipped_but_keep_their_id() {
         let update = json!({"update_id": 3, "my_chat_member": {}});
-        assert_eq!(parse(&update), None);
+        assert_eq!(parse(&update, u64::MAX), None);
         assert_eq!(update_id(&update), Some(3));
     }
 
@@ -200,10 +210,10 @@ mod tests {
         #[test]
         fn any_json_parses_or_is_skipped_without_panic(s in ".{0,200}") {
             if let Ok(v) = serde_json::from_str::<Value>(&s) {
-                let _ = parse(&v);
+                let _ = parse(&v, 1000);
             }
             let v = json!({"update_id": 1, "message": {"chat": {"id": s.len()}, "message_id": 1, "text": s}});
-            prop_assert!(parse(&v).is_some());
+            prop_assert!(parse(&v, 1000).is_some());
         }
     }
 }

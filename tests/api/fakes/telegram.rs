@@ -22,6 +22,8 @@ pub struct State {
     /// file_id → (file_path, bytes)
     pub files: HashMap<String, (String, Vec<u8>)>,
     pub calls: Vec<String>,
+    /// When set, getUpdates answers this 409 (another poller on the same token).
+    pub conflict: bool,
 }
 
 #[derive(Clone)]
@@ -132,6 +134,10 @@ async fn api(state: web::Data<Arc<Mutex<State>>>, path: web::Path<(String, Strin
 /// Confirms updates below `offset`, then returns up to `limit` from `offset` on, waiting up to
 /// `timeout` seconds for one to arrive. A negative offset returns the last `-offset` updates.
 async fn get_updates(state: &Arc<Mutex<State>>, body: &Value) -> HttpResponse {
+    if state.lock().unwrap().conflict {
+        return HttpResponse::Conflict().json(json!({"ok": false, "error_code": 409,
+            "description": "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"}));
+    }
     let offset = body["offset"].as_i64().unwrap_or(0);
     let limit = body["limit"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
     let timeout = body["timeout"].as_u64().unwrap_or(0).min(2);

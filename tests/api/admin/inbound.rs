@@ -4,7 +4,7 @@ use awc::http::{Method, StatusCode};
 use diesel::RunQueryDsl;
 use serde_json::json;
 
-use crate::admin::{ADMIN, call};
+use super::{ADMIN, call};
 use crate::fakes::eventually;
 use crate::helpers::KEY_A;
 use crate::inbound_telegram::rig;

@@ -1,0 +1,50 @@
+//! `mux-server check-config`.
+
+use super::{run, stderr, stdout};
+
+#[actix_web::test]
+async fn check_config_rejects_each_malformed_variable_naming_it() {
+    let cases = [
+        ("MUX_PORT", "http"),
+        ("MUX_PORT", "70000"),
+        ("MUX_LOG_FORMAT", "xml"),
+        ("MUX_TENANTS_JSON", "{not json"),
+        (
+            "MUX_TENANTS_JSON",
+            r#"[{"id":"a","apiKey":"k"},{"id":"a","apiKey":"k2"}]"#,
+        ),
+        ("MUX_PAIRING_CODES_JSON", r#"[{"code":"c"}]"#),
+        ("MUX_IDEMPOTENCY_TTL_MS", "-5"),
+        ("MUX_PAIRING_TOKEN_TTL_SEC", "soon"),
+        ("MUX_PAIRING_TOKEN_MAX_TTL_SEC", "0"),
+        ("MUX_MAX_BODY_BYTES", "0"),
+        ("MUX_FORWARD_MAX_AGE_SEC", "x"),
+        ("MUX_INBOUND_URL_ALLOW", "10.0.0.0/99"),
+        ("MUX_TELEGRAM_API_BASE_URL", "ftp://api.telegram.org"),
+        ("MUX_TELEGRAM_INBOUND_ENABLED", "maybe"),
+        ("MUX_TELEGRAM_POLL_TIMEOUT_SEC", "-1"),
+        ("MUX_TELEGRAM_WEBHOOK_URL", "not a url"),
+        ("MUX_DISCORD_API_BASE_URL", "discord.com"),
+        ("MUX_DISCORD_GATEWAY_URL", "http://gateway.example"),
+        ("MUX_DISCORD_POLL_INTERVAL_MS", "0"),
+        ("MUX_WHATSAPP_API_BASE_URL", "graph"),
+        ("MUX_WHATSAPP_INBOUND_ENABLED", "2"),
+    ];
+    for (var, value) in cases {
+        let out = run(&["check-config"], vec![(var, value.to_owned())]).await;
+        assert_eq!(out.status.code(), Some(2), "{var}={value}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("invalid {var}:")),
+            "{var}={value}: {err}"
+        );
+    }
+    let ok = run(
+        &["check-config"],
+        vec![("MUX_ADMIN_TOKEN", "adm-secret".to_owned())],
+    )
+    .await;
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(stdout(&ok).starts_with("configuration ok"));
+    assert!(!stdout(&ok).contains("adm-secret"));
+}
