@@ -14,8 +14,8 @@ use secrecy::SecretString;
 
 use crate::domain::url_policy::InboundUrlAllow;
 pub use env::ConfigError;
-pub use outbound::OutboundConfig;
 use env::Env;
+pub use outbound::OutboundConfig;
 pub use seeds::{InboundTargetSeed, PairingCodeSeed, TenantSeed};
 
 /// The whole configuration tree.

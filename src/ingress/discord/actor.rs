@@ -136,7 +136,10 @@ pub fn targets(bindings: &[Binding], cursors: &Cursors) -> VecDeque<Target> {
     let mut out = VecDeque::new();
     for b in bindings {
         let (channel_id, guild_id) = match RouteKey::parse(&b.route_key) {
-            Ok(RouteKey::DiscordChannel { guild_id, channel_id }) => (channel_id, Some(guild_id)),
+            Ok(RouteKey::DiscordChannel {
+                guild_id,
+                channel_id,
+            }) => (channel_id, Some(guild_id)),
             Ok(RouteKey::DiscordDm { user_id }) => match cursors.dm_channel(user_id) {
                 Some(channel_id) => (channel_id, None),
                 None => continue,
@@ -144,7 +147,11 @@ pub fn targets(bindings: &[Binding], cursors: &Cursors) -> VecDeque<Target> {
             _ => continue,
         };
         if seen.insert(channel_id) {
-            out.push_back(Target { channel_id, guild_id, since_ms: b.created_at_ms });
+            out.push_back(Target {
+                channel_id,
+                guild_id,
+                since_ms: b.created_at_ms,
+            });
         }
     }
     out
@@ -156,17 +163,21 @@ impl Actor for DiscordIngress {
     fn started(&mut self, ctx: &mut Self::Context) {
         self.health.set(Channel::Discord, ChannelState::Retrying);
         let reads = self.reads.clone();
-        ctx.wait(async move { db::read(&reads, load).await }.into_actor(self).map(|rows, act, ctx| {
-            match rows {
-                Ok(rows) => act.cursors = Cursors::from_rows(rows),
-                Err(e) => log::error!("event=discord_cursors_unreadable error={e}"),
-            }
-            if let Some(shard) = act.shard.take() {
-                act.pump = Some(actix::spawn(pump(shard, ctx.address().recipient())));
-            }
-            // Whatever was sent while mux was stopped, before the gateway is even up.
-            act.request_pass(ctx);
-        }));
+        ctx.wait(
+            async move { db::read(&reads, load).await }
+                .into_actor(self)
+                .map(|rows, act, ctx| {
+                    match rows {
+                        Ok(rows) => act.cursors = Cursors::from_rows(rows),
+                        Err(e) => log::error!("event=discord_cursors_unreadable error={e}"),
+                    }
+                    if let Some(shard) = act.shard.take() {
+                        act.pump = Some(actix::spawn(pump(shard, ctx.address().recipient())));
+                    }
+                    // Whatever was sent while mux was stopped, before the gateway is even up.
+                    act.request_pass(ctx);
+                }),
+        );
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
@@ -194,31 +205,46 @@ impl Handler<CatchUpStep> for DiscordIngress {
             let outcome = catchup::step(&inbound, &target, last_seen, bootstrap).await;
             (target, outcome)
         };
-        AtomicResponse::new(Box::pin(step.into_actor(self).map(move |(target, outcome), act, ctx| {
-            let in_sync = act.up && act.epoch == epoch;
-            match outcome {
-                CatchUp::Committed { last_seen, forwarded, more } => {
-                    act.cursors.advance(target.channel_id, last_seen);
-                    if forwarded > 0 {
-                        log::info!("event=discord_caught_up channel_id={} forwarded={forwarded}", target.channel_id);
-                    }
-                    if more {
-                        if let Some(pass) = act.pass.as_mut() {
-                            pass.push_front(target);
+        AtomicResponse::new(Box::pin(step.into_actor(self).map(
+            move |(target, outcome), act, ctx| {
+                let in_sync = act.up && act.epoch == epoch;
+                match outcome {
+                    CatchUp::Committed {
+                        last_seen,
+                        forwarded,
+                        more,
+                    } => {
+                        act.cursors.advance(target.channel_id, last_seen);
+                        if forwarded > 0 {
+                            log::info!(
+                                "event=discord_caught_up channel_id={} forwarded={forwarded}",
+                                target.channel_id
+                            );
                         }
-                    } else if in_sync {
+                        if more {
+                            if let Some(pass) = act.pass.as_mut() {
+                                pass.push_front(target);
+                            }
+                        } else if in_sync {
+                            act.synced.insert(target.channel_id);
+                        }
+                    }
+                    CatchUp::UpToDate if in_sync => {
                         act.synced.insert(target.channel_id);
                     }
+                    CatchUp::UpToDate => {}
+                    CatchUp::Gone(e) => log::warn!(
+                        "event=discord_catch_up_skipped channel_id={} error={e}",
+                        target.channel_id
+                    ),
+                    CatchUp::Failed(e) => log::warn!(
+                        "event=discord_retry_deferred channel_id={} error={e}",
+                        target.channel_id
+                    ),
                 }
-                CatchUp::UpToDate if in_sync => {
-                    act.synced.insert(target.channel_id);
-                }
-                CatchUp::UpToDate => {}
-                CatchUp::Gone(e) => log::warn!("event=discord_catch_up_skipped channel_id={} error={e}", target.channel_id),
-                CatchUp::Failed(e) => log::warn!("event=discord_retry_deferred channel_id={} error={e}", target.channel_id),
-            }
-            ctx.notify_later(CatchUpStep, Duration::from_millis(1000 / CATCH_UP_PER_SEC));
-        })))
+                ctx.notify_later(CatchUpStep, Duration::from_millis(1000 / CATCH_UP_PER_SEC));
+            },
+        )))
     }
 }
 
@@ -244,7 +270,9 @@ impl Handler<GatewayEvent> for DiscordIngress {
                 self.connection_changed(false, ctx);
             }
             GatewayEvent::Fatal => self.connection_changed(false, ctx),
-            GatewayEvent::Frame(Frame::Message { data, edit }) => return self.live_message(data, edit),
+            GatewayEvent::Frame(Frame::Message { data, edit }) => {
+                return self.live_message(data, edit);
+            }
             GatewayEvent::Frame(Frame::Other) => {}
         }
         done()
@@ -269,9 +297,15 @@ impl DiscordIngress {
             // A chat just paired has nothing to catch up: it starts in sync at this message.
             let cursor = (advance || processed.paired).then(|| last_seen_cursor(channel_id, id));
             let advanced = cursor.is_some();
-            inbound.ctx.commit(processed.event.into_iter().collect(), cursor).await?;
+            inbound
+                .ctx
+                .commit(processed.event.into_iter().collect(), cursor)
+                .await?;
             if learn_dm {
-                inbound.ctx.commit(Vec::new(), Some(dm_cursor(author, channel_id))).await?;
+                inbound
+                    .ctx
+                    .commit(Vec::new(), Some(dm_cursor(author, channel_id)))
+                    .await?;
             }
             Ok::<_, crate::error::StoreError>(Some(advanced))
         };

@@ -30,7 +30,11 @@ pub struct Target {
 #[derive(Debug, PartialEq, Eq)]
 pub enum CatchUp {
     /// Messages up to `last_seen` are committed; `more` when the page was full (read on).
-    Committed { last_seen: u64, forwarded: usize, more: bool },
+    Committed {
+        last_seen: u64,
+        forwarded: usize,
+        more: bool,
+    },
     /// Nothing after the last seen id.
     UpToDate,
     /// The channel is gone or unreadable (403/404): skipped until the binding changes.
@@ -40,13 +44,19 @@ pub enum CatchUp {
 }
 
 /// One page of one channel.
-pub async fn step(inbound: &DiscordInbound, target: &Target, last_seen: Option<u64>, bootstrap_latest: bool) -> CatchUp {
+pub async fn step(
+    inbound: &DiscordInbound,
+    target: &Target,
+    last_seen: Option<u64>,
+    bootstrap_latest: bool,
+) -> CatchUp {
     let after = match last_seen {
         Some(id) => id,
         None if bootstrap_latest => return bootstrap(inbound, target).await,
         None => snowflake_at(target.since_ms),
     };
-    let page = match rest::messages(&inbound.http, target.channel_id, Some(after), PAGE_LIMIT).await {
+    let page = match rest::messages(&inbound.http, target.channel_id, Some(after), PAGE_LIMIT).await
+    {
         Ok(page) => page,
         Err(e) if e.gone => return CatchUp::Gone(e.message),
         Err(e) => return CatchUp::Failed(e.message),
@@ -57,7 +67,11 @@ pub async fn step(inbound: &DiscordInbound, target: &Target, last_seen: Option<u
     let Some(last) = newest_id(&page).filter(|id| *id > after) else {
         return CatchUp::UpToDate;
     };
-    let mut messages: Vec<_> = page.iter().filter_map(message::parse).filter(|m| m.id > after).collect();
+    let mut messages: Vec<_> = page
+        .iter()
+        .filter_map(message::parse)
+        .filter(|m| m.id > after)
+        .collect();
     // Discord lists newest first; handle (and queue) them in the order they were written.
     messages.sort_by_key(|m| m.id);
     let mut events = Vec::new();
@@ -69,8 +83,16 @@ pub async fn step(inbound: &DiscordInbound, target: &Target, last_seen: Option<u
         }
     }
     let forwarded = events.len();
-    match inbound.ctx.commit(events, Some(last_seen_cursor(target.channel_id, last))).await {
-        Ok(()) => CatchUp::Committed { last_seen: last, forwarded, more },
+    match inbound
+        .ctx
+        .commit(events, Some(last_seen_cursor(target.channel_id, last)))
+        .await
+    {
+        Ok(()) => CatchUp::Committed {
+            last_seen: last,
+            forwarded,
+            more,
+        },
         Err(e) => CatchUp::Failed(e.to_string()),
     }
 }
@@ -84,17 +106,30 @@ async fn bootstrap(inbound: &DiscordInbound, target: &Target) -> CatchUp {
         Err(e) => return CatchUp::Failed(e.message),
     };
     let last = newest.unwrap_or_else(|| snowflake_at(now_ms()));
-    match inbound.ctx.commit(Vec::new(), Some(last_seen_cursor(target.channel_id, last))).await {
+    match inbound
+        .ctx
+        .commit(Vec::new(), Some(last_seen_cursor(target.channel_id, last)))
+        .await
+    {
         Ok(()) => {
-            log::info!("event=discord_bootstrapped channel_id={} last_seen={last}", target.channel_id);
-            CatchUp::Committed { last_seen: last, forwarded: 0, more: false }
+            log::info!(
+                "event=discord_bootstrapped channel_id={} last_seen={last}",
+                target.channel_id
+            );
+            CatchUp::Committed {
+                last_seen: last,
+                forwarded: 0,
+                more: false,
+            }
         }
         Err(e) => CatchUp::Failed(e.to_string()),
     }
 }
 
 fn newest_id(page: &[Value]) -> Option<u64> {
-    page.iter().filter_map(|m| message::snowflake(m.get("id"))).max()
+    page.iter()
+        .filter_map(|m| message::snowflake(m.get("id")))
+        .max()
 }
 
 #[cfg(test)]
@@ -105,7 +140,12 @@ mod tests {
 
     #[test]
     fn the_newest_id_is_the_largest_snowflake_not_the_first_listed() {
-        let page = vec![json!({"id": "9"}), json!({"id": "10"}), json!({"id": "x"}), json!({})];
+        let page = vec![
+            json!({"id": "9"}),
+            json!({"id": "10"}),
+            json!({"id": "x"}),
+            json!({}),
+        ];
         assert_eq!(newest_id(&page), Some(10));
         assert_eq!(newest_id(&[]), None);
     }

@@ -53,7 +53,9 @@ impl Cursors {
     pub fn from_rows(rows: Vec<(String, String)>) -> Cursors {
         let mut c = Cursors::default();
         for (scope, value) in rows {
-            let Ok(value) = value.parse::<u64>() else { continue };
+            let Ok(value) = value.parse::<u64>() else {
+                continue;
+            };
             match scope.strip_prefix(DM_PREFIX) {
                 Some(user) => {
                     if let Ok(user) = user.parse() {
@@ -76,7 +78,8 @@ impl Cursors {
 
     /// Whether `message_id` would move the cursor forward (cursors never go back).
     pub fn is_ahead(&self, channel_id: u64, message_id: u64) -> bool {
-        self.last_seen(channel_id).is_none_or(|seen| message_id > seen)
+        self.last_seen(channel_id)
+            .is_none_or(|seen| message_id > seen)
     }
 
     /// Records a committed cursor; an older id leaves it where it is.

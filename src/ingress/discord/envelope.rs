@@ -17,7 +17,12 @@ pub struct Placement<'a> {
 }
 
 /// `media` describes every attachment (inlined or not); `attachments` holds the inlined ones.
-pub fn build(msg: &DcMessage, at: &Placement<'_>, media: Vec<Value>, attachments: Vec<Value>) -> Value {
+pub fn build(
+    msg: &DcMessage,
+    at: &Placement<'_>,
+    media: Vec<Value>,
+    attachments: Vec<Value>,
+) -> Value {
     let mut env = Map::new();
     env.insert("eventId".into(), json!(msg.event_id(at.edit)));
     env.insert("channel".into(), json!("discord"));
@@ -26,7 +31,10 @@ pub fn build(msg: &DcMessage, at: &Placement<'_>, media: Vec<Value>, attachments
     env.insert("from".into(), json!(format!("discord:{}", msg.author_id)));
     env.insert("to".into(), json!(format!("channel:{}", msg.channel_id)));
     env.insert("accountId".into(), json!("default"));
-    env.insert("chatType".into(), json!(if msg.is_direct() { "direct" } else { "group" }));
+    env.insert(
+        "chatType".into(),
+        json!(if msg.is_direct() { "direct" } else { "group" }),
+    );
     env.insert("messageId".into(), json!(msg.id.to_string()));
     // The snowflake holds the creation time to the millisecond; edits keep it, as Telegram's do.
     env.insert("timestampMs".into(), json!(snowflake_ms(msg.id)));
@@ -88,7 +96,12 @@ mod tests {
     fn a_dm_is_direct_with_a_null_guild_and_no_thread() {
         let raw = json!({"id": "7", "channel_id": "900", "author": {"id": "42"}, "content": "yo",
             "edited_timestamp": "2024-01-01T00:00:00+00:00"});
-        let at = Placement { session_key: "dc:dm:42", route_key: "discord:default:dm:user:42", thread_id: None, edit: true };
+        let at = Placement {
+            session_key: "dc:dm:42",
+            route_key: "discord:default:dm:user:42",
+            thread_id: None,
+            edit: true,
+        };
         let env = build(&parse(&raw).unwrap(), &at, vec![], vec![]);
         assert_eq!(env["chatType"], "direct");
         assert_eq!(env["channelData"]["guildId"], Value::Null);

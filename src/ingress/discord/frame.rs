@@ -56,19 +56,42 @@ mod tests {
     fn dispatches_are_told_apart_and_payloads_kept_whole() {
         let d = json!({"id": "1", "channel_id": "2", "author": {"id": "3"}, "content": "x", "nonce": 12});
         let create = json!({"op": 0, "s": 5, "t": "MESSAGE_CREATE", "d": d}).to_string();
-        assert_eq!(classify(&create), Frame::Message { data: d.clone(), edit: false });
+        assert_eq!(
+            classify(&create),
+            Frame::Message {
+                data: d.clone(),
+                edit: false
+            }
+        );
         let update = json!({"op": 0, "s": 6, "t": "MESSAGE_UPDATE", "d": d}).to_string();
-        assert_eq!(classify(&update), Frame::Message { data: d, edit: true });
-        let ready = json!({"op": 0, "s": 1, "t": "READY", "d": {"user": {"id": "77"}, "session_id": "s"}});
-        assert_eq!(classify(&ready.to_string()), Frame::Ready { user_id: Some(77) });
-        assert_eq!(classify(r#"{"op":0,"s":2,"t":"RESUMED","d":{}}"#), Frame::Resumed);
+        assert_eq!(
+            classify(&update),
+            Frame::Message {
+                data: d,
+                edit: true
+            }
+        );
+        let ready =
+            json!({"op": 0, "s": 1, "t": "READY", "d": {"user": {"id": "77"}, "session_id": "s"}});
+        assert_eq!(
+            classify(&ready.to_string()),
+            Frame::Ready { user_id: Some(77) }
+        );
+        assert_eq!(
+            classify(r#"{"op":0,"s":2,"t":"RESUMED","d":{}}"#),
+            Frame::Resumed
+        );
     }
 
     #[test]
     fn control_frames_and_other_events_are_left_to_the_shard() {
-        for text in [r#"{"op":10,"d":{"heartbeat_interval":41250}}"#, r#"{"op":11}"#,
-                     r#"{"op":0,"s":3,"t":"GUILD_CREATE","d":{}}"#, r#"{"op":0,"t":"MESSAGE_CREATE","d":null}"#,
-                     "not json"] {
+        for text in [
+            r#"{"op":10,"d":{"heartbeat_interval":41250}}"#,
+            r#"{"op":11}"#,
+            r#"{"op":0,"s":3,"t":"GUILD_CREATE","d":{}}"#,
+            r#"{"op":0,"t":"MESSAGE_CREATE","d":null}"#,
+            "not json",
+        ] {
             assert_eq!(classify(text), Frame::Other, "{text}");
         }
     }

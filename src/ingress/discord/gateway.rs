@@ -72,7 +72,10 @@ pub async fn pump(mut shard: Shard, to: Recipient<GatewayEvent>) {
         }
         to.do_send(event);
     }
-    log::error!("event=discord_gateway_stopped reason=fatal_close state={:?}", shard.state());
+    log::error!(
+        "event=discord_gateway_stopped reason=fatal_close state={:?}",
+        shard.state()
+    );
     to.do_send(GatewayEvent::Fatal);
 }
 
@@ -82,7 +85,10 @@ mod tests {
 
     #[test]
     fn the_base_url_loses_query_and_trailing_slash() {
-        assert_eq!(base_url("wss://gateway.discord.gg/?v=10&encoding=json"), "wss://gateway.discord.gg");
+        assert_eq!(
+            base_url("wss://gateway.discord.gg/?v=10&encoding=json"),
+            "wss://gateway.discord.gg"
+        );
         assert_eq!(base_url("ws://127.0.0.1:9000/"), "ws://127.0.0.1:9000");
         assert_eq!(base_url("ws://127.0.0.1:9000"), "ws://127.0.0.1:9000");
         assert_eq!(intents().bits(), 512 | 4096 | 32768);

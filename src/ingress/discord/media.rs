@@ -32,7 +32,10 @@ pub async fn inline(items: &[DcAttachment], cap: u64) -> (Vec<Value>, Vec<Value>
                 }));
             }
             Err(reason) => {
-                log::info!("event=inbound_media_skipped channel=discord attachment={} reason={reason}", item.id);
+                log::info!(
+                    "event=inbound_media_skipped channel=discord attachment={} reason={reason}",
+                    item.id
+                );
                 desc["skipped"] = json!(reason);
             }
         }
@@ -50,7 +53,9 @@ pub fn describe(item: &DcAttachment) -> Value {
 }
 
 fn is_image(item: &DcAttachment) -> bool {
-    item.content_type.as_deref().is_some_and(|m| m.starts_with("image/"))
+    item.content_type
+        .as_deref()
+        .is_some_and(|m| m.starts_with("image/"))
 }
 
 async fn fetch(client: &awc::Client, item: &DcAttachment, cap: u64) -> Result<Vec<u8>, String> {
@@ -61,7 +66,11 @@ async fn fetch(client: &awc::Client, item: &DcAttachment, cap: u64) -> Result<Ve
         return Err(format!("larger than {cap} bytes"));
     }
     let url = item.url.as_deref().ok_or_else(|| "no url".to_owned())?;
-    let mut resp = client.get(url).send().await.map_err(|_| "download failed".to_owned())?;
+    let mut resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|_| "download failed".to_owned())?;
     if !resp.status().is_success() {
         return Err(format!("download answered {}", resp.status().as_u16()));
     }

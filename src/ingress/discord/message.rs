@@ -56,7 +56,9 @@ pub fn snowflake(v: Option<&Value>) -> Option<u64> {
 
 /// Creation time of a snowflake, in unix milliseconds.
 pub fn snowflake_ms(id: u64) -> i64 {
-    i64::try_from(id >> 22).unwrap_or(i64::MAX).saturating_add(DISCORD_EPOCH_MS)
+    i64::try_from(id >> 22)
+        .unwrap_or(i64::MAX)
+        .saturating_add(DISCORD_EPOCH_MS)
 }
 
 /// The smallest snowflake of a unix millisecond (for `after=` pagination from a point in time).
@@ -81,8 +83,15 @@ pub fn parse(raw: &Value) -> Option<DcMessage> {
         author_id: snowflake(author.get("id"))?,
         from_bot: flag(author, "bot") || flag(author, "system") || webhook,
         kind: raw.get("type").and_then(Value::as_u64).unwrap_or(0),
-        content: raw.get("content").and_then(Value::as_str).unwrap_or_default().to_owned(),
-        edited_timestamp: raw.get("edited_timestamp").and_then(Value::as_str).map(str::to_owned),
+        content: raw
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        edited_timestamp: raw
+            .get("edited_timestamp")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         attachments,
         raw: raw.clone(),
     })
@@ -130,11 +139,19 @@ impl DcMessage {
     /// its channel (the thread itself, in a thread), then the thread's parent channel if known.
     pub fn route_keys(&self, parent: Option<u64>) -> Vec<RouteKey> {
         let Some(guild_id) = self.guild_id else {
-            return vec![RouteKey::DiscordDm { user_id: self.author_id }];
+            return vec![RouteKey::DiscordDm {
+                user_id: self.author_id,
+            }];
         };
-        let mut keys = vec![RouteKey::DiscordChannel { guild_id, channel_id: self.channel_id }];
+        let mut keys = vec![RouteKey::DiscordChannel {
+            guild_id,
+            channel_id: self.channel_id,
+        }];
         if let Some(parent) = parent.filter(|p| *p != self.channel_id) {
-            keys.push(RouteKey::DiscordChannel { guild_id, channel_id: parent });
+            keys.push(RouteKey::DiscordChannel {
+                guild_id,
+                channel_id: parent,
+            });
         }
         keys
     }
@@ -164,27 +181,48 @@ mod tests {
     #[test]
     fn a_guild_thread_message_routes_the_thread_then_its_parent() {
         let m = parse(&guild_message()).unwrap();
-        assert_eq!((m.id, m.channel_id, m.guild_id, m.author_id), (1100000000000000001, 501, Some(500), 42));
+        assert_eq!(
+            (m.id, m.channel_id, m.guild_id, m.author_id),
+            (1100000000000000001, 501, Some(500), 42)
+        );
         assert!(!m.from_bot && m.is_user_message() && !m.is_direct());
         assert!(is_thread_type(m.channel_type.unwrap()));
-        let keys: Vec<String> = m.route_keys(Some(77)).iter().map(ToString::to_string).collect();
-        assert_eq!(keys, vec!["discord:default:guild:500:channel:501", "discord:default:guild:500:channel:77"]);
+        let keys: Vec<String> = m
+            .route_keys(Some(77))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                "discord:default:guild:500:channel:501",
+                "discord:default:guild:500:channel:77"
+            ]
+        );
         assert_eq!(m.attachments[0].content_type.as_deref(), Some("image/png"));
         assert_eq!(m.raw, guild_message());
     }
 
     #[test]
     fn a_dm_routes_to_the_authors_dm() {
-        let m = parse(&json!({"id": "5", "channel_id": "900", "author": {"id": "42"}, "content": ""})).unwrap();
+        let m =
+            parse(&json!({"id": "5", "channel_id": "900", "author": {"id": "42"}, "content": ""}))
+                .unwrap();
         assert!(m.is_direct());
-        assert_eq!(m.route_keys(None), vec![RouteKey::DiscordDm { user_id: 42 }]);
+        assert_eq!(
+            m.route_keys(None),
+            vec![RouteKey::DiscordDm { user_id: 42 }]
+        );
         assert_eq!(m.text(), None);
     }
 
     #[test]
     fn bots_webhooks_and_system_authors_are_bots() {
-        for extra in [json!({"author": {"id": "1", "bot": true}}), json!({"author": {"id": "1", "system": true}}),
-                      json!({"author": {"id": "1"}, "webhook_id": "3"})] {
+        for extra in [
+            json!({"author": {"id": "1", "bot": true}}),
+            json!({"author": {"id": "1", "system": true}}),
+            json!({"author": {"id": "1"}, "webhook_id": "3"}),
+        ] {
             let mut raw = json!({"id": "5", "channel_id": "900"});
             for (k, v) in extra.as_object().unwrap() {
                 raw[k] = v.clone();
@@ -199,7 +237,10 @@ mod tests {
         raw["edited_timestamp"] = json!("2023-04-21T10:05:00.000000+00:00");
         let m = parse(&raw).unwrap();
         assert_eq!(m.event_id(false), "dc:1100000000000000001");
-        assert_eq!(m.event_id(true), "dc:1100000000000000001:edit:2023-04-21T10:05:00.000000+00:00");
+        assert_eq!(
+            m.event_id(true),
+            "dc:1100000000000000001:edit:2023-04-21T10:05:00.000000+00:00"
+        );
     }
 
     #[test]

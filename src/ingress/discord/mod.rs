@@ -62,7 +62,11 @@ pub struct Processed {
 
 impl Processed {
     fn skipped() -> Processed {
-        Processed { event: None, bound: false, paired: false }
+        Processed {
+            event: None,
+            bound: false,
+            paired: false,
+        }
     }
 }
 
@@ -107,12 +111,22 @@ impl DiscordInbound {
         let was_bound = has_token && self.is_bound(&route_keys).await;
         let Some(binding) = self.ctx.route(seen).await? else {
             let bound = has_token && self.is_bound(&route_keys).await;
-            return Ok(Processed { event: None, bound, paired: bound && !was_bound });
+            return Ok(Processed {
+                event: None,
+                bound,
+                paired: bound && !was_bound,
+            });
         };
         let (described, attachments) = media::inline(&msg.attachments, self.media_max_bytes).await;
         if msg.text().is_none() && attachments.is_empty() {
-            log::warn!("event=inbound_dropped channel=discord event_id={event_id} reason=no_text_and_no_inlined_media");
-            return Ok(Processed { event: None, bound: true, paired: false });
+            log::warn!(
+                "event=inbound_dropped channel=discord event_id={event_id} reason=no_text_and_no_inlined_media"
+            );
+            return Ok(Processed {
+                event: None,
+                bound: true,
+                paired: false,
+            });
         }
         let at = Placement {
             session_key: &binding.session_key,
@@ -129,7 +143,11 @@ impl DiscordInbound {
             envelope.to_string(),
             now_ms(),
         );
-        Ok(Processed { event: Some(event), bound: true, paired: false })
+        Ok(Processed {
+            event: Some(event),
+            bound: true,
+            paired: false,
+        })
     }
 
     /// Around a token message: is the chat bound (before: the token is ignored; after: it paired)?
@@ -160,7 +178,11 @@ impl DiscordInbound {
                 place
             }
             Err(e) => {
-                log::warn!("event=discord_channel_lookup_failed channel_id={} error={}", msg.channel_id, e.message);
+                log::warn!(
+                    "event=discord_channel_lookup_failed channel_id={} error={}",
+                    msg.channel_id,
+                    e.message
+                );
                 match msg.channel_type {
                     Some(_) => Place::Thread { parent: None },
                     None => Place::Plain,

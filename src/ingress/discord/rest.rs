@@ -42,7 +42,9 @@ fn failure(e: &twilight_http::Error) -> RestError {
 }
 
 async fn json<T>(
-    request: impl std::future::IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
+    request: impl std::future::IntoFuture<
+        Output = Result<twilight_http::Response<T>, twilight_http::Error>,
+    >,
 ) -> Result<Value, RestError> {
     let response = request.await.map_err(|e| failure(&e))?;
     let bytes = response.bytes().await.map_err(|e| RestError {
@@ -57,7 +59,12 @@ async fn json<T>(
 
 /// Up to `limit` messages of a channel, after `after` when given (else the newest), in the order
 /// Discord lists them (newest first).
-pub async fn messages(http: &Client, channel_id: u64, after: Option<u64>, limit: u16) -> Result<Vec<Value>, RestError> {
+pub async fn messages(
+    http: &Client,
+    channel_id: u64,
+    after: Option<u64>,
+    limit: u16,
+) -> Result<Vec<Value>, RestError> {
     let Some(channel) = Id::new_checked(channel_id) else {
         return Ok(Vec::new());
     };
@@ -110,9 +117,19 @@ mod tests {
 
     #[test]
     fn threads_name_their_parent_and_other_channels_are_plain() {
-        assert_eq!(place_of(&json!({"id": "2", "type": 11, "parent_id": "1"})), Place::Thread { parent: Some(1) });
-        assert_eq!(place_of(&json!({"id": "2", "type": 12})), Place::Thread { parent: None });
-        assert_eq!(place_of(&json!({"id": "2", "type": 0, "parent_id": "9"})), Place::Plain, "a category is no parent");
+        assert_eq!(
+            place_of(&json!({"id": "2", "type": 11, "parent_id": "1"})),
+            Place::Thread { parent: Some(1) }
+        );
+        assert_eq!(
+            place_of(&json!({"id": "2", "type": 12})),
+            Place::Thread { parent: None }
+        );
+        assert_eq!(
+            place_of(&json!({"id": "2", "type": 0, "parent_id": "9"})),
+            Place::Plain,
+            "a category is no parent"
+        );
         assert_eq!(place_of(&json!(null)), Place::Plain);
     }
 }

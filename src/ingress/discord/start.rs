@@ -21,8 +21,14 @@ const REST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The REST client against `MUX_DISCORD_API_BASE_URL` (scheme and host[:port]; twilight always
 /// speaks `/api/v10` under it). `rate_limiter`: the sender's, when there is one.
-pub fn rest_client(cfg: &DiscordConfig, token: &str, rate_limiter: Option<RateLimiter>) -> anyhow::Result<Client> {
-    let mut builder = Client::builder().token(token.to_owned()).timeout(REST_TIMEOUT);
+pub fn rest_client(
+    cfg: &DiscordConfig,
+    token: &str,
+    rate_limiter: Option<RateLimiter>,
+) -> anyhow::Result<Client> {
+    let mut builder = Client::builder()
+        .token(token.to_owned())
+        .timeout(REST_TIMEOUT);
     if let Some(limiter) = rate_limiter {
         builder = builder.ratelimiter(Some(limiter));
     }
@@ -59,6 +65,9 @@ pub async fn start(
     let shard = gateway::shard(token, url.as_deref());
     let inbound = DiscordInbound::new(ctx, http, cfg.media_max_bytes);
     let actor = DiscordIngress::new(inbound, reads, health, cfg, shard).start();
-    log::info!("event=discord_ingress_started gateway_url={}", url.as_deref().unwrap_or("default"));
+    log::info!(
+        "event=discord_ingress_started gateway_url={}",
+        url.as_deref().unwrap_or("default")
+    );
     Ok(Some(actor))
 }

@@ -54,4 +54,3 @@ async fn a_backup_taken_while_the_server_writes_is_consistent_and_holds_committe
     );
     restored.stop().await;
 }
-

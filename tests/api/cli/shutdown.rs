@@ -1,5 +1,6 @@
 //! SIGTERM to the real binary: exit 0, nothing acknowledged lost, the restart continues.
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -8,21 +9,22 @@ use awc::http::StatusCode;
 use serde_json::json;
 
 use super::{count, mux};
+use crate::fakes::eventually;
+use crate::fakes::openclaw::{FakeOpenClaw, Mode};
+use crate::fakes::telegram::{FakeTelegram, TOKEN};
 use crate::helpers::{KEY_A, spawn_in};
 
-/// Starts the binary on port 0 and returns it with the port it logged.
-fn start_binary(db: &Path) -> (Child, u16) {
-    let vars = vec![
+/// Starts the binary on port 0 with `vars` (plus listener, database and logging settings) and
+/// returns it with the port it logged.
+fn start_binary(db: &Path, vars: &[(&'static str, String)]) -> (Child, u16) {
+    let mut all = vec![
         ("MUX_HOST", "127.0.0.1".to_owned()),
         ("MUX_PORT", "0".to_owned()),
         ("MUX_DB_PATH", db.to_string_lossy().into_owned()),
-        (
-            "MUX_TENANTS_JSON",
-            json!([{"id": "tenant-a", "apiKey": KEY_A}]).to_string(),
-        ),
         ("RUST_LOG", "info".to_owned()),
     ];
-    let mut child = mux(&["serve"], &vars)
+    all.extend(vars.iter().cloned());
+    let mut child = mux(&["serve"], &all)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -41,11 +43,34 @@ fn start_binary(db: &Path) -> (Child, u16) {
     (child, port)
 }
 
+fn tenant_a() -> Vec<(&'static str, String)> {
+    vec![(
+        "MUX_TENANTS_JSON",
+        json!([{"id": "tenant-a", "apiKey": KEY_A}]).to_string(),
+    )]
+}
+
+/// Sends SIGTERM and waits (off the actix thread) for the exit status.
+async fn terminate(child: Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    let term = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(term.success());
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut child = child;
+        child.wait().expect("wait")
+    })
+    .await
+    .expect("join")
+}
+
 #[actix_web::test]
 async fn sigterm_during_traffic_exits_0_and_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("mux.sqlite");
-    let (child, port) = start_binary(&db);
+    let (child, port) = start_binary(&db, &tenant_a());
     let client = awc::Client::default();
     let url = format!("http://127.0.0.1:{port}/v1/pairings/token");
     let issue = || {
@@ -60,7 +85,6 @@ async fn sigterm_during_traffic_exits_0_and_loses_nothing_acknowledged() {
         acked += 1;
     }
     // SIGTERM while requests are in flight.
-    let pid = child.id().to_string();
     let in_flight: Vec<_> = (0..20)
         .map(|_| {
             let request = issue();
@@ -70,22 +94,12 @@ async fn sigterm_during_traffic_exits_0_and_loses_nothing_acknowledged() {
         })
         .collect();
     actix_web::rt::time::sleep(std::time::Duration::from_millis(2)).await;
-    let term = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    assert!(term.success());
+    let status = terminate(child).await;
     for answered in futures_util::future::join_all(in_flight).await {
         if answered.expect("task") {
             acked += 1;
         }
     }
-    let status = actix_web::rt::task::spawn_blocking(move || {
-        let mut child = child;
-        child.wait().expect("wait")
-    })
-    .await
-    .expect("join");
     assert_eq!(status.code(), Some(0), "graceful stop exits 0");
     assert!(
         count(&db, "pairing_tokens") >= acked,
@@ -93,14 +107,7 @@ async fn sigterm_during_traffic_exits_0_and_loses_nothing_acknowledged() {
     );
 
     // The restart continues on the same database.
-    let app = spawn_in(
-        dir,
-        vec![(
-            "MUX_TENANTS_JSON",
-            json!([{"id": "tenant-a", "apiKey": KEY_A}]).to_string(),
-        )],
-    )
-    .await;
+    let app = spawn_in(dir, tenant_a()).await;
     assert_eq!(app.get("/ready", None).await.status, StatusCode::OK);
     assert_eq!(
         app.issue_token(KEY_A, json!({"channel": "telegram"}))
@@ -108,5 +115,93 @@ async fn sigterm_during_traffic_exits_0_and_loses_nothing_acknowledged() {
             .status,
         StatusCode::OK
     );
+    app.stop().await;
+}
+
+/// The service with Telegram long polling into a fake, tenant-a's chat 1 paired, and
+/// tenant-a's OpenClaw answering 503 so every event stays queued.
+fn inbound_vars(tg: &FakeTelegram, oc: &FakeOpenClaw) -> Vec<(&'static str, String)> {
+    let tenant = json!([{"id": "tenant-a", "apiKey": KEY_A, "inboundUrl": oc.url("tenant-a"),
+                         "inboundToken": "tok-a", "inboundTimeoutMs": 300}]);
+    let code = json!([{"code": "A1", "channel": "telegram", "routeKey": "telegram:default:chat:1", "scope": "chat"}]);
+    vec![
+        ("MUX_TENANTS_JSON", tenant.to_string()),
+        ("MUX_PAIRING_CODES_JSON", code.to_string()),
+        ("TELEGRAM_BOT_TOKEN", TOKEN.to_owned()),
+        ("MUX_TELEGRAM_API_BASE_URL", tg.base_url.clone()),
+        ("MUX_TELEGRAM_INBOUND_ENABLED", "true".to_owned()),
+        ("MUX_TELEGRAM_POLL_TIMEOUT_SEC", "1".to_owned()),
+        ("MUX_TELEGRAM_POLL_RETRY_MS", "50".to_owned()),
+        ("MUX_TELEGRAM_BOOTSTRAP_LATEST", "false".to_owned()),
+    ]
+}
+
+#[actix_web::test]
+async fn sigterm_during_inbound_traffic_exits_0_and_every_acknowledged_update_is_delivered_after_restart()
+ {
+    let (tg, oc) = (FakeTelegram::start(), FakeOpenClaw::start());
+    oc.set_mode("tenant-a", Mode::Status(503));
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("mux.sqlite");
+    let vars = inbound_vars(&tg, &oc);
+    let (child, port) = {
+        let (db, vars) = (db.clone(), vars.clone());
+        actix_web::rt::task::spawn_blocking(move || start_binary(&db, &vars))
+            .await
+            .expect("start")
+    };
+    let claimed = awc::Client::default()
+        .post(format!("http://127.0.0.1:{port}/v1/pairings/claim"))
+        .insert_header(("Authorization", format!("Bearer {KEY_A}")))
+        .send_body(json!({"code": "A1", "sessionKey": "s-a"}).to_string())
+        .await
+        .expect("claim");
+    assert_eq!(claimed.status(), StatusCode::OK);
+
+    const UPDATES: usize = 200;
+    let ids: Vec<i64> = (0..UPDATES)
+        .map(|i| tg.push_text(1, 100, &format!("m{i}")))
+        .collect();
+    eventually("the service starts taking updates", || {
+        tg.pending_updates() < UPDATES
+    })
+    .await;
+    let status = terminate(child).await;
+    assert_eq!(status.code(), Some(0), "graceful stop exits 0");
+
+    // Acknowledged = confirmed by offset, so Telegram would never hand them out again.
+    let pending: Vec<i64> = tg
+        .state
+        .lock()
+        .unwrap()
+        .updates
+        .iter()
+        .filter_map(|u| u["update_id"].as_i64())
+        .collect();
+    let acked: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !pending.contains(id))
+        .collect();
+    assert!(!acked.is_empty());
+    let stored = count(&db, "inbound_events WHERE tenant_id = 'tenant-a'");
+    assert!(
+        stored >= acked.len() as i64,
+        "{stored} stored < {} acknowledged",
+        acked.len()
+    );
+
+    // The restart takes the rest from Telegram and delivers everything once OpenClaw is back.
+    oc.set_mode("tenant-a", Mode::Accept);
+    let app = spawn_in(dir, vars).await;
+    eventually("all updates are delivered", || {
+        let got: BTreeSet<String> = oc
+            .accepted("tenant-a")
+            .iter()
+            .filter_map(|r| r.body["eventId"].as_str().map(str::to_owned))
+            .collect();
+        ids.iter().all(|id| got.contains(&format!("tg:{id}")))
+    })
+    .await;
     app.stop().await;
 }

@@ -1,0 +1,156 @@
+//! The test rig of one run: temp dir, fakes, the mux-server child, and provisioning of tenants
+//! and bindings through the public API (admin API for tenants and pairing codes, each tenant
+//! claiming its codes with its own key).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use futures_util::{StreamExt, TryStreamExt, stream};
+use serde_json::{Value, json};
+
+use super::fake_openclaw::FakeOpenClaw;
+use super::fake_telegram::{BOT_TOKEN, FakeTelegram};
+use super::ledger::Ledger;
+use super::server::{ServerProc, ServerSpec};
+
+/// Concurrent requests while provisioning.
+const PROVISION_CONCURRENCY: usize = 32;
+const ADMIN_TOKEN: &str = "mux-bench-admin-token-0123456789abcdef";
+
+pub struct Tenant {
+    pub index: usize,
+    pub id: String,
+    pub bearer: Arc<str>,
+    /// Bound chats (private chats, route `telegram:default:chat:<id>`, session `tg:chat:<id>`).
+    pub chats: Vec<i64>,
+}
+
+pub fn chat_id(tenant: usize, j: usize) -> i64 {
+    1_000_000 + (tenant as i64) * 16 + j as i64
+}
+
+pub struct Rig {
+    pub dir: PathBuf,
+    pub ledger: Arc<Ledger>,
+    pub telegram: FakeTelegram,
+    pub openclaw: FakeOpenClaw,
+    pub client: awc::Client,
+    pub spec: ServerSpec,
+}
+
+pub struct RigOptions {
+    pub server_bin: PathBuf,
+    pub tenants: usize,
+    pub inbound: bool,
+    pub inbound_timeout_ms: u64,
+    pub server_log: String,
+    pub fake_workers: usize,
+}
+
+impl Rig {
+    pub fn new(o: &RigOptions) -> Result<Rig> {
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!("mux-bench-{}-{stamp}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+        let ledger = Arc::new(Ledger::default());
+        let telegram = FakeTelegram::start(ledger.clone(), o.fake_workers)?;
+        let openclaw = FakeOpenClaw::start(o.tenants, ledger.clone(), o.fake_workers)?;
+        let vars: Vec<(String, String)> = [
+            ("MUX_ADMIN_TOKEN", ADMIN_TOKEN.to_owned()),
+            ("TELEGRAM_BOT_TOKEN", BOT_TOKEN.to_owned()),
+            ("MUX_TELEGRAM_API_BASE_URL", telegram.base_url.clone()),
+            ("MUX_TELEGRAM_PACING_ENABLED", "false".to_owned()),
+            ("MUX_TELEGRAM_INBOUND_ENABLED", o.inbound.to_string()),
+            ("MUX_TELEGRAM_POLL_TIMEOUT_SEC", "2".to_owned()),
+            ("MUX_TELEGRAM_BOOTSTRAP_LATEST", "false".to_owned()),
+            ("MUX_INBOUND_URL_ALLOW", "127.0.0.1".to_owned()),
+            ("MUX_LOG_FORMAT", "text".to_owned()),
+            ("RUST_LOG", o.server_log.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let spec = ServerSpec { bin: o.server_bin.clone(), dir: dir.clone(), vars };
+        let client = awc::Client::builder()
+            .connector(awc::Connector::new().limit(PROVISION_CONCURRENCY * 2))
+            .timeout(Duration::from_secs(60))
+            .finish();
+        Ok(Rig { dir, ledger, telegram, openclaw, client, spec })
+    }
+
+    pub async fn start_server(&self) -> Result<ServerProc> {
+        self.spec.start(&self.client).await
+    }
+
+    /// Creates `n` tenants (inbound target = their fake endpoint) and `per_tenant` bound chats each.
+    pub async fn provision(&self, server: &ServerProc, n: usize, per_tenant: usize, timeout_ms: u64) -> Result<(Vec<Tenant>, Duration)> {
+        let t0 = Instant::now();
+        let base = server.base.as_str();
+        let tenants: Vec<Tenant> = stream::iter(0..n)
+            .map(|i| self.create_tenant(base, i, timeout_ms))
+            .buffered(PROVISION_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let pairs: Vec<(usize, usize)> = (0..n).flat_map(|i| (0..per_tenant).map(move |j| (i, j))).collect();
+        let tenants_ref = &tenants;
+        stream::iter(pairs)
+            .map(|(i, j)| async move {
+                let t = tenants_ref.get(i).ok_or_else(|| anyhow!("tenant {i}"))?;
+                self.bind(base, t, chat_id(i, j)).await
+            })
+            .buffer_unordered(PROVISION_CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
+        let mut tenants = tenants;
+        for t in &mut tenants {
+            t.chats = (0..per_tenant).map(|j| chat_id(t.index, j)).collect();
+        }
+        Ok((tenants, t0.elapsed()))
+    }
+
+    async fn create_tenant(&self, base: &str, i: usize, timeout_ms: u64) -> Result<Tenant> {
+        let id = format!("bench-{i:05}");
+        let body = json!({"id": id, "name": id, "inboundUrl": self.openclaw.url(i),
+                          "inboundToken": format!("inbound-token-{i}"), "inboundTimeoutMs": timeout_ms});
+        let answer = self.post(&format!("{base}/v1/admin/tenants"), &format!("Bearer {ADMIN_TOKEN}"), &body, 201).await?;
+        let key = answer["apiKey"].as_str().ok_or_else(|| anyhow!("tenant create: no apiKey in {answer}"))?;
+        Ok(Tenant { index: i, id, bearer: Arc::from(format!("Bearer {key}")), chats: Vec::new() })
+    }
+
+    async fn bind(&self, base: &str, t: &Tenant, chat: i64) -> Result<()> {
+        let code = format!("bench-code-{chat}");
+        let seed = json!({"code": code, "channel": "telegram", "routeKey": format!("telegram:default:chat:{chat}"), "scope": "chat"});
+        self.post(&format!("{base}/v1/admin/pairing-codes"), &format!("Bearer {ADMIN_TOKEN}"), &seed, 0).await?;
+        let claim = json!({"code": code, "sessionKey": format!("tg:chat:{chat}")});
+        self.post(&format!("{base}/v1/pairings/claim"), &t.bearer, &claim, 200).await?;
+        Ok(())
+    }
+
+    /// POST JSON; `want` = expected status (0 = any 2xx).
+    pub async fn post(&self, url: &str, auth: &str, body: &Value, want: u16) -> Result<Value> {
+        let mut resp = self
+            .client
+            .post(url)
+            .insert_header(("Authorization", auth))
+            .send_json(body)
+            .await
+            .map_err(|e| anyhow!("POST {url}: {e}"))?;
+        let status = resp.status().as_u16();
+        let bytes = resp.body().limit(1 << 20).await.map_err(|e| anyhow!("POST {url}: body: {e}"))?;
+        if (want == 0 && !(200..300).contains(&status)) || (want != 0 && status != want) {
+            bail!("POST {url} answered {status}: {}", String::from_utf8_lossy(&bytes));
+        }
+        Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    /// Deletes the run's temp dir (database, server log) unless asked to keep it.
+    pub fn cleanup(&self, keep: bool) {
+        if keep {
+            println!("kept run dir {}", self.dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
