@@ -84,10 +84,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .wrap(from_fn(admin::require_admin))
                 .route("/tenants", web::post().to(admin::tenants::create))
                 .route("/tenants", web::get().to(admin::tenants::list))
-                .route("/tenants/{id}/keys", web::post().to(admin::tenants::add_key))
-                .route("/tenants/{id}/keys/{keyId}", web::delete().to(admin::tenants::revoke_key))
-                .route("/tenants/{id}/disable", web::post().to(admin::tenants::disable))
-                .route("/tenants/{id}/enable", web::post().to(admin::tenants::enable))
+                .route(
+                    "/tenants/{id}/keys",
+                    web::post().to(admin::tenants::add_key),
+                )
+                .route(
+                    "/tenants/{id}/keys/{keyId}",
+                    web::delete().to(admin::tenants::revoke_key),
+                )
+                .route(
+                    "/tenants/{id}/disable",
+                    web::post().to(admin::tenants::disable),
+                )
+                .route(
+                    "/tenants/{id}/enable",
+                    web::post().to(admin::tenants::enable),
+                )
                 .route("/pairing-codes", web::post().to(admin::codes::create_code))
                 .route("/audit", web::get().to(admin::codes::audit)),
         )

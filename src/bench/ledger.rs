@@ -85,4 +85,11 @@ impl Ledger {
         let end = range.end.min(s.len());
         s.get(range.start.min(end)..end).map_or(0, |v| v.iter().filter(|x| x.ok > 0).count())
     }
+
+    /// Whether every slot of `range` selected by `want` was accepted at least once (no copy).
+    pub fn all_delivered(&self, range: Range<usize>, want: impl Fn(&Slot) -> bool) -> bool {
+        let s = self.lock();
+        let end = range.end.min(s.len());
+        s.get(range.start.min(end)..end).is_none_or(|v| v.iter().filter(|x| want(x)).all(|x| x.ok > 0))
+    }
 }

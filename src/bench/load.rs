@@ -28,6 +28,8 @@ pub struct LoadSpec {
 
 pub struct LoadResult {
     pub ok: u64,
+    /// Successful requests including warm-up and stragglers.
+    pub ok_total: u64,
     pub elapsed: Duration,
     pub latency: Latency,
     pub errors: BTreeMap<String, u64>,
@@ -59,6 +61,7 @@ where
                 .finish();
             let mut lat = Vec::with_capacity(1 << 16);
             let mut ok = 0u64;
+            let mut ok_all = 0u64;
             let mut errors: BTreeMap<String, u64> = BTreeMap::new();
             loop {
                 let now = Instant::now();
@@ -90,6 +93,9 @@ where
                     Err(_) => Err("send_error".to_owned()),
                 };
                 let done = Instant::now();
+                if outcome.is_ok() {
+                    ok_all += 1;
+                }
                 if t < measure_from || done > end {
                     continue;
                 }
@@ -101,16 +107,18 @@ where
                     Err(kind) => *errors.entry(kind).or_default() += 1,
                 }
             }
-            (ok, lat, errors)
+            (ok, ok_all, lat, errors)
         }));
     }
     let mut ok = 0;
+    let mut ok_total = 0;
     let mut lat = Vec::new();
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     for t in tasks {
         match t.await {
-            Ok((o, l, e)) => {
+            Ok((o, all, l, e)) => {
                 ok += o;
+                ok_total += all;
                 lat.extend(l);
                 for (k, v) in e {
                     *errors.entry(k).or_default() += v;
@@ -119,5 +127,5 @@ where
             Err(_) => *errors.entry("task_panicked".to_owned()).or_default() += 1,
         }
     }
-    LoadResult { ok, elapsed: spec.duration, latency: summarize(lat), errors }
+    LoadResult { ok, ok_total, elapsed: spec.duration, latency: summarize(lat), errors }
 }

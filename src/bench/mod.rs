@@ -43,7 +43,6 @@ impl Opts {
             server_bin: self.server_bin.clone(),
             tenants: self.tenants,
             inbound,
-            inbound_timeout_ms: self.inbound_timeout_ms,
             server_log: self.server_log.clone(),
             fake_workers: self.fake_workers,
         }

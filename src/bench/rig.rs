@@ -21,7 +21,6 @@ const ADMIN_TOKEN: &str = "mux-bench-admin-token-0123456789abcdef";
 
 pub struct Tenant {
     pub index: usize,
-    pub id: String,
     pub bearer: Arc<str>,
     /// Bound chats (private chats, route `telegram:default:chat:<id>`, session `tg:chat:<id>`).
     pub chats: Vec<i64>,
@@ -44,7 +43,6 @@ pub struct RigOptions {
     pub server_bin: PathBuf,
     pub tenants: usize,
     pub inbound: bool,
-    pub inbound_timeout_ms: u64,
     pub server_log: String,
     pub fake_workers: usize,
 }
@@ -116,7 +114,7 @@ impl Rig {
                           "inboundToken": format!("inbound-token-{i}"), "inboundTimeoutMs": timeout_ms});
         let answer = self.post(&format!("{base}/v1/admin/tenants"), &format!("Bearer {ADMIN_TOKEN}"), &body, 201).await?;
         let key = answer["apiKey"].as_str().ok_or_else(|| anyhow!("tenant create: no apiKey in {answer}"))?;
-        Ok(Tenant { index: i, id, bearer: Arc::from(format!("Bearer {key}")), chats: Vec::new() })
+        Ok(Tenant { index: i, bearer: Arc::from(format!("Bearer {key}")), chats: Vec::new() })
     }
 
     async fn bind(&self, base: &str, t: &Tenant, chat: i64) -> Result<()> {

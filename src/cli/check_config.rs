@@ -82,6 +82,15 @@ pub fn summary(c: &Config) -> String {
             wa.api_base_url
         ),
     );
+    let ob = &c.outbound;
+    line(
+        "outbound",
+        format!(
+            "deadline {} ms, telegram pacing {}",
+            ob.deadline_ms,
+            on(ob.telegram_pacing)
+        ),
+    );
     line("max body bytes", c.max_body_bytes.to_string());
     line("forward max age", format!("{} s", c.forward_max_age_sec));
     line("idempotency ttl", format!("{} ms", c.idempotency_ttl_ms));

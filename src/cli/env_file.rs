@@ -3,7 +3,8 @@
 //! into a shell. Variables already in the process environment win over the file.
 
 /// `KEY=VALUE` lines; blank lines and `#` comments skipped; a value wholly wrapped in single or
-/// double quotes is unwrapped (write JSON values in single quotes, as systemd needs too).
+/// double quotes is unwrapped, anything else is taken literally — so JSON written bare or in
+/// single quotes reads the same here as in systemd's `EnvironmentFile=`.
 pub fn parse(text: &str) -> Result<Vec<(String, String)>, String> {
     let mut vars = Vec::new();
     for (n, line) in text.lines().enumerate() {

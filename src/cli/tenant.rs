@@ -28,15 +28,20 @@ pub struct TenantArgs {
 enum TenantCommand {
     /// Create a tenant and its first API key (printed once).
     Create {
+        /// Tenant id: 1 to 128 of A-Z a-z 0-9 - _ . :
         id: String,
+        /// Display name (default: the id).
         #[arg(long)]
         name: Option<String>,
         /// Where its inbound messages go (with --inbound-token).
         #[arg(long, requires = "inbound_token")]
         inbound_url: Option<String>,
+        /// Bearer token mux sends to the inbound URL. Visible in the process list while the
+        /// command runs; the tenant can also set it later through its own API.
         #[arg(long, requires = "inbound_url")]
         inbound_token: Option<String>,
-        #[arg(long)]
+        /// Inbound request timeout (default 15000).
+        #[arg(long, requires = "inbound_url")]
         inbound_timeout_ms: Option<u64>,
     },
     /// List tenants with binding counts, queue depth and last delivery.

@@ -16,11 +16,18 @@ use crate::time::now_ms;
 const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Deletes expired idempotency keys every [`SWEEP_INTERVAL`] until the system stops.
+///
+/// It holds only a weak address: the sweep must not keep the Writer's mailbox alive past
+/// shutdown (the service stops the Writer, then expects the database to be closed).
 pub fn spawn_expiry_sweep(writer: Addr<Writer>) {
+    let writer = writer.downgrade();
     actix_web::rt::spawn(async move {
         loop {
             tokio::time::sleep(SWEEP_INTERVAL).await;
-            match write(writer.clone(), PruneIdempotencyKeys { now_ms: now_ms() }).await {
+            let Some(writer) = writer.upgrade() else {
+                return;
+            };
+            match write(writer, PruneIdempotencyKeys { now_ms: now_ms() }).await {
                 Ok(0) => {}
                 Ok(n) => log::info!("event=idempotency_swept count={n}"),
                 Err(e) => log::warn!("event=idempotency_sweep_failed error={e}"),

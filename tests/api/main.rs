@@ -8,6 +8,8 @@ mod deploy;
 mod fakes;
 mod health;
 mod helpers;
+mod inbound_discord;
+mod inbound_discord_gateway;
 mod inbound_telegram;
 mod inbound_whatsapp;
 mod inbound_target;

@@ -219,5 +219,11 @@ async fn changes_leave_audit_rows_without_secrets() {
 
 pub fn diesel_conn(path: &std::path::Path) -> diesel::SqliteConnection {
     use diesel::Connection;
-    diesel::SqliteConnection::establish(&path.to_string_lossy()).expect("open db")
+    use diesel::RunQueryDsl;
+    let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy()).expect("open db");
+    // The service's last connection may still be checkpointing the WAL as it closes.
+    diesel::sql_query("PRAGMA busy_timeout = 5000")
+        .execute(&mut conn)
+        .expect("busy timeout");
+    conn
 }

@@ -8,26 +8,33 @@
 //! new session (READY/RESUMED) puts all channels out of sync and starts a pass; while the gateway
 //! is down, a pass runs every `MUX_DISCORD_POLL_INTERVAL_MS` after the previous one ended.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
+use tokio::time::Instant;
 
 use super::DiscordInbound;
-use super::catchup::{self, CatchUp, Target};
-use super::cursors::{Cursors, dm_cursor, last_seen_cursor, load};
+use super::catchup::{self, CatchUp, Target, targets};
+use super::cursors::{Cursors, load};
 use super::frame::Frame;
 use super::gateway::{GatewayEvent, pump};
+use super::live::{self, Known, Live};
 use super::message;
-use crate::actors::registry::{Binding, ListDiscordBindings};
+use crate::actors::registry::ListDiscordBindings;
 use crate::channel_status::{ChannelHealth, ChannelState};
 use crate::db::{self, ReadPool};
-use crate::domain::{Channel, RouteKey};
+use crate::domain::Channel;
 
 /// Catch-up requests per second: half of Discord's global 50/s, so outbound sends (which share
 /// twilight's ratelimiter) keep the other half even during a long pass over many bindings.
 const CATCH_UP_PER_SEC: u64 = 25;
+
+/// How long a channel that answered 403/404 is left out of catch-up. Those answers count toward
+/// Discord's 10,000-invalid-requests-per-10-minutes IP ban; asking once an hour per channel keeps
+/// even many deleted channels far below it.
+const GONE_RETRY: Duration = Duration::from_secs(3600);
 
 pub struct DiscordIngress {
     inbound: DiscordInbound,
@@ -35,6 +42,9 @@ pub struct DiscordIngress {
     health: Arc<ChannelHealth>,
     poll_interval: Duration,
     bootstrap_latest: bool,
+    /// Bootstrap-latest skips the backlog of bindings that existed before this start only; one
+    /// made while running is read from its creation, so nothing said after pairing is skipped.
+    started_ms: i64,
     shard: Option<twilight_gateway::Shard>,
     pump: Option<tokio::task::JoinHandle<()>>,
     cursors: Cursors,
@@ -43,6 +53,8 @@ pub struct DiscordIngress {
     /// than the current one cannot vouch for it.
     epoch: u64,
     synced: HashSet<u64>,
+    /// Channels that answered 403/404, and when.
+    gone: HashMap<u64, Instant>,
     /// The targets left in the running pass; `None` when no pass runs.
     pass: Option<VecDeque<Target>>,
     again: bool,
@@ -63,12 +75,14 @@ impl DiscordIngress {
             health,
             poll_interval: Duration::from_millis(cfg.poll_interval_ms),
             bootstrap_latest: cfg.bootstrap_latest,
+            started_ms: crate::time::now_ms(),
             shard: Some(shard),
             pump: None,
             cursors: Cursors::default(),
             up: false,
             epoch: 0,
             synced: HashSet::new(),
+            gone: HashMap::new(),
             pass: None,
             again: false,
             timer: None,
@@ -84,7 +98,9 @@ impl DiscordIngress {
         self.pass = Some(VecDeque::new());
         let list = self.inbound.ctx.registry.send(ListDiscordBindings);
         ctx.spawn(list.into_actor(self).map(|bindings, act, ctx| {
-            let targets = targets(&bindings.unwrap_or_default(), &act.cursors);
+            let mut targets = targets(&bindings.unwrap_or_default(), &act.cursors);
+            act.gone.retain(|_, at| at.elapsed() < GONE_RETRY);
+            targets.retain(|t| !act.gone.contains_key(&t.channel_id));
             log::debug!("event=discord_catch_up_started targets={}", targets.len());
             act.pass = Some(targets);
             ctx.notify(CatchUpStep);
@@ -129,34 +145,6 @@ impl DiscordIngress {
     }
 }
 
-/// The channels to read: guild channel bindings directly, DM bindings through their DM channel
-/// once it is known (learned from the gateway; a DM never seen there is not read).
-pub fn targets(bindings: &[Binding], cursors: &Cursors) -> VecDeque<Target> {
-    let mut seen = HashSet::new();
-    let mut out = VecDeque::new();
-    for b in bindings {
-        let (channel_id, guild_id) = match RouteKey::parse(&b.route_key) {
-            Ok(RouteKey::DiscordChannel {
-                guild_id,
-                channel_id,
-            }) => (channel_id, Some(guild_id)),
-            Ok(RouteKey::DiscordDm { user_id }) => match cursors.dm_channel(user_id) {
-                Some(channel_id) => (channel_id, None),
-                None => continue,
-            },
-            _ => continue,
-        };
-        if seen.insert(channel_id) {
-            out.push_back(Target {
-                channel_id,
-                guild_id,
-                since_ms: b.created_at_ms,
-            });
-        }
-    }
-    out
-}
-
 impl Actor for DiscordIngress {
     type Context = Context<Self>;
 
@@ -199,7 +187,8 @@ impl Handler<CatchUpStep> for DiscordIngress {
             self.pass_finished(ctx);
             return AtomicResponse::new(Box::pin(fut::ready(())));
         };
-        let (inbound, epoch, bootstrap) = (self.inbound.clone(), self.epoch, self.bootstrap_latest);
+        let bootstrap = self.bootstrap_latest && target.since_ms < self.started_ms;
+        let (inbound, epoch) = (self.inbound.clone(), self.epoch);
         let last_seen = self.cursors.last_seen(target.channel_id);
         let step = async move {
             let outcome = catchup::step(&inbound, &target, last_seen, bootstrap).await;
@@ -233,10 +222,14 @@ impl Handler<CatchUpStep> for DiscordIngress {
                         act.synced.insert(target.channel_id);
                     }
                     CatchUp::UpToDate => {}
-                    CatchUp::Gone(e) => log::warn!(
-                        "event=discord_catch_up_skipped channel_id={} error={e}",
-                        target.channel_id
-                    ),
+                    CatchUp::Gone(e) => {
+                        log::warn!(
+                            "event=discord_catch_up_skipped channel_id={} retry_in_s={} error={e}",
+                            target.channel_id,
+                            GONE_RETRY.as_secs()
+                        );
+                        act.gone.insert(target.channel_id, Instant::now());
+                    }
                     CatchUp::Failed(e) => log::warn!(
                         "event=discord_retry_deferred channel_id={} error={e}",
                         target.channel_id
@@ -282,45 +275,29 @@ impl Handler<GatewayEvent> for DiscordIngress {
 impl DiscordIngress {
     /// A message from the gateway: routed and committed, with the channel's cursor when in sync.
     fn live_message(&mut self, data: serde_json::Value, edit: bool) -> AtomicResponse<Self, ()> {
-        let Some(msg) = message::parse(&data) else {
+        let Some((channel_id, id, author)) =
+            message::parse(&data).map(|m| (m.channel_id, m.id, m.author_id))
+        else {
             return AtomicResponse::new(Box::pin(fut::ready(())));
         };
-        let inbound = self.inbound.clone();
-        let (channel_id, id, author) = (msg.channel_id, msg.id, msg.author_id);
-        let advance = self.synced.contains(&channel_id) && self.cursors.is_ahead(channel_id, id);
-        let learn_dm = msg.is_direct() && self.cursors.dm_channel(author) != Some(channel_id);
-        let step = async move {
-            let processed = inbound.process(&msg, edit).await?;
-            if !processed.bound {
-                return Ok(None);
-            }
-            // A chat just paired has nothing to catch up: it starts in sync at this message.
-            let cursor = (advance || processed.paired).then(|| last_seen_cursor(channel_id, id));
-            let advanced = cursor.is_some();
-            inbound
-                .ctx
-                .commit(processed.event.into_iter().collect(), cursor)
-                .await?;
-            if learn_dm {
-                inbound
-                    .ctx
-                    .commit(Vec::new(), Some(dm_cursor(author, channel_id)))
-                    .await?;
-            }
-            Ok::<_, crate::error::StoreError>(Some(advanced))
+        let known = Known {
+            advance: self.synced.contains(&channel_id) && self.cursors.is_ahead(channel_id, id),
+            learn_dm: self.cursors.dm_channel(author) != Some(channel_id),
         };
-        AtomicResponse::new(Box::pin(step.into_actor(self).map(move |res, act, ctx| match res {
-            Ok(None) => {}
-            Ok(Some(advanced)) => {
+        let inbound = self.inbound.clone();
+        let step = async move { live::step(&inbound, &data, edit, known).await };
+        AtomicResponse::new(Box::pin(step.into_actor(self).map(move |outcome, act, ctx| match outcome {
+            Live::Skipped => {}
+            Live::Committed { advanced, learned_dm } => {
                 if advanced {
                     act.cursors.advance(channel_id, id);
                     act.synced.insert(channel_id);
                 }
-                if learn_dm {
+                if learned_dm {
                     act.cursors.learn_dm(author, channel_id);
                 }
             }
-            Err(e) => {
+            Live::Failed(e) => {
                 // Not acknowledged: the channel's cursor stays, and catch-up reads it again.
                 log::warn!("event=discord_retry_deferred channel_id={channel_id} message_id={id} error={e}");
                 act.synced.remove(&channel_id);

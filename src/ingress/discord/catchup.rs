@@ -4,16 +4,20 @@
 //! `dc:<id>` and are dropped by the queue's unique `(channel, event_id)`.
 //!
 //! A channel without a stored last-seen id is bootstrapped: with `MUX_DISCORD_BOOTSTRAP_LATEST`
-//! only its newest id is recorded (nothing from before is forwarded); without it, reading starts
-//! at the binding's creation time (a snowflake made from it), so the chat's history from before
-//! the pairing is never forwarded either way.
+//! (for bindings older than this start — the caller decides) only its newest id is recorded and
+//! nothing from before is forwarded; otherwise reading starts at the binding's creation time (a
+//! snowflake made from it), so the chat's history from before the pairing is never forwarded.
+
+use std::collections::{HashSet, VecDeque};
 
 use serde_json::Value;
 
 use super::DiscordInbound;
-use super::cursors::last_seen_cursor;
+use super::cursors::{Cursors, last_seen_cursor};
 use super::message::{self, snowflake_at};
 use super::rest::{self, PAGE_LIMIT};
+use crate::actors::registry::Binding;
+use crate::domain::RouteKey;
 use crate::time::now_ms;
 
 /// One bound Discord place to read.
@@ -41,6 +45,34 @@ pub enum CatchUp {
     Gone(String),
     /// Discord or the store failed; the next pass tries again.
     Failed(String),
+}
+
+/// The channels to read: guild channel bindings directly, DM bindings through their DM channel
+/// once it is known (learned from the gateway; a DM never seen there is not read).
+pub fn targets(bindings: &[Binding], cursors: &Cursors) -> VecDeque<Target> {
+    let mut seen = HashSet::new();
+    let mut out = VecDeque::new();
+    for b in bindings {
+        let (channel_id, guild_id) = match RouteKey::parse(&b.route_key) {
+            Ok(RouteKey::DiscordChannel {
+                guild_id,
+                channel_id,
+            }) => (channel_id, Some(guild_id)),
+            Ok(RouteKey::DiscordDm { user_id }) => match cursors.dm_channel(user_id) {
+                Some(channel_id) => (channel_id, None),
+                None => continue,
+            },
+            _ => continue,
+        };
+        if seen.insert(channel_id) {
+            out.push_back(Target {
+                channel_id,
+                guild_id,
+                since_ms: b.created_at_ms,
+            });
+        }
+    }
+    out
 }
 
 /// One page of one channel.
@@ -137,6 +169,47 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    fn binding(route_key: &str, created_at_ms: i64) -> Binding {
+        Binding {
+            binding_id: route_key.into(),
+            tenant_id: "t".into(),
+            channel: crate::domain::Channel::Discord,
+            scope: "channel".into(),
+            route_key: route_key.into(),
+            session_key: "s".into(),
+            status: crate::actors::registry::BindingStatus::Active,
+            created_at_ms,
+        }
+    }
+
+    #[test]
+    fn guild_channels_are_read_directly_and_dms_only_through_a_known_dm_channel() {
+        let cursors = Cursors::from_rows(vec![("dm:42".into(), "900".into())]);
+        let bindings = vec![
+            binding("discord:default:guild:500:channel:501", 1),
+            binding("discord:default:dm:user:42", 2),
+            binding("discord:default:dm:user:43", 3),
+            binding("discord:default:guild:500:channel:501", 4),
+            binding("telegram:default:chat:1", 5),
+        ];
+        let got: Vec<Target> = targets(&bindings, &cursors).into_iter().collect();
+        assert_eq!(
+            got,
+            vec![
+                Target {
+                    channel_id: 501,
+                    guild_id: Some(500),
+                    since_ms: 1
+                },
+                Target {
+                    channel_id: 900,
+                    guild_id: None,
+                    since_ms: 2
+                },
+            ]
+        );
+    }
 
     #[test]
     fn the_newest_id_is_the_largest_snowflake_not_the_first_listed() {

@@ -14,6 +14,7 @@ pub mod cursors;
 pub mod envelope;
 pub mod frame;
 pub mod gateway;
+pub mod live;
 pub mod media;
 pub mod message;
 pub mod rest;
@@ -168,27 +169,31 @@ impl DiscordInbound {
         if let Some(place) = self.lock_places().get(&msg.channel_id) {
             return *place;
         }
-        match rest::place(&self.http, msg.channel_id).await {
-            Ok(place) => {
-                let mut places = self.lock_places();
-                if places.len() >= MAX_PLACES {
-                    places.clear();
-                }
-                places.insert(msg.channel_id, place);
-                place
-            }
+        let (place, keep) = match rest::place(&self.http, msg.channel_id).await {
+            Ok(place) => (place, true),
             Err(e) => {
                 log::warn!(
                     "event=discord_channel_lookup_failed channel_id={} error={}",
                     msg.channel_id,
                     e.message
                 );
-                match msg.channel_type {
+                let guess = match msg.channel_type {
                     Some(_) => Place::Thread { parent: None },
                     None => Place::Plain,
-                }
+                };
+                // A 403/404 will not change soon, and asking again counts toward Discord's
+                // invalid-request limit: remember the guess. Other failures are asked again.
+                (guess, e.gone)
             }
+        };
+        if keep {
+            let mut places = self.lock_places();
+            if places.len() >= MAX_PLACES {
+                places.clear();
+            }
+            places.insert(msg.channel_id, place);
         }
+        place
     }
 
     fn lock_places(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Place>> {

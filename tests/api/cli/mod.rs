@@ -215,7 +215,7 @@ async fn the_units_env_file_configures_the_commands_and_the_process_env_wins() {
         .iter()
         .map(|(k, v)| format!("{k}={v}\n"))
         .collect();
-    text.push_str("# JSON in single quotes, as systemd needs\nMUX_PAIRING_CODES_JSON='[]'\n");
+    text.push_str("# JSON in single quotes reads as under systemd\nMUX_PAIRING_CODES_JSON='[]'\n");
     std::fs::write(&file, text).expect("env file");
     let file = file.to_string_lossy().into_owned();
 

@@ -205,3 +205,58 @@ async fn sigterm_during_inbound_traffic_exits_0_and_every_acknowledged_update_is
     .await;
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn with_a_log_path_the_service_writes_json_lines_with_event_fields_there() {
+    let dir = tempfile::tempdir().expect("dir");
+    let log = dir.path().join("logs/mux.log");
+    let vars = vec![
+        ("MUX_HOST", "127.0.0.1".to_owned()),
+        ("MUX_PORT", "0".to_owned()),
+        (
+            "MUX_DB_PATH",
+            dir.path().join("mux.sqlite").to_string_lossy().into_owned(),
+        ),
+        ("MUX_LOG_PATH", log.to_string_lossy().into_owned()),
+        ("MUX_ADMIN_TOKEN", "adm-secret-in-env".to_owned()),
+        ("RUST_LOG", "info".to_owned()),
+    ];
+    let child = mux(&["serve"], &vars)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let lines = || -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        // Only finished lines: the service may be writing the next one.
+        text.split_inclusive('\n')
+            .filter(|l| l.ends_with('\n'))
+            .map(|l| serde_json::from_str(l).expect("every line is JSON"))
+            .collect()
+    };
+    eventually("the listening line", || {
+        lines().iter().any(|l| l["event"] == "listening")
+    })
+    .await;
+    assert_eq!(terminate(child).await.code(), Some(0));
+    let lines = lines();
+    let listening = lines
+        .iter()
+        .find(|l| l["event"] == "listening")
+        .expect("listening");
+    assert!(
+        listening["port"]
+            .as_str()
+            .is_some_and(|p| p.parse::<u16>().is_ok())
+    );
+    assert!(
+        ["ts", "level", "target", "msg"]
+            .iter()
+            .all(|k| listening.get(*k).is_some())
+    );
+    assert!(
+        lines.iter().any(|l| l["event"] == "stopped"),
+        "the stop is logged"
+    );
+    let all = std::fs::read_to_string(&log).expect("log");
+    assert!(!all.contains("adm-secret-in-env"), "no secrets in the log");
+}

@@ -1,6 +1,7 @@
 //! Local fakes of the platforms and of tenants' OpenClaw, speaking the real wire formats on
 //! 127.0.0.1 random ports. Each records what it receives for the test to inspect.
 
+pub mod discord;
 pub mod graph;
 pub mod openclaw;
 pub mod telegram;

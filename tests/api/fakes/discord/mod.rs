@@ -1,0 +1,332 @@
+//! A fake Discord for the inbound tests: a gateway (see `gateway`) and the REST API under
+//! `/api/v10` sharing one message store, so what a test "says" in a channel is both dispatched
+//! live and listed by `GET /channels/{id}/messages` (real `after`/`limit` semantics, newest
+//! first). Sends (`POST /channels/{id}/messages`) are recorded, stored as the bot's messages and
+//! dispatched back, as Discord does. Attachments are served from `/attachments/{name}`.
+//!
+//! The outbound tests' fake (`tests/api/outbound/fakes/discord.rs`) answers from a stateless
+//! function; catch-up needs a per-channel store shared with a gateway, hence this one.
+
+pub mod gateway;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+
+pub const TOKEN: &str = "discord-INBOUND-test-token";
+pub const GUILD: u64 = 500;
+const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
+
+/// The DM channel the fake has with a user.
+pub fn dm_channel_of(user: u64) -> u64 {
+    800_000 + user
+}
+
+#[derive(Default)]
+pub struct Rest {
+    /// channel → its messages (REST form, oldest first).
+    messages: HashMap<u64, Vec<Value>>,
+    /// channel → (guild, parent thread channel).
+    channels: HashMap<u64, (u64, Option<u64>)>,
+    last_id: u64,
+    /// (channel, body) of every send.
+    pub sent: Vec<(u64, Value)>,
+    pub list_calls: Vec<String>,
+    attachments: HashMap<String, Vec<u8>>,
+}
+
+#[derive(Clone)]
+pub struct FakeDiscord {
+    pub base_url: String,
+    pub gateway_url: String,
+    pub rest: Arc<Mutex<Rest>>,
+    pub gw: gateway::Shared,
+}
+
+/// A message a person (or bot) writes, built up by the test.
+pub struct Say {
+    pub channel: u64,
+    pub guild: Option<u64>,
+    pub author: u64,
+    pub bot: bool,
+    pub text: String,
+    pub attachments: Vec<Value>,
+    pub extra: Value,
+}
+
+impl Say {
+    pub fn dm(user: u64, text: &str) -> Say {
+        Say {
+            channel: dm_channel_of(user),
+            guild: None,
+            author: user,
+            bot: false,
+            text: text.into(),
+            attachments: vec![],
+            extra: json!({}),
+        }
+    }
+
+    pub fn guild(channel: u64, author: u64, text: &str) -> Say {
+        Say {
+            channel,
+            guild: Some(GUILD),
+            author,
+            bot: false,
+            text: text.into(),
+            attachments: vec![],
+            extra: json!({}),
+        }
+    }
+}
+
+impl FakeDiscord {
+    pub fn start() -> FakeDiscord {
+        let rest = Arc::new(Mutex::new(Rest::default()));
+        let gw: gateway::Shared = Arc::default();
+        let gateway_url = gateway::start(gw.clone());
+        let fake = FakeDiscord {
+            base_url: String::new(),
+            gateway_url,
+            rest,
+            gw,
+        };
+        let shared = fake.clone();
+        let (base_url, _handle) = super::serve(move || {
+            App::new()
+                .app_data(web::Data::new(shared.clone()))
+                .route("/attachments/{name}", web::get().to(attachment))
+                .default_service(web::to(api))
+        });
+        FakeDiscord { base_url, ..fake }
+    }
+
+    /// A guild text channel, or a thread in `parent`.
+    pub fn add_channel(&self, channel: u64, parent: Option<u64>) {
+        self.rest
+            .lock()
+            .unwrap()
+            .channels
+            .insert(channel, (GUILD, parent));
+    }
+
+    pub fn add_attachment(&self, name: &str, bytes: Vec<u8>) -> String {
+        self.rest
+            .lock()
+            .unwrap()
+            .attachments
+            .insert(name.to_owned(), bytes);
+        format!("{}/attachments/{name}?ex=1&hm=sig", self.base_url)
+    }
+
+    /// Stores the message and dispatches MESSAGE_CREATE; returns the dispatched payload.
+    pub fn say(&self, say: Say) -> Value {
+        let mut rest = self.rest.lock().unwrap();
+        let id = next_id(&mut rest);
+        let mut msg = json!({"id": id.to_string(), "channel_id": say.channel.to_string(),
+            "author": {"id": say.author.to_string(), "username": format!("u{}", say.author), "discriminator": "0",
+                       "global_name": null, "avatar": null},
+            "content": say.text, "timestamp": "2026-01-01T00:00:00.000000+00:00", "edited_timestamp": null,
+            "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [],
+            "attachments": say.attachments, "embeds": [], "pinned": false, "type": 0, "flags": 0});
+        if say.bot {
+            msg["author"]["bot"] = json!(true);
+        }
+        for (k, v) in say.extra.as_object().cloned().unwrap_or_default() {
+            msg[k] = v;
+        }
+        rest.messages
+            .entry(say.channel)
+            .or_default()
+            .push(msg.clone());
+        let thread = rest
+            .channels
+            .get(&say.channel)
+            .is_some_and(|(_, p)| p.is_some());
+        drop(rest);
+        let mut live = msg.clone();
+        match say.guild {
+            Some(g) => {
+                live["guild_id"] = json!(g.to_string());
+                live["channel_type"] = json!(if thread { 11 } else { 0 });
+                live["member"] = json!({"roles": [], "joined_at": "2025-01-01T00:00:00+00:00"});
+            }
+            None => live["channel_type"] = json!(1),
+        }
+        gateway::dispatch(&self.gw, "MESSAGE_CREATE", live.clone());
+        live
+    }
+
+    /// Edits a stored message and dispatches MESSAGE_UPDATE with the whole message.
+    pub fn edit(&self, channel: u64, id: &str, text: &str, guild: Option<u64>) -> Value {
+        let mut rest = self.rest.lock().unwrap();
+        let msg = rest
+            .messages
+            .get_mut(&channel)
+            .and_then(|l| l.iter_mut().find(|m| m["id"] == id))
+            .expect("message");
+        msg["content"] = json!(text);
+        msg["edited_timestamp"] = json!("2026-01-01T00:05:00.000000+00:00");
+        let mut live = msg.clone();
+        drop(rest);
+        if let Some(g) = guild {
+            live["guild_id"] = json!(g.to_string());
+        }
+        gateway::dispatch(&self.gw, "MESSAGE_UPDATE", live.clone());
+        live
+    }
+
+    /// Texts the bot sent into `channel`.
+    pub fn texts_to(&self, channel: u64) -> Vec<String> {
+        let rest = self.rest.lock().unwrap();
+        rest.sent
+            .iter()
+            .filter(|(c, _)| *c == channel)
+            .map(|(_, b)| b["content"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    pub fn identifies(&self) -> usize {
+        self.gw.lock().unwrap().identifies.len()
+    }
+
+    pub fn resumes(&self) -> usize {
+        self.gw.lock().unwrap().resumes
+    }
+
+    pub fn set_accepting(&self, accepting: bool) {
+        self.gw.lock().unwrap().accepting = accepting;
+    }
+}
+
+fn next_id(rest: &mut Rest) -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    rest.last_id = ((now - DISCORD_EPOCH_MS) << 22).max(rest.last_id + 1);
+    rest.last_id
+}
+
+async fn attachment(fake: web::Data<FakeDiscord>, name: web::Path<String>) -> HttpResponse {
+    match fake.rest.lock().unwrap().attachments.get(name.as_str()) {
+        Some(bytes) => HttpResponse::Ok()
+            .content_type("image/png")
+            .body(bytes.clone()),
+        None => HttpResponse::NotFound().finish(),
+    }
+}
+
+async fn api(fake: web::Data<FakeDiscord>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let authorized = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        == Some(&format!("Bot {TOKEN}"));
+    if !authorized {
+        return HttpResponse::Unauthorized()
+            .json(json!({"message": "401: Unauthorized", "code": 0}));
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let path = req.path().trim_start_matches("/api/v10/").to_owned();
+    let segments: Vec<&str> = path.split('/').collect();
+    let query: HashMap<String, String> = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect();
+    let (status, answer) = match (req.method().as_str(), segments.as_slice()) {
+        ("GET", ["gateway", "bot"]) => (
+            200,
+            json!({"url": fake.gateway_url, "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}}),
+        ),
+        ("POST", ["users", "@me", "channels"]) => {
+            let user: u64 = body["recipient_id"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            (
+                200,
+                json!({"id": dm_channel_of(user).to_string(), "type": 1, "recipients": [{"id": user.to_string(), "username": "u"}]}),
+            )
+        }
+        ("GET", ["channels", id, "messages"]) => list(&fake, id, &query, req.query_string()),
+        ("GET", ["channels", id]) => channel(&fake, id),
+        ("POST", ["channels", id, "messages"]) => {
+            let channel: u64 = id.parse().unwrap_or(0);
+            fake.rest.lock().unwrap().sent.push((channel, body.clone()));
+            let guild = fake
+                .rest
+                .lock()
+                .unwrap()
+                .channels
+                .get(&channel)
+                .map(|(g, _)| *g);
+            let text = body["content"].as_str().unwrap_or_default().into();
+            (
+                200,
+                fake.say(Say {
+                    channel,
+                    guild,
+                    author: 1,
+                    bot: true,
+                    text,
+                    attachments: vec![],
+                    extra: json!({}),
+                }),
+            )
+        }
+        _ => (404, json!({"message": "Unknown Channel", "code": 10003})),
+    };
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).json(answer)
+}
+
+fn list(
+    fake: &FakeDiscord,
+    id: &str,
+    query: &HashMap<String, String>,
+    raw_query: &str,
+) -> (u16, Value) {
+    let channel: u64 = id.parse().unwrap_or(0);
+    let mut rest = fake.rest.lock().unwrap();
+    rest.list_calls.push(format!("{channel}?{raw_query}"));
+    let limit: usize = query
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(50);
+    let all = rest.messages.get(&channel).cloned().unwrap_or_default();
+    let id_of = |m: &Value| {
+        m["id"]
+            .as_str()
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let mut page: Vec<Value> = match query.get("after").and_then(|a| a.parse::<u64>().ok()) {
+        // The `limit` messages right after `after`…
+        Some(after) => all
+            .into_iter()
+            .filter(|m| id_of(m) > after)
+            .take(limit)
+            .collect(),
+        // …or the newest `limit`.
+        None => all.into_iter().rev().take(limit).rev().collect(),
+    };
+    page.reverse(); // listed newest first
+    (200, Value::Array(page))
+}
+
+fn channel(fake: &FakeDiscord, id: &str) -> (u16, Value) {
+    let channel: u64 = id.parse().unwrap_or(0);
+    match fake.rest.lock().unwrap().channels.get(&channel) {
+        Some((guild, Some(parent))) => (
+            200,
+            json!({"id": id, "type": 11, "guild_id": guild.to_string(), "parent_id": parent.to_string()}),
+        ),
+        Some((guild, None)) => (
+            200,
+            json!({"id": id, "type": 0, "guild_id": guild.to_string(), "name": "general"}),
+        ),
+        None => (404, json!({"message": "Unknown Channel", "code": 10003})),
+    }
+}
