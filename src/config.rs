@@ -157,6 +157,17 @@ impl Config {
             .map_err(|reason| ConfigError::new("MUX_INBOUND_URL_ALLOW", reason))?;
         let token_max_ttl_sec = env.u64_min("MUX_PAIRING_TOKEN_MAX_TTL_SEC", 3600, 1)?;
         let tenants = seeds::tenants(&env, &inbound_url_allow)?;
+        // One credential must never open both the admin and a tenant's paths.
+        if let Some(admin) = env.get("MUX_ADMIN_TOKEN")
+            && tenants
+                .iter()
+                .any(|t| secrecy::ExposeSecret::expose_secret(&t.api_key) == admin)
+        {
+            return Err(ConfigError::new(
+                "MUX_ADMIN_TOKEN",
+                "must differ from every tenant apiKey",
+            ));
+        }
         Ok(Config {
             host: env.string("MUX_HOST", "127.0.0.1"),
             port: env.port("MUX_PORT", 18891)?,
@@ -261,7 +272,10 @@ fn whatsapp(env: &Env) -> Result<WhatsappConfig, ConfigError> {
     let inbound_enabled = env.bool("MUX_WHATSAPP_INBOUND_ENABLED", false)?;
     for var in ["MUX_WHATSAPP_APP_SECRET", "MUX_WHATSAPP_VERIFY_TOKEN"] {
         if inbound_enabled && env.get(var).is_none() {
-            return Err(ConfigError::new(var, "required when MUX_WHATSAPP_INBOUND_ENABLED is true"));
+            return Err(ConfigError::new(
+                var,
+                "required when MUX_WHATSAPP_INBOUND_ENABLED is true",
+            ));
         }
     }
     Ok(WhatsappConfig {

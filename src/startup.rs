@@ -72,7 +72,7 @@ impl Application {
         }
         let discord_ingress = start_discord(&config, ingress.clone(), &outbound, &reads, &channels).await?;
         let (telegram_webhook, telegram_poller) = match start_telegram(&config, ingress, &reads, &channels).await {
-            Some(Started::Webhook(inbound)) => (Some(inbound), None),
+            Some(Started::Webhook(inbound)) => (Some(*inbound), None),
             Some(Started::Polling(poller)) => (None, Some(poller)),
             None => (None, None),
         };

@@ -32,15 +32,24 @@ pub fn filters(query: &str) -> Result<(Vec<&'static str>, i64), ApiError> {
             .parse::<i64>()
             .ok()
             .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| ApiError::bad_request(format!("limit must be an integer from 1 to {MAX_LIMIT}")))?,
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("limit must be an integer from 1 to {MAX_LIMIT}"))
+            })?,
     };
     Ok((states, limit))
 }
 
-pub async fn list(tenant: TenantAuth, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    tenant: TenantAuth,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let (states, limit) = filters(req.query_string())?;
     let tenant_id = tenant.tenant_id.to_string();
-    let rows = db::read(&state.reads, move |c| db::inbound::list_deliveries(c, &tenant_id, &states, limit)).await?;
+    let rows = db::read(&state.reads, move |c| {
+        db::inbound::list_deliveries(c, &tenant_id, &states, limit)
+    })
+    .await?;
     let items: Vec<_> = rows
         .into_iter()
         .map(|r| {
@@ -75,6 +84,9 @@ pub async fn retry(
         tenant_id: tenant.tenant_id.clone(),
         now: true,
     });
-    log::info!("event=delivery_requeued tenant={} event_id={event_id}", tenant.tenant_id);
+    log::info!(
+        "event=delivery_requeued tenant={} event_id={event_id}",
+        tenant.tenant_id
+    );
     Ok(HttpResponse::Ok().json(json!({"ok": true})))
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::fake_openclaw::Mode;
 use super::ledger::{BASE_UPDATE_ID, Slot};
 use super::outbound::Outcome;
-use super::rig::{Rig, Tenant};
+use super::rig::{Rig, Tenant, WriterCounters};
 use super::server::ServerProc;
 use super::stats::{Row, summarize};
 use super::{Opts, mib};
@@ -110,8 +110,10 @@ fn add_breaches(rig: &Rig, row: &mut Row) {
     }
 }
 
-/// Server-side figures of a phase: peak RSS since `reset_peak`, RSS now, cores used.
-fn server_figures(server: &ServerProc, row: &mut Row, cpu0: Duration, t0: Instant) {
+/// Server-side figures of a phase: peak RSS since `reset_peak`, RSS now, cores used, Writer use.
+async fn server_figures(rig: &Rig, server: &ServerProc, row: &mut Row, start: (Duration, WriterCounters), t0: Instant) {
+    let (cpu0, w0) = start;
+    row.writer = Some(w0.usage(&rig.writer_counters(server).await, t0.elapsed()));
     let mem = server.mem();
     row.peak_rss_mib = Some(mib(mem.hwm_kib));
     row.rss_mib = Some(mib(mem.rss_kib));
@@ -132,7 +134,7 @@ pub async fn inbound(o: &Opts) -> Result<Outcome> {
 
     // Burst: all events available at once, handed out as fast as they are fetched.
     server.reset_peak();
-    let cpu0 = server.cpu_time();
+    let cpu0 = (server.cpu_time(), rig.writer_counters(&server).await);
     let t0 = Instant::now();
     let start = rig.ledger.len();
     rig.telegram.push(&batch(&tenants, start, o.events));
@@ -140,7 +142,7 @@ pub async fn inbound(o: &Opts) -> Result<Outcome> {
     let done = wait_delivered(&rig, range.clone(), |_| true, o.drain_timeout).await;
     let mut m = measure(&rig, range, |_| true, t0, format!("burst {} events", o.events));
     m.row.scenario = "inbound".into();
-    server_figures(&server, &mut m.row, cpu0, t0);
+    server_figures(&rig, &server, &mut m.row, cpu0, t0).await;
     m.row.note = format!("{} tenants; rate = events / (available → last delivered){}", tenants.len(), if done { "" } else { "; DRAIN TIMED OUT" });
     add_breaches(&rig, &mut m.row);
     out.rows.push(m.row);
@@ -155,13 +157,13 @@ pub async fn inbound(o: &Opts) -> Result<Outcome> {
 
 async fn steady_phase(o: &Opts, rig: &Rig, server: &ServerProc, tenants: &[Tenant], scenario: &str, label: &str) -> Measured {
     server.reset_peak();
-    let cpu0 = server.cpu_time();
+    let cpu0 = (server.cpu_time(), rig.writer_counters(&server).await);
     let t0 = Instant::now();
     let range = steady(rig, tenants, o.rate, o.duration).await;
     let done = wait_delivered(rig, range.clone(), |_| true, o.drain_timeout).await;
     let mut m = measure(rig, range, |_| true, t0, format!("{label} {}/s", o.rate));
     m.row.scenario = scenario.into();
-    server_figures(server, &mut m.row, cpu0, t0);
+    server_figures(&rig, server, &mut m.row, cpu0, t0).await;
     m.row.note = format!("{} tenants, {:.0} s{}", tenants.len(), o.duration.as_secs_f64(), if done { "" } else { "; DRAIN TIMED OUT" });
     m
 }
@@ -178,14 +180,14 @@ pub async fn isolation(o: &Opts) -> Result<Outcome> {
         rig.openclaw.set_mode(t.index, failing_mode(t.index));
     }
     server.reset_peak();
-    let cpu0 = server.cpu_time();
+    let cpu0 = (server.cpu_time(), rig.writer_counters(&server).await);
     let t0 = Instant::now();
     let range = steady(&rig, &tenants, o.rate, o.duration).await;
     let is_healthy = |s: &Slot| failing_mode(s.tenant as usize) == Mode::Accept;
     let done = wait_delivered(&rig, range.clone(), is_healthy, o.drain_timeout).await;
     let mut m = measure(&rig, range.clone(), is_healthy, t0, format!("15% failing: healthy {}/s", o.rate));
     m.row.scenario = "isolation".into();
-    server_figures(&server, &mut m.row, cpu0, t0);
+    server_figures(&rig, &server, &mut m.row, cpu0, t0).await;
     let ratio = m.row.latency.p99_ms / base_p99.max(1e-9);
     m.row.note = format!(
         "healthy tenants only; p99 {ratio:.2}x the all-healthy run; failing endpoints time out after {} ms{}",
@@ -248,7 +250,7 @@ pub async fn restart(o: &Opts) -> Result<Outcome> {
 
     // Backlog: `pending` events committed for endpoints that are down.
     server.reset_peak();
-    let cpu0 = server.cpu_time();
+    let cpu0 = (server.cpu_time(), rig.writer_counters(&server).await);
     let t0 = Instant::now();
     let start = rig.ledger.len();
     for k in (0..o.pending).step_by(10_000) {
@@ -269,7 +271,7 @@ pub async fn restart(o: &Opts) -> Result<Outcome> {
         note: format!("getUpdates → committed (offset confirmed){}", if ingested { "" } else { "; TIMED OUT" }),
         ..Row::default()
     };
-    server_figures(&server, &mut row, cpu0, t0);
+    server_figures(&rig, &server, &mut row, cpu0, t0).await;
     out.rows.push(row);
 
     let before = rig.ledger.delivered(start..start + o.pending);
@@ -292,7 +294,7 @@ pub async fn restart(o: &Opts) -> Result<Outcome> {
     out.facts.insert("ready_ms".into(), json!((server.ready_after.as_secs_f64() * 1000.0).round()));
 
     server.reset_peak();
-    let cpu0 = server.cpu_time();
+    let cpu0 = (server.cpu_time(), rig.writer_counters(&server).await);
     let t_rec = Instant::now();
     rig.openclaw.recover();
     if o.wake_on_recovery {
@@ -303,7 +305,7 @@ pub async fn restart(o: &Opts) -> Result<Outcome> {
     let done = wait_delivered(&rig, range.clone(), |_| true, o.drain_timeout).await;
     let mut m = measure(&rig, range, |_| true, t_rec, format!("drain {} after recovery", o.pending));
     m.row.scenario = "restart".into();
-    server_figures(&server, &mut m.row, cpu0, t_rec);
+    server_figures(&rig, &server, &mut m.row, cpu0, t_rec).await;
     m.row.note = format!(
         "rate = events / (recovery → last delivered){}{}; latency includes the outage",
         if o.wake_on_recovery { "; targets re-posted to wake retries" } else { "" },

@@ -67,10 +67,12 @@ pub async fn outbound(o: &Opts) -> Result<Outcome> {
     let sent_before = rig.telegram.counters.sent.load(Ordering::Relaxed);
     server.reset_peak();
     let cpu0 = server.cpu_time();
+    let w0 = rig.writer_counters(&server).await;
     let t0 = Instant::now();
     let mux = load::run(&spec, request_maker(&format!("{}/v1/mux/outbound/send", server.base), &tenants, run + 1)).await;
     let wall = t0.elapsed();
     let cpu = server.cpu_time().saturating_sub(cpu0);
+    let writer = w0.usage(&rig.writer_counters(&server).await, wall);
     let mem = server.mem();
     let sent = rig.telegram.counters.sent.load(Ordering::Relaxed) - sent_before;
     let ratio = mux.rate() / ceil.rate().max(1e-9);
@@ -84,6 +86,7 @@ pub async fn outbound(o: &Opts) -> Result<Outcome> {
         peak_rss_mib: Some(mib(mem.hwm_kib)),
         rss_mib: Some(mib(mem.rss_kib)),
         server_cores: Some(cpu.as_secs_f64() / wall.as_secs_f64().max(1e-9)),
+        writer: Some(writer),
         note: format!("{ratio:.2} of the relay ceiling; {} connections, unique Idempotency-Key each", o.connections),
         ..Row::default()
     });

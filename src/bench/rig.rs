@@ -26,6 +26,29 @@ pub struct Tenant {
     pub chats: Vec<i64>,
 }
 
+/// Cumulative Writer counters scraped from `/metrics`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WriterCounters {
+    pub commits: f64,
+    pub ops: f64,
+    pub commit_s: f64,
+}
+
+impl WriterCounters {
+    /// What the Writer did between `self` (earlier) and `later`, over `wall`.
+    pub fn usage(&self, later: &WriterCounters, wall: std::time::Duration) -> super::stats::WriterUse {
+        let commits = later.commits - self.commits;
+        let ops = later.ops - self.ops;
+        let secs = wall.as_secs_f64().max(1e-9);
+        super::stats::WriterUse {
+            commits_per_s: commits / secs,
+            ops_per_commit: if commits > 0.0 { ops / commits } else { 0.0 },
+            ms_per_commit: if commits > 0.0 { (later.commit_s - self.commit_s) * 1000.0 / commits } else { 0.0 },
+            busy: (later.commit_s - self.commit_s) / secs,
+        }
+    }
+}
+
 pub fn chat_id(tenant: usize, j: usize) -> i64 {
     1_000_000 + (tenant as i64) * 16 + j as i64
 }
@@ -141,6 +164,26 @@ impl Rig {
             bail!("POST {url} answered {status}: {}", String::from_utf8_lossy(&bytes));
         }
         Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    /// The Writer's counters from `/metrics` (group commits, ops, seconds spent committing).
+    pub async fn writer_counters(&self, server: &ServerProc) -> WriterCounters {
+        let url = format!("{}/metrics", server.base);
+        let text = match self.client.get(&url).insert_header(("Authorization", format!("Bearer {ADMIN_TOKEN}"))).send().await {
+            Ok(mut resp) => resp.body().limit(8 << 20).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let sample = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        WriterCounters {
+            commits: sample("mux_writer_batch_size_count"),
+            ops: sample("mux_writer_batch_size_sum"),
+            commit_s: sample("mux_writer_commit_seconds_sum"),
+        }
     }
 
     /// Deletes the run's temp dir (database, server log) unless asked to keep it.

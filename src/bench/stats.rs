@@ -49,7 +49,18 @@ pub struct Row {
     pub rss_mib: Option<f64>,
     /// mux-server CPU time during the phase / wall time (1.0 = one core busy).
     pub server_cores: Option<f64>,
+    /// The Writer (group commit) during the phase, from the service's own metrics.
+    pub writer: Option<WriterUse>,
     pub note: String,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct WriterUse {
+    pub commits_per_s: f64,
+    pub ops_per_commit: f64,
+    pub ms_per_commit: f64,
+    /// Fraction of the phase the Writer spent committing (1.0 = always).
+    pub busy: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -105,7 +116,7 @@ pub fn print_table(report: &Report) {
         report.scenario, report.machine.nproc, report.machine.mem_total_mib, report.machine.cpu
     );
     println!(
-        "{:<10} {:<26} {:>10} {:<9} {:>8} {:>8} {:>8} {:>8} {:>6} {:>5} {:>8} {:>7} {:>6}  errors",
+        "{:<10} {:<36} {:>10} {:<9} {:>8} {:>8} {:>8} {:>8} {:>6} {:>5} {:>8} {:>7} {:>6}  errors",
         "scenario", "phase", "rate", "unit", "p50 ms", "p90 ms", "p99 ms", "max ms", "lost", "dup", "peakMiB", "rssMiB", "cores"
     );
     for r in &report.rows {
@@ -115,7 +126,7 @@ pub fn print_table(report: &Report) {
             r.errors.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
         };
         println!(
-            "{:<10} {:<26} {:>10.0} {:<9} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>5} {:>8} {:>7} {:>6}  {errors}",
+            "{:<10} {:<36} {:>10.0} {:<9} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>5} {:>8} {:>7} {:>6}  {errors}",
             r.scenario,
             r.phase,
             r.rate,
@@ -131,7 +142,13 @@ pub fn print_table(report: &Report) {
             opt(r.server_cores, 2),
         );
         if !r.note.is_empty() {
-            println!("{:<10} {:<26} {}", "", "", r.note);
+            println!("{:<10} {:<36} {}", "", "", r.note);
+        }
+        if let Some(w) = r.writer {
+            println!(
+                "{:<10} {:<36} writer: {:.0} commits/s, {:.1} ops/commit, {:.2} ms/commit, busy {:.0}%",
+                "", "", w.commits_per_s, w.ops_per_commit, w.ms_per_commit, w.busy * 100.0
+            );
         }
     }
     for (k, v) in &report.facts {

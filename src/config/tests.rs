@@ -222,3 +222,14 @@ fn pairing_codes_are_checked_against_their_route_key() {
         );
     }
 }
+
+#[test]
+fn the_admin_token_cannot_also_be_a_tenant_key() {
+    let vars = [
+        ("MUX_API_KEY", "same-secret"),
+        ("MUX_ADMIN_TOKEN", "same-secret"),
+    ];
+    let e = cfg(&vars).expect_err("shared credential");
+    assert_eq!(e.var, "MUX_ADMIN_TOKEN");
+    assert!(!e.to_string().contains("same-secret"));
+}

@@ -134,7 +134,9 @@ pub enum Outcome {
         error: String,
     },
     /// Given up; kept for inspection and manual retry.
-    Dead { error: String },
+    Dead {
+        error: String,
+    },
 }
 
 /// Records the outcome of an attempt on event `id`.
@@ -153,7 +155,12 @@ impl WriteOp for RecordAttempt {
         let attempts = inbound_events::attempts.eq(inbound_events::attempts + 1);
         match self.outcome {
             Outcome::Delivered => diesel::update(row)
-                .set((inbound_events::state.eq("delivered"), attempts, now, inbound_events::last_error.eq(None::<String>)))
+                .set((
+                    inbound_events::state.eq("delivered"),
+                    attempts,
+                    now,
+                    inbound_events::last_error.eq(None::<String>),
+                ))
                 .execute(conn)?,
             Outcome::Retry {
                 next_attempt_at_ms,
@@ -167,7 +174,12 @@ impl WriteOp for RecordAttempt {
                 ))
                 .execute(conn)?,
             Outcome::Dead { error } => diesel::update(row)
-                .set((inbound_events::state.eq("dead"), inbound_events::last_error.eq(error), attempts, now))
+                .set((
+                    inbound_events::state.eq("dead"),
+                    inbound_events::last_error.eq(error),
+                    attempts,
+                    now,
+                ))
                 .execute(conn)?,
         };
         Ok(())
@@ -249,7 +261,11 @@ pub fn list_deliveries(
 }
 
 /// A stored cursor.
-pub fn cursor(conn: &mut SqliteConnection, channel: &str, scope_key: &str) -> Result<Option<String>, StoreError> {
+pub fn cursor(
+    conn: &mut SqliteConnection,
+    channel: &str,
+    scope_key: &str,
+) -> Result<Option<String>, StoreError> {
     Ok(ingress_offsets::table
         .find((channel, scope_key))
         .select(ingress_offsets::cursor)

@@ -39,7 +39,10 @@ impl WriteOp for Prune {
                 .filter(bindings::status.eq("pending"))
                 .filter(bindings::binding_id.eq_any(expired_pending)),
         )
-        .set((bindings::status.eq("expired"), bindings::updated_at_ms.eq(self.now_ms)))
+        .set((
+            bindings::status.eq("expired"),
+            bindings::updated_at_ms.eq(self.now_ms),
+        ))
         .execute(conn)?;
         let events = diesel::delete(
             inbound_events::table
@@ -47,8 +50,11 @@ impl WriteOp for Prune {
                 .filter(inbound_events::updated_at_ms.lt(self.now_ms - DELIVERED_RETENTION_MS)),
         )
         .execute(conn)?;
-        let tokens = diesel::delete(pairing_tokens::table.filter(pairing_tokens::expires_at_ms.lt(self.now_ms - TOKEN_RETENTION_MS)))
-            .execute(conn)?;
+        let tokens = diesel::delete(
+            pairing_tokens::table
+                .filter(pairing_tokens::expires_at_ms.lt(self.now_ms - TOKEN_RETENTION_MS)),
+        )
+        .execute(conn)?;
         Ok(Pruned {
             events,
             tokens,
@@ -76,20 +82,50 @@ mod tests {
             api_key: "k".into(),
             inbound: None,
         };
-        SeedTenants { seeds: vec![seed], now_ms: 0 }.apply(conn).unwrap();
-        let ev = |id: &str| NewInboundEvent::pending("telegram", id.into(), "t", "s", "{}".into(), 0);
-        EnqueueInbound { events: vec![ev("old"), ev("pending"), ev("recent")], cursor: None, now_ms: 0 }
-            .apply(conn)
-            .unwrap();
-        RecordAttempt { id: 1, outcome: Outcome::Delivered, now_ms: 0 }.apply(conn).unwrap();
-        RecordAttempt { id: 3, outcome: Outcome::Delivered, now_ms: DELIVERED_RETENTION_MS }.apply(conn).unwrap();
-        let pruned = Prune { now_ms: DELIVERED_RETENTION_MS + 1 }.apply(conn).unwrap();
+        SeedTenants {
+            seeds: vec![seed],
+            now_ms: 0,
+        }
+        .apply(conn)
+        .unwrap();
+        let ev =
+            |id: &str| NewInboundEvent::pending("telegram", id.into(), "t", "s", "{}".into(), 0);
+        EnqueueInbound {
+            events: vec![ev("old"), ev("pending"), ev("recent")],
+            cursor: None,
+            now_ms: 0,
+        }
+        .apply(conn)
+        .unwrap();
+        RecordAttempt {
+            id: 1,
+            outcome: Outcome::Delivered,
+            now_ms: 0,
+        }
+        .apply(conn)
+        .unwrap();
+        RecordAttempt {
+            id: 3,
+            outcome: Outcome::Delivered,
+            now_ms: DELIVERED_RETENTION_MS,
+        }
+        .apply(conn)
+        .unwrap();
+        let pruned = Prune {
+            now_ms: DELIVERED_RETENTION_MS + 1,
+        }
+        .apply(conn)
+        .unwrap();
         assert_eq!(pruned.events, 1);
         let left: Vec<String> = crate::db::schema::inbound_events::table
             .select(crate::db::schema::inbound_events::event_id)
             .order(crate::db::schema::inbound_events::id)
             .load(conn)
             .unwrap();
-        assert_eq!(left, vec!["pending", "recent"], "pending events are never pruned");
+        assert_eq!(
+            left,
+            vec!["pending", "recent"],
+            "pending events are never pruned"
+        );
     }
 }

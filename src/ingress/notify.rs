@@ -39,22 +39,53 @@ impl Notifier for SenderNotifier {
             let deadline = tokio::time::Instant::now() + NOTICE_DEADLINE;
             let sent = match route {
                 RouteKey::TelegramChat { chat_id } => match &outbound.telegram {
-                    Some(s) => s.send(&notices_tenant(), TelegramTarget { chat_id, topic_id: None }, &msg, deadline).await,
+                    Some(s) => {
+                        s.send(
+                            &notices_tenant(),
+                            TelegramTarget {
+                                chat_id,
+                                topic_id: None,
+                            },
+                            &msg,
+                            deadline,
+                        )
+                        .await
+                    }
                     None => Err(SendError::Disabled),
                 },
                 RouteKey::TelegramTopic { chat_id, topic_id } => match &outbound.telegram {
                     Some(s) => {
-                        let target = TelegramTarget { chat_id, topic_id: Some(topic_id) };
+                        let target = TelegramTarget {
+                            chat_id,
+                            topic_id: Some(topic_id),
+                        };
                         s.send(&notices_tenant(), target, &msg, deadline).await
                     }
                     None => Err(SendError::Disabled),
                 },
                 RouteKey::DiscordDm { user_id } => match &outbound.discord {
-                    Some(s) => s.send(DiscordRoute::Dm { user_id }, &msg, None, deadline).await,
+                    Some(s) => {
+                        s.send(DiscordRoute::Dm { user_id }, &msg, None, deadline)
+                            .await
+                    }
                     None => Err(SendError::Disabled),
                 },
-                RouteKey::DiscordChannel { guild_id, channel_id } => match &outbound.discord {
-                    Some(s) => s.send(DiscordRoute::Guild { guild_id, channel_id }, &msg, None, deadline).await,
+                RouteKey::DiscordChannel {
+                    guild_id,
+                    channel_id,
+                } => match &outbound.discord {
+                    Some(s) => {
+                        s.send(
+                            DiscordRoute::Guild {
+                                guild_id,
+                                channel_id,
+                            },
+                            &msg,
+                            None,
+                            deadline,
+                        )
+                        .await
+                    }
                     None => Err(SendError::Disabled),
                 },
                 RouteKey::WhatsappChat { jid } => match &outbound.whatsapp {

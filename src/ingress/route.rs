@@ -52,14 +52,27 @@ mod tests {
     #[test]
     fn bound_chats_forward_everything_but_tokens() {
         assert_eq!(decide(Some("hello"), false, true, false), Action::Forward);
-        assert_eq!(decide(None, false, true, false), Action::Forward, "media only");
-        assert_eq!(decide(Some(&format!("/start {TOKEN}")), false, true, false), Action::IgnoreToken);
+        assert_eq!(
+            decide(None, false, true, false),
+            Action::Forward,
+            "media only"
+        );
+        assert_eq!(
+            decide(Some(&format!("/start {TOKEN}")), false, true, false),
+            Action::IgnoreToken
+        );
     }
 
     #[test]
     fn unbound_chats_redeem_tokens_hint_commands_and_drop_the_rest() {
-        assert_eq!(decide(Some(&format!("/start {TOKEN}")), false, false, false), Action::Redeem(TOKEN.into()));
-        assert_eq!(decide(Some(&format!("here: {TOKEN}")), false, false, false), Action::Redeem(TOKEN.into()));
+        assert_eq!(
+            decide(Some(&format!("/start {TOKEN}")), false, false, false),
+            Action::Redeem(TOKEN.into())
+        );
+        assert_eq!(
+            decide(Some(&format!("here: {TOKEN}")), false, false, false),
+            Action::Redeem(TOKEN.into())
+        );
         assert_eq!(decide(Some("/help"), false, false, false), Action::Hint);
         assert_eq!(decide(Some("!help"), false, false, true), Action::Hint);
         assert_eq!(decide(Some("!help"), false, false, false), Action::Drop);

@@ -7,14 +7,18 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::json;
 
+use crate::fakes::eventually;
 use crate::fakes::openclaw::FakeOpenClaw;
 use crate::fakes::telegram::{FakeTelegram, TOKEN};
-use crate::fakes::eventually;
 
 const TENANTS: usize = 8;
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn spawn_server(db: &std::path::Path, port: u16, tg: &FakeTelegram, oc: &FakeOpenClaw) -> Child {
@@ -46,7 +50,10 @@ fn spawn_server(db: &std::path::Path, port: u16, tg: &FakeTelegram, oc: &FakeOpe
 async fn wait_healthy(port: u16) {
     let client = awc::Client::default();
     for _ in 0..500 {
-        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/health")).send().await
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/health"))
+            .send()
+            .await
             && r.status().is_success()
         {
             return;
@@ -89,7 +96,11 @@ async fn a_sigkill_during_a_burst_loses_no_update() {
     oc.set_mode("t0", crate::fakes::openclaw::Mode::Status(503));
     oc.set_mode("t1", crate::fakes::openclaw::Mode::Status(503));
     push(400);
-    let total_accepted = || (0..TENANTS).map(|i| oc.accepted(&format!("t{i}")).len()).sum::<usize>();
+    let total_accepted = || {
+        (0..TENANTS)
+            .map(|i| oc.accepted(&format!("t{i}")).len())
+            .sum::<usize>()
+    };
     eventually("some traffic forwarded", || total_accepted() >= 40).await;
     server.kill().unwrap(); // SIGKILL
     server.wait().unwrap();
@@ -100,7 +111,11 @@ async fn a_sigkill_during_a_burst_loses_no_update() {
     oc.set_mode("t0", crate::fakes::openclaw::Mode::Accept);
     oc.set_mode("t1", crate::fakes::openclaw::Mode::Accept);
     let all_arrived = || {
-        expected.iter().all(|(tenant, text)| oc.accepted(tenant).iter().any(|r| r.body["body"] == json!(text)))
+        expected.iter().all(|(tenant, text)| {
+            oc.accepted(tenant)
+                .iter()
+                .any(|r| r.body["body"] == json!(text))
+        })
     };
     eventually("every update delivered after the restart", all_arrived).await;
     server.kill().unwrap();
@@ -110,9 +125,19 @@ async fn a_sigkill_during_a_burst_loses_no_update() {
     for i in 0..TENANTS {
         for r in oc.accepted(&format!("t{i}")) {
             let text = r.body["body"].as_str().unwrap().to_owned();
-            ids_by_text.entry(text).or_default().insert(r.body["eventId"].as_str().unwrap().to_owned());
+            ids_by_text
+                .entry(text)
+                .or_default()
+                .insert(r.body["eventId"].as_str().unwrap().to_owned());
         }
     }
-    assert_eq!(ids_by_text.len(), expected.len(), "nothing extra, nothing missing");
-    assert!(ids_by_text.values().all(|ids| ids.len() == 1), "duplicates share one eventId");
+    assert_eq!(
+        ids_by_text.len(),
+        expected.len(),
+        "nothing extra, nothing missing"
+    );
+    assert!(
+        ids_by_text.values().all(|ids| ids.len() == 1),
+        "duplicates share one eventId"
+    );
 }

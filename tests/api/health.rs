@@ -100,18 +100,19 @@ fn rusqlite_like_lock(path: &std::path::Path) -> WriteLock {
 async fn writes_answer_503_while_the_database_is_locked_and_work_again_after() {
     let app = spawn_app().await;
     let mut blocker = rusqlite_like_lock(&app.db_path);
-    let reply = app
-        .issue_token(KEY_A, json!({"channel": "telegram"}))
-        .await;
-    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{}", reply.body);
+    let reply = app.issue_token(KEY_A, json!({"channel": "telegram"})).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.body
+    );
     assert_eq!(
         reply.body,
         json!({"ok": false, "error": "database unavailable", "code": "DB_UNAVAILABLE"})
     );
     blocker.release();
-    let reply = app
-        .issue_token(KEY_A, json!({"channel": "telegram"}))
-        .await;
+    let reply = app.issue_token(KEY_A, json!({"channel": "telegram"})).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     app.stop().await;
 }

@@ -104,6 +104,15 @@ impl Rig {
         .await;
     }
 
+    /// Claims a seeded pairing code (no message in the chat, so no cursor yet).
+    pub async fn claim(&self, key: &str, code: &str) {
+        let reply = self
+            .app
+            .post("/v1/pairings/claim", Some(key), json!({"code": code}))
+            .await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.body);
+    }
+
     pub fn bodies(&self, tenant: &str) -> Vec<String> {
         self.oc
             .accepted(tenant)

@@ -5,9 +5,9 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use crate::fakes::eventually;
 use crate::fakes::openclaw::{FakeOpenClaw, Mode};
 use crate::fakes::telegram::{FakeTelegram, TOKEN};
-use crate::fakes::eventually;
 use crate::helpers::{KEY_A, KEY_B, TestApp, spawn_app_with, spawn_in};
 
 const KEY_C: &str = "key-tenant-c";
@@ -21,10 +21,12 @@ pub struct Rig {
     pub oc: FakeOpenClaw,
 }
 
-fn vars(tg: &FakeTelegram, oc: &FakeOpenClaw, extra: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
-    let tenant = |id: &str, key: &str| {
-        json!({"id": id, "apiKey": key, "inboundUrl": oc.url(id), "inboundToken": format!("tok-{id}"), "inboundTimeoutMs": 300})
-    };
+fn vars(
+    tg: &FakeTelegram,
+    oc: &FakeOpenClaw,
+    extra: &[(&'static str, &str)],
+) -> Vec<(&'static str, String)> {
+    let tenant = |id: &str, key: &str| json!({"id": id, "apiKey": key, "inboundUrl": oc.url(id), "inboundToken": format!("tok-{id}"), "inboundTimeoutMs": 300});
     let mut v = vec![
         ("MUX_TENANTS_JSON", json!([tenant("tenant-a", KEY_A), tenant("tenant-b", KEY_B), tenant("tenant-c", KEY_C)]).to_string()),
         ("TELEGRAM_BOT_TOKEN", TOKEN.to_owned()),
@@ -59,18 +61,39 @@ pub async fn rig(extra: &[(&'static str, &str)]) -> Rig {
 
 impl Rig {
     async fn claim(&self, key: &str, code: &str, session: &str) {
-        let r = self.app.post("/v1/pairings/claim", Some(key), json!({"code": code, "sessionKey": session})).await;
+        let r = self
+            .app
+            .post(
+                "/v1/pairings/claim",
+                Some(key),
+                json!({"code": code, "sessionKey": session}),
+            )
+            .await;
         assert_eq!(r.status.as_u16(), 200, "{}", r.body);
     }
 
     fn bodies(&self, tenant: &str) -> Vec<String> {
-        self.oc.accepted(tenant).iter().map(|r| r.body["body"].as_str().unwrap_or_default().to_owned()).collect()
+        self.oc
+            .accepted(tenant)
+            .iter()
+            .map(|r| r.body["body"].as_str().unwrap_or_default().to_owned())
+            .collect()
     }
 }
 
-fn verify_signature(token: &str, headers: &std::collections::HashMap<String, String>, raw: &[u8]) -> bool {
+fn verify_signature(
+    token: &str,
+    headers: &std::collections::HashMap<String, String>,
+    raw: &[u8],
+) -> bool {
     let mut mac = Hmac::<Sha256>::new_from_slice(token.as_bytes()).unwrap();
-    mac.update(format!("{}.{}.", headers["webhook-id"], headers["webhook-timestamp"]).as_bytes());
+    mac.update(
+        format!(
+            "{}.{}.",
+            headers["webhook-id"], headers["webhook-timestamp"]
+        )
+        .as_bytes(),
+    );
     mac.update(raw);
     let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
     headers["webhook-signature"] == format!("v1,{expected}")
@@ -79,10 +102,19 @@ fn verify_signature(token: &str, headers: &std::collections::HashMap<String, Str
 #[actix_web::test]
 async fn a_token_sent_in_a_chat_pairs_it_and_the_next_message_is_forwarded_in_full() {
     let rig = rig(&[]).await;
-    let token = rig.app.issue_token(KEY_A, json!({"channel": "telegram", "sessionKey": "agent:a:main"})).await;
+    let token = rig
+        .app
+        .issue_token(
+            KEY_A,
+            json!({"channel": "telegram", "sessionKey": "agent:a:main"}),
+        )
+        .await;
     let token = token.body["token"].as_str().unwrap().to_owned();
     rig.tg.push_text(555, 42, &format!("/start {token}"));
-    eventually("success notice", || rig.tg.texts_to(555) == vec![SUCCESS.to_owned()]).await;
+    eventually("success notice", || {
+        rig.tg.texts_to(555) == vec![SUCCESS.to_owned()]
+    })
+    .await;
     let items = rig.app.list_bindings(KEY_A).await;
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["routeKey"], "telegram:default:chat:555");
@@ -102,7 +134,10 @@ async fn a_token_sent_in_a_chat_pairs_it_and_the_next_message_is_forwarded_in_fu
     assert_eq!(env["accountId"], "default");
     assert_eq!(env["chatType"], "direct");
     assert_eq!(env["messageId"], json!((update_id * 10).to_string()));
-    assert_eq!(env["timestampMs"], json!((1_700_000_000 + update_id) * 1000));
+    assert_eq!(
+        env["timestampMs"],
+        json!((1_700_000_000 + update_id) * 1000)
+    );
     assert!(env.get("threadId").is_none() && env.get("attachments").is_none());
     let cd = &env["channelData"];
     assert_eq!(cd["chatId"], "555");
@@ -112,20 +147,34 @@ async fn a_token_sent_in_a_chat_pairs_it_and_the_next_message_is_forwarded_in_fu
     assert_eq!(cd["telegram"]["rawUpdate"]["update_id"], json!(update_id));
     assert_eq!(cd["telegram"]["rawMessage"]["text"], "hello there ");
     assert_eq!(got.headers["authorization"], "Bearer tok-tenant-a");
-    assert_eq!(got.headers["content-type"], "application/json; charset=utf-8");
+    assert_eq!(
+        got.headers["content-type"],
+        "application/json; charset=utf-8"
+    );
     assert_eq!(got.headers["webhook-id"], event_id);
-    assert!(verify_signature("tok-tenant-a", &got.headers, &got.raw), "signature verifies");
-    assert_eq!(rig.oc.accepted("tenant-a").len(), 1, "the token message itself was never forwarded");
+    assert!(
+        verify_signature("tok-tenant-a", &got.headers, &got.raw),
+        "signature verifies"
+    );
+    assert_eq!(
+        rig.oc.accepted("tenant-a").len(),
+        1,
+        "the token message itself was never forwarded"
+    );
     rig.app.stop().await;
 }
 
 #[actix_web::test]
 async fn unpaired_chats_get_the_invalid_notice_the_hint_or_nothing() {
     let rig = rig(&[]).await;
-    rig.tg.push_text(600, 7, "/start mpt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    rig.tg
+        .push_text(600, 7, "/start mpt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     rig.tg.push_text(601, 8, "/help");
     rig.tg.push_text(602, 9, "just chatting");
-    eventually("notices", || rig.tg.texts_to(600).len() == 1 && rig.tg.texts_to(601).len() == 1).await;
+    eventually("notices", || {
+        rig.tg.texts_to(600).len() == 1 && rig.tg.texts_to(601).len() == 1
+    })
+    .await;
     eventually("all updates confirmed", || rig.tg.pending_updates() == 0).await;
     assert_eq!(rig.tg.texts_to(600), vec![INVALID.to_owned()]);
     assert_eq!(rig.tg.texts_to(601), vec![HINT.to_owned()]);
@@ -137,26 +186,43 @@ async fn unpaired_chats_get_the_invalid_notice_the_hint_or_nothing() {
 #[actix_web::test]
 async fn a_forum_topic_is_bound_on_its_own_and_its_messages_carry_the_thread() {
     let rig = rig(&[]).await;
-    let token = rig.app.issue_token(KEY_B, json!({"channel": "telegram"})).await;
+    let token = rig
+        .app
+        .issue_token(KEY_B, json!({"channel": "telegram"}))
+        .await;
     let token = token.body["token"].as_str().unwrap().to_owned();
-    let topic = |text: &str| json!({"chat": {"id": -1009, "type": "supergroup", "is_forum": true},
-        "from": {"id": 5, "is_bot": false}, "message_thread_id": 4, "is_topic_message": true, "text": text});
-    rig.tg.push_message(topic(&format!("/start@mux_bot {token}")));
+    let topic = |text: &str| {
+        json!({"chat": {"id": -1009, "type": "supergroup", "is_forum": true},
+        "from": {"id": 5, "is_bot": false}, "message_thread_id": 4, "is_topic_message": true, "text": text})
+    };
+    rig.tg
+        .push_message(topic(&format!("/start@mux_bot {token}")));
     eventually("paired", || rig.tg.sent().len() == 1).await;
-    assert_eq!(rig.tg.sent()[0].1["message_thread_id"], 4, "the notice goes into the topic");
+    assert_eq!(
+        rig.tg.sent()[0].1["message_thread_id"],
+        4,
+        "the notice goes into the topic"
+    );
     let items = rig.app.list_bindings(KEY_B).await;
     assert_eq!(items[0]["scope"], "topic");
     assert_eq!(items[0]["routeKey"], "telegram:default:chat:-1009:topic:4");
     rig.tg.push_text(-1009, 5, "in general");
     rig.tg.push_message(topic("in topic"));
-    eventually("topic message forwarded", || rig.oc.accepted("tenant-b").len() == 1).await;
+    eventually("topic message forwarded", || {
+        rig.oc.accepted("tenant-b").len() == 1
+    })
+    .await;
     eventually("all confirmed", || rig.tg.pending_updates() == 0).await;
     let env = &rig.oc.accepted("tenant-b")[0].body;
     assert_eq!(env["body"], "in topic");
     assert_eq!(env["threadId"], 4);
     assert_eq!(env["chatType"], "group");
     assert_eq!(env["sessionKey"], "tg:group:-1009:thread:4");
-    assert_eq!(rig.bodies("tenant-b"), vec!["in topic"], "the unbound general chat is not forwarded");
+    assert_eq!(
+        rig.bodies("tenant-b"),
+        vec!["in topic"],
+        "the unbound general chat is not forwarded"
+    );
     rig.app.stop().await;
 }
 
@@ -178,10 +244,21 @@ async fn a_failing_or_hanging_tenant_never_delays_another_and_catches_up_in_orde
     assert!(rig.oc.accepted("tenant-a").is_empty() && rig.oc.accepted("tenant-c").is_empty());
     eventually("A was tried", || rig.oc.attempts("tenant-a") > 0).await;
 
-    let waiting = rig.app.get("/v1/tenant/deliveries?status=pending", Some(KEY_A)).await;
-    assert_eq!(waiting.body["items"].as_array().unwrap().len(), 5, "{}", waiting.body);
+    let waiting = rig
+        .app
+        .get("/v1/tenant/deliveries?status=pending", Some(KEY_A))
+        .await;
+    assert_eq!(
+        waiting.body["items"].as_array().unwrap().len(),
+        5,
+        "{}",
+        waiting.body
+    );
     let b_view = rig.app.get("/v1/tenant/deliveries", Some(KEY_B)).await;
-    assert!(b_view.body["items"].as_array().unwrap().is_empty(), "B sees none of A's");
+    assert!(
+        b_view.body["items"].as_array().unwrap().is_empty(),
+        "B sees none of A's"
+    );
 
     rig.oc.set_mode("tenant-a", Mode::Accept);
     rig.oc.set_mode("tenant-c", Mode::Accept);
@@ -198,8 +275,14 @@ async fn a_failing_or_hanging_tenant_never_delays_another_and_catches_up_in_orde
         }
         out
     };
-    assert_eq!(dedup(rig.bodies("tenant-a")), vec!["a0", "a1", "a2", "a3", "a4"]);
-    assert_eq!(dedup(rig.bodies("tenant-c")), vec!["c0", "c1", "c2", "c3", "c4"]);
+    assert_eq!(
+        dedup(rig.bodies("tenant-a")),
+        vec!["a0", "a1", "a2", "a3", "a4"]
+    );
+    assert_eq!(
+        dedup(rig.bodies("tenant-c")),
+        vec!["c0", "c1", "c2", "c3", "c4"]
+    );
     rig.app.stop().await;
 }
 
@@ -211,7 +294,10 @@ async fn a_400_is_given_up_at_once_listed_as_dead_and_can_be_retried() {
     let update_id = rig.tg.push_text(1, 11, "bad one");
     let event_id = format!("tg:{update_id}");
     let dead = || async {
-        let r = rig.app.get("/v1/tenant/deliveries?status=dead", Some(KEY_A)).await;
+        let r = rig
+            .app
+            .get("/v1/tenant/deliveries?status=dead", Some(KEY_A))
+            .await;
         r.body["items"].as_array().cloned().unwrap_or_default()
     };
     for _ in 0..500 {
@@ -229,12 +315,29 @@ async fn a_400_is_given_up_at_once_listed_as_dead_and_can_be_retried() {
     assert!(items[0]["lastError"].as_str().unwrap().contains("400"));
     assert_eq!(rig.oc.attempts("tenant-a"), 1, "not retried");
 
-    let other = rig.app.post(&format!("/v1/tenant/deliveries/{event_id}/retry"), Some(KEY_B), json!({})).await;
+    let other = rig
+        .app
+        .post(
+            &format!("/v1/tenant/deliveries/{event_id}/retry"),
+            Some(KEY_B),
+            json!({}),
+        )
+        .await;
     assert_eq!(other.status.as_u16(), 404, "not B's to retry");
     rig.oc.set_mode("tenant-a", Mode::Accept);
-    let retry = rig.app.post(&format!("/v1/tenant/deliveries/{event_id}/retry"), Some(KEY_A), json!({})).await;
+    let retry = rig
+        .app
+        .post(
+            &format!("/v1/tenant/deliveries/{event_id}/retry"),
+            Some(KEY_A),
+            json!({}),
+        )
+        .await;
     assert_eq!(retry.status.as_u16(), 200, "{}", retry.body);
-    eventually("delivered after retry", || rig.oc.accepted("tenant-a").len() == 1).await;
+    eventually("delivered after retry", || {
+        rig.oc.accepted("tenant-a").len() == 1
+    })
+    .await;
     assert!(dead().await.is_empty());
     rig.app.stop().await;
 }
@@ -247,9 +350,15 @@ async fn changing_the_target_sends_waiting_events_there_at_once() {
     rig.tg.push_text(1, 11, "wait for me");
     eventually("first attempt failed", || rig.oc.attempts("tenant-a") >= 1).await;
     let new_target = json!({"inboundUrl": rig.oc.url("tenant-a-new"), "inboundToken": "new-tok"});
-    let r = rig.app.post("/v1/tenant/inbound-target", Some(KEY_A), new_target).await;
+    let r = rig
+        .app
+        .post("/v1/tenant/inbound-target", Some(KEY_A), new_target)
+        .await;
     assert_eq!(r.status.as_u16(), 200);
-    eventually("delivered to the new target", || rig.oc.accepted("tenant-a-new").len() == 1).await;
+    eventually("delivered to the new target", || {
+        rig.oc.accepted("tenant-a-new").len() == 1
+    })
+    .await;
     let got = &rig.oc.accepted("tenant-a-new")[0];
     assert_eq!(got.headers["authorization"], "Bearer new-tok");
     assert!(verify_signature("new-tok", &got.headers, &got.raw));
@@ -261,7 +370,9 @@ async fn waiting_events_survive_a_restart_and_are_delivered_after_it() {
     let tg = FakeTelegram::start();
     let oc = FakeOpenClaw::start();
     let app = spawn_app_with(vars(&tg, &oc, &[])).await;
-    let r = app.post("/v1/pairings/claim", Some(KEY_A), json!({"code": "A1"})).await;
+    let r = app
+        .post("/v1/pairings/claim", Some(KEY_A), json!({"code": "A1"}))
+        .await;
     assert_eq!(r.status.as_u16(), 200);
     oc.set_mode("tenant-a", Mode::Status(503));
     for i in 0..3 {
@@ -271,8 +382,15 @@ async fn waiting_events_survive_a_restart_and_are_delivered_after_it() {
     let dir = app.stop().await;
     oc.set_mode("tenant-a", Mode::Accept);
     let app = spawn_in(dir, vars(&tg, &oc, &[])).await;
-    eventually("delivered after restart", || oc.accepted("tenant-a").len() >= 3).await;
-    let bodies: Vec<_> = oc.accepted("tenant-a").iter().map(|r| r.body["body"].clone()).collect();
+    eventually("delivered after restart", || {
+        oc.accepted("tenant-a").len() >= 3
+    })
+    .await;
+    let bodies: Vec<_> = oc
+        .accepted("tenant-a")
+        .iter()
+        .map(|r| r.body["body"].clone())
+        .collect();
     assert_eq!(bodies[..3], [json!("m0"), json!("m1"), json!("m2")]);
     app.stop().await;
 }
@@ -282,16 +400,32 @@ async fn bootstrap_latest_skips_the_backlog_on_the_first_start_only() {
     let tg = FakeTelegram::start();
     let oc = FakeOpenClaw::start();
     tg.push_text(1, 11, "old news");
-    let vars_on = || vars(&tg, &oc, &[("MUX_TELEGRAM_BOOTSTRAP_LATEST", "true"), ("MUX_PAIRING_CODES_JSON", "")]);
+    let vars_on = || {
+        vars(
+            &tg,
+            &oc,
+            &[
+                ("MUX_TELEGRAM_BOOTSTRAP_LATEST", "true"),
+                ("MUX_PAIRING_CODES_JSON", ""),
+            ],
+        )
+    };
     let app = spawn_app_with(vars_on()).await;
     eventually("backlog confirmed", || tg.pending_updates() == 0).await;
     let token = app.issue_token(KEY_A, json!({"channel": "telegram"})).await;
-    tg.push_text(1, 11, &format!("/start {}", token.body["token"].as_str().unwrap()));
+    tg.push_text(
+        1,
+        11,
+        &format!("/start {}", token.body["token"].as_str().unwrap()),
+    );
     eventually("paired", || tg.texts_to(1).len() == 1).await;
     let dir = app.stop().await;
     tg.push_text(1, 11, "while down");
     let app = spawn_in(dir, vars_on()).await;
-    eventually("message sent while down is delivered", || oc.accepted("tenant-a").len() == 1).await;
+    eventually("message sent while down is delivered", || {
+        oc.accepted("tenant-a").len() == 1
+    })
+    .await;
     assert_eq!(oc.accepted("tenant-a")[0].body["body"], "while down");
     app.stop().await;
 }
@@ -321,29 +455,58 @@ async fn photos_are_inlined_within_the_cap_and_described_always() {
     let att = &first["attachments"][0];
     assert_eq!(att["type"], "image");
     assert_eq!(att["mimeType"], "image/jpeg");
-    assert_eq!(base64::engine::general_purpose::STANDARD.decode(att["content"].as_str().unwrap()).unwrap(), vec![1, 2, 3, 4]);
-    assert_eq!(first["channelData"]["telegram"]["media"][0]["inlined"], true);
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(att["content"].as_str().unwrap())
+            .unwrap(),
+        vec![1, 2, 3, 4]
+    );
+    assert_eq!(
+        first["channelData"]["telegram"]["media"][0]["inlined"],
+        true
+    );
     let second = &got[1].body;
-    assert_eq!(second["body"], "too big", "the media-only oversized photo was not forwarded");
+    assert_eq!(
+        second["body"], "too big",
+        "the media-only oversized photo was not forwarded"
+    );
     assert!(second.get("attachments").is_none());
-    assert_eq!(second["channelData"]["telegram"]["media"][0]["inlined"], false);
-    assert!(!second.to_string().contains(TOKEN), "no bot token in what tenants get");
+    assert_eq!(
+        second["channelData"]["telegram"]["media"][0]["inlined"],
+        false
+    );
+    assert!(
+        !second.to_string().contains(TOKEN),
+        "no bot token in what tenants get"
+    );
     rig.app.stop().await;
 }
 
 #[actix_web::test]
 async fn webhook_mode_checks_the_secret_and_drops_duplicate_deliveries() {
     let rig = rig(&[
-        ("MUX_TELEGRAM_WEBHOOK_URL", "https://mux.example/v1/ingress/telegram"),
+        (
+            "MUX_TELEGRAM_WEBHOOK_URL",
+            "https://mux.example/v1/ingress/telegram",
+        ),
         ("MUX_TELEGRAM_WEBHOOK_SECRET", "hook-secret"),
     ])
     .await;
-    assert!(rig.tg.state.lock().unwrap().calls.contains(&"setWebhook".to_owned()));
+    assert!(
+        rig.tg
+            .state
+            .lock()
+            .unwrap()
+            .calls
+            .contains(&"setWebhook".to_owned())
+    );
     rig.claim(KEY_A, "A1", "sa").await;
     let update = json!({"update_id": 9001, "message": {"message_id": 1, "date": 1,
         "chat": {"id": 1, "type": "private"}, "from": {"id": 11}, "text": "via webhook"}});
     let post = |secret: Option<&'static str>| {
-        let mut req = rig.app.request(awc::http::Method::POST, "/v1/ingress/telegram", None);
+        let mut req = rig
+            .app
+            .request(awc::http::Method::POST, "/v1/ingress/telegram", None);
         if let Some(s) = secret {
             req = req.insert_header(("X-Telegram-Bot-Api-Secret-Token", s));
         }
@@ -351,12 +514,31 @@ async fn webhook_mode_checks_the_secret_and_drops_duplicate_deliveries() {
     };
     assert_eq!(post(None).await.unwrap().status().as_u16(), 401);
     assert_eq!(post(Some("wrong")).await.unwrap().status().as_u16(), 401);
-    assert_eq!(post(Some("hook-secret")).await.unwrap().status().as_u16(), 200);
-    assert_eq!(post(Some("hook-secret")).await.unwrap().status().as_u16(), 200, "a redelivery is acknowledged");
+    assert_eq!(
+        post(Some("hook-secret")).await.unwrap().status().as_u16(),
+        200
+    );
+    assert_eq!(
+        post(Some("hook-secret")).await.unwrap().status().as_u16(),
+        200,
+        "a redelivery is acknowledged"
+    );
     eventually("forwarded", || rig.oc.accepted("tenant-a").len() == 1).await;
     actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(rig.oc.accepted("tenant-a").len(), 1, "the duplicate was dropped");
-    assert!(!rig.tg.state.lock().unwrap().calls.contains(&"getUpdates".to_owned()), "no polling in webhook mode");
+    assert_eq!(
+        rig.oc.accepted("tenant-a").len(),
+        1,
+        "the duplicate was dropped"
+    );
+    assert!(
+        !rig.tg
+            .state
+            .lock()
+            .unwrap()
+            .calls
+            .contains(&"getUpdates".to_owned()),
+        "no polling in webhook mode"
+    );
     rig.app.stop().await;
 }
 
@@ -366,11 +548,21 @@ async fn ready_reports_retrying_while_telegram_refuses_polls_and_recovers() {
     eventually_ready(&rig, "connected").await;
     rig.tg.state.lock().unwrap().conflict = true;
     eventually_ready(&rig, "retrying").await;
-    let token = rig.app.issue_token(KEY_A, json!({"channel": "telegram"})).await;
-    rig.tg.push_text(777, 1, &format!("/start {}", token.body["token"].as_str().unwrap()));
+    let token = rig
+        .app
+        .issue_token(KEY_A, json!({"channel": "telegram"}))
+        .await;
+    rig.tg.push_text(
+        777,
+        1,
+        &format!("/start {}", token.body["token"].as_str().unwrap()),
+    );
     rig.tg.state.lock().unwrap().conflict = false;
     eventually_ready(&rig, "connected").await;
-    eventually("the update waiting meanwhile is handled", || rig.tg.texts_to(777).len() == 1).await;
+    eventually("the update waiting meanwhile is handled", || {
+        rig.tg.texts_to(777).len() == 1
+    })
+    .await;
     rig.app.stop().await;
 }
 

@@ -5,9 +5,9 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use crate::fakes::eventually;
 use crate::fakes::graph::{ACCESS_TOKEN, FakeGraph, PHONE_ID};
 use crate::fakes::openclaw::FakeOpenClaw;
-use crate::fakes::eventually;
 use crate::helpers::{KEY_A, TestApp, spawn_app_with};
 
 const APP_SECRET: &str = "meta-app-secret";
@@ -52,12 +52,22 @@ fn text(id: &str, body: &str) -> Value {
 fn sign(body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
     mac.update(body.as_bytes());
-    format!("sha256={}", mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!(
+        "sha256={}",
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
 }
 
 impl Rig {
     async fn post(&self, body: String, signature: Option<String>) -> u16 {
-        let mut req = self.app.request(awc::http::Method::POST, "/v1/ingress/whatsapp", None).insert_header(("Content-Type", "application/json"));
+        let mut req = self
+            .app
+            .request(awc::http::Method::POST, "/v1/ingress/whatsapp", None)
+            .insert_header(("Content-Type", "application/json"));
         if let Some(s) = signature {
             req = req.insert_header(("X-Hub-Signature-256", s));
         }
@@ -74,11 +84,19 @@ impl Rig {
 #[actix_web::test]
 async fn the_verify_challenge_echoes_only_for_the_right_token() {
     let rig = rig().await;
-    let ok = rig.app.request(awc::http::Method::GET, "/v1/ingress/whatsapp?hub.mode=subscribe&hub.challenge=12345&hub.verify_token=verify-me", None);
+    let ok = rig.app.request(
+        awc::http::Method::GET,
+        "/v1/ingress/whatsapp?hub.mode=subscribe&hub.challenge=12345&hub.verify_token=verify-me",
+        None,
+    );
     let mut resp = ok.send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(resp.body().await.unwrap(), "12345");
-    let bad = rig.app.request(awc::http::Method::GET, "/v1/ingress/whatsapp?hub.mode=subscribe&hub.challenge=1&hub.verify_token=nope", None);
+    let bad = rig.app.request(
+        awc::http::Method::GET,
+        "/v1/ingress/whatsapp?hub.mode=subscribe&hub.challenge=1&hub.verify_token=nope",
+        None,
+    );
     assert_eq!(bad.send().await.unwrap().status().as_u16(), 403);
     rig.app.stop().await;
 }
@@ -86,17 +104,37 @@ async fn the_verify_challenge_echoes_only_for_the_right_token() {
 #[actix_web::test]
 async fn pairing_in_a_whatsapp_chat_then_messages_are_forwarded_once() {
     let rig = rig().await;
-    let token = rig.app.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
+    let token = rig
+        .app
+        .issue_token(KEY_A, json!({"channel": "whatsapp"}))
+        .await;
     let token = token.body["token"].as_str().unwrap().to_owned();
-    assert_eq!(rig.signed(json!([text("wamid.T", &format!("my code {token}"))])).await, 200);
-    eventually("success notice", || rig.graph.texts_to(WA_ID) == vec!["Paired successfully. You can chat now.".to_owned()]).await;
+    assert_eq!(
+        rig.signed(json!([text("wamid.T", &format!("my code {token}"))]))
+            .await,
+        200
+    );
+    eventually("success notice", || {
+        rig.graph.texts_to(WA_ID) == vec!["Paired successfully. You can chat now.".to_owned()]
+    })
+    .await;
     let items = rig.app.list_bindings(KEY_A).await;
-    assert_eq!(items[0]["routeKey"], format!("whatsapp:default:chat:{WA_ID}@s.whatsapp.net"));
-    assert_eq!(items[0]["sessionKey"], format!("wa:chat:{WA_ID}@s.whatsapp.net"));
+    assert_eq!(
+        items[0]["routeKey"],
+        format!("whatsapp:default:chat:{WA_ID}@s.whatsapp.net")
+    );
+    assert_eq!(
+        items[0]["sessionKey"],
+        format!("wa:chat:{WA_ID}@s.whatsapp.net")
+    );
 
     let message = json!([text("wamid.M1", "hallo")]);
     assert_eq!(rig.signed(message.clone()).await, 200);
-    assert_eq!(rig.signed(message).await, 200, "Meta's redelivery is acknowledged");
+    assert_eq!(
+        rig.signed(message).await,
+        200,
+        "Meta's redelivery is acknowledged"
+    );
     eventually("forwarded", || rig.oc.accepted("tenant-a").len() == 1).await;
     actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
     let got = rig.oc.accepted("tenant-a");
@@ -109,15 +147,24 @@ async fn pairing_in_a_whatsapp_chat_then_messages_are_forwarded_once() {
     assert_eq!(env["to"], format!("whatsapp:{WA_ID}@s.whatsapp.net"));
     assert_eq!(env["chatType"], "direct");
     assert_eq!(env["messageId"], "wamid.M1");
-    assert_eq!(env["channelData"]["chatJid"], format!("{WA_ID}@s.whatsapp.net"));
-    assert_eq!(env["channelData"]["whatsapp"]["rawMessage"]["id"], "wamid.M1");
+    assert_eq!(
+        env["channelData"]["chatJid"],
+        format!("{WA_ID}@s.whatsapp.net")
+    );
+    assert_eq!(
+        env["channelData"]["whatsapp"]["rawMessage"]["id"],
+        "wamid.M1"
+    );
     rig.app.stop().await;
 }
 
 #[actix_web::test]
 async fn a_bad_signature_is_refused_and_nothing_is_stored() {
     let rig = rig().await;
-    let token = rig.app.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
+    let token = rig
+        .app
+        .issue_token(KEY_A, json!({"channel": "whatsapp"}))
+        .await;
     let token = token.body["token"].as_str().unwrap().to_owned();
     let body = notification(json!([text("wamid.T", &token)]));
     assert_eq!(rig.post(body.clone(), None).await, 401);
@@ -125,7 +172,10 @@ async fn a_bad_signature_is_refused_and_nothing_is_stored() {
     let tampered = body.replace("wamid.T", "wamid.U");
     assert_eq!(rig.post(tampered, Some(sign(&body))).await, 401);
     actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert!(rig.app.list_bindings(KEY_A).await.is_empty(), "the token was not redeemed");
+    assert!(
+        rig.app.list_bindings(KEY_A).await.is_empty(),
+        "the token was not redeemed"
+    );
     assert!(rig.graph.texts_to(WA_ID).is_empty());
     rig.app.stop().await;
 }
@@ -133,8 +183,15 @@ async fn a_bad_signature_is_refused_and_nothing_is_stored() {
 #[actix_web::test]
 async fn statuses_are_ignored_and_images_are_inlined_within_the_cap() {
     let rig = rig().await;
-    let token = rig.app.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
-    rig.signed(json!([text("wamid.T", token.body["token"].as_str().unwrap())])).await;
+    let token = rig
+        .app
+        .issue_token(KEY_A, json!({"channel": "whatsapp"}))
+        .await;
+    rig.signed(json!([text(
+        "wamid.T",
+        token.body["token"].as_str().unwrap()
+    )]))
+    .await;
     eventually("paired", || !rig.graph.texts_to(WA_ID).is_empty()).await;
     rig.graph.add_media("IMG1", vec![9, 8, 7]);
     rig.graph.add_media("BIG", vec![0; 5000]);
@@ -147,15 +204,31 @@ async fn statuses_are_ignored_and_images_are_inlined_within_the_cap() {
         }
         json!({"from": WA_ID, "id": id, "timestamp": "1", "type": "image", "image": img})
     };
-    assert_eq!(rig.signed(json!([image("wamid.I1", "IMG1", Some("pic")), image("wamid.I2", "BIG", None)])).await, 200);
+    assert_eq!(
+        rig.signed(json!([
+            image("wamid.I1", "IMG1", Some("pic")),
+            image("wamid.I2", "BIG", None)
+        ]))
+        .await,
+        200
+    );
     eventually("image forwarded", || rig.oc.accepted("tenant-a").len() == 1).await;
     actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
     let got = rig.oc.accepted("tenant-a");
-    assert_eq!(got.len(), 1, "the oversized media-only message is not forwarded, statuses never");
+    assert_eq!(
+        got.len(),
+        1,
+        "the oversized media-only message is not forwarded, statuses never"
+    );
     let env = &got[0].body;
     assert_eq!(env["body"], "pic");
     let content = env["attachments"][0]["content"].as_str().unwrap();
-    assert_eq!(base64::engine::general_purpose::STANDARD.decode(content).unwrap(), vec![9, 8, 7]);
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(content)
+            .unwrap(),
+        vec![9, 8, 7]
+    );
     assert!(!env.to_string().contains(ACCESS_TOKEN));
     rig.app.stop().await;
 }

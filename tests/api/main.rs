@@ -9,6 +9,7 @@ mod fakes;
 mod health;
 mod helpers;
 mod inbound_discord;
+mod inbound_discord_catchup;
 mod inbound_discord_gateway;
 mod inbound_telegram;
 mod inbound_whatsapp;

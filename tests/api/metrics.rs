@@ -250,3 +250,34 @@ async fn the_queue_gauges_follow_pending_events() {
     assert!((119.0..=200.0).contains(&age), "{age}");
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn inbound_counters_move_with_telegram_traffic() {
+    let r = crate::inbound_telegram::rig(&[("MUX_ADMIN_TOKEN", ADMIN)]).await;
+    let before = parse_prometheus(&scrape(&r.app, Some(ADMIN)).await.2);
+    let claimed = r
+        .app
+        .post(
+            "/v1/pairings/claim",
+            Some(KEY_A),
+            json!({"code": "A1", "sessionKey": "s"}),
+        )
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK);
+    r.tg.push_text(1, 100, "hello");
+    crate::fakes::eventually("delivered", || r.oc.accepted("tenant-a").len() == 1).await;
+
+    let after = parse_prometheus(&scrape(&r.app, Some(ADMIN)).await.2);
+    let moved = |series: &str| after[series] - before[series];
+    for series in [
+        "mux_inbound_events_received_total{channel=\"telegram\"}",
+        "mux_inbound_events_enqueued_total{channel=\"telegram\"}",
+        "mux_inbound_events_forwarded_total{channel=\"telegram\"}",
+        "mux_forward_latency_seconds_count",
+        "mux_pairing_outcomes_total{outcome=\"code_claimed\"}",
+    ] {
+        assert_eq!(moved(series), 1.0, "{series}");
+    }
+    assert_eq!(after["mux_inbound_queue_depth"], 0.0);
+    r.app.stop().await;
+}

@@ -22,7 +22,10 @@ pub const RETRY_AFTER_CAP_MS: u64 = 3_600_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Response {
     /// An HTTP status, with `Retry-After` in ms when the receiver sent one.
-    Status { code: u16, retry_after_ms: Option<u64> },
+    Status {
+        code: u16,
+        retry_after_ms: Option<u64>,
+    },
     /// No HTTP answer: connect error, reset, timeout.
     Transport(String),
     /// The tenant has no inbound target (yet).
@@ -66,7 +69,14 @@ pub fn backoff_ms(attempts: u32, jitter: f64) -> u64 {
 /// The event's next state after an attempt.
 ///
 /// `attempts` counts this attempt; `age` is how long the event has waited since it was queued.
-pub fn decide(response: &Response, attempts: u32, age: Duration, max_age: Duration, now_ms: i64, jitter: f64) -> Outcome {
+pub fn decide(
+    response: &Response,
+    attempts: u32,
+    age: Duration,
+    max_age: Duration,
+    now_ms: i64,
+    jitter: f64,
+) -> Outcome {
     let (retry_after, error) = match response {
         Response::Status { code, .. } if (200..300).contains(code) => return Outcome::Delivered,
         Response::Status { code, .. } if matches!(code, 400 | 413 | 415 | 422) => {
@@ -74,7 +84,10 @@ pub fn decide(response: &Response, attempts: u32, age: Duration, max_age: Durati
                 error: format!("HTTP {code}: rejected by the receiver"),
             };
         }
-        Response::Status { code, retry_after_ms } => (*retry_after_ms, format!("HTTP {code}")),
+        Response::Status {
+            code,
+            retry_after_ms,
+        } => (*retry_after_ms, format!("HTTP {code}")),
         Response::Transport(e) => (None, e.clone()),
         Response::NoTarget => (None, "no inbound target configured".to_owned()),
     };
@@ -84,7 +97,7 @@ pub fn decide(response: &Response, attempts: u32, age: Duration, max_age: Durati
         };
     }
     let delay = match retry_after {
-        Some(ms) => ms.min(RETRY_AFTER_CAP_MS).max(BACKOFF_FLOOR_MS),
+        Some(ms) => ms.clamp(BACKOFF_FLOOR_MS, RETRY_AFTER_CAP_MS),
         None => backoff_ms(attempts, jitter),
     };
     Outcome::Retry {
@@ -111,47 +124,80 @@ mod tests {
     const DAY: Duration = Duration::from_secs(86_400);
 
     fn status(code: u16) -> Response {
-        Response::Status { code, retry_after_ms: None }
+        Response::Status {
+            code,
+            retry_after_ms: None,
+        }
     }
 
     #[test]
     fn any_2xx_is_delivered() {
         for code in [200, 202, 204, 299] {
-            assert_eq!(decide(&status(code), 1, HOUR, DAY, 0, 0.5), Outcome::Delivered);
+            assert_eq!(
+                decide(&status(code), 1, HOUR, DAY, 0, 0.5),
+                Outcome::Delivered
+            );
         }
     }
 
     #[test]
     fn malformed_request_answers_give_up_at_once() {
         for code in [400, 413, 415, 422] {
-            assert!(matches!(decide(&status(code), 1, Duration::ZERO, DAY, 0, 0.5), Outcome::Dead { .. }), "{code}");
+            assert!(
+                matches!(
+                    decide(&status(code), 1, Duration::ZERO, DAY, 0, 0.5),
+                    Outcome::Dead { .. }
+                ),
+                "{code}"
+            );
         }
     }
 
     #[test]
     fn outages_and_reprovisioning_are_retried() {
         for code in [401, 403, 404, 408, 425, 429, 500, 502, 503, 504] {
-            assert!(matches!(decide(&status(code), 1, Duration::ZERO, DAY, 0, 0.5), Outcome::Retry { .. }), "{code}");
+            assert!(
+                matches!(
+                    decide(&status(code), 1, Duration::ZERO, DAY, 0, 0.5),
+                    Outcome::Retry { .. }
+                ),
+                "{code}"
+            );
         }
         let transport = Response::Transport("connection refused".into());
-        assert!(matches!(decide(&transport, 3, HOUR, DAY, 0, 0.5), Outcome::Retry { .. }));
+        assert!(matches!(
+            decide(&transport, 3, HOUR, DAY, 0, 0.5),
+            Outcome::Retry { .. }
+        ));
     }
 
     #[test]
     fn retries_stop_at_the_age_limit() {
         let out = decide(&status(503), 40, DAY, DAY, 0, 0.5);
-        assert!(matches!(out, Outcome::Dead { ref error } if error.contains("HTTP 503")), "{out:?}");
+        assert!(
+            matches!(out, Outcome::Dead { ref error } if error.contains("HTTP 503")),
+            "{out:?}"
+        );
     }
 
     #[test]
     fn retry_after_is_honoured() {
-        let r = Response::Status { code: 429, retry_after_ms: Some(7_000) };
+        let r = Response::Status {
+            code: 429,
+            retry_after_ms: Some(7_000),
+        };
         assert_eq!(
             decide(&r, 1, Duration::ZERO, DAY, 1_000, 0.0),
-            Outcome::Retry { next_attempt_at_ms: 8_000, error: "HTTP 429".into() }
+            Outcome::Retry {
+                next_attempt_at_ms: 8_000,
+                error: "HTTP 429".into()
+            }
         );
         assert_eq!(parse_retry_after(" 12 ", 0), Some(12_000));
-        assert_eq!(parse_retry_after("Thu, 01 Jan 1970 00:00:10 GMT", 4_000), Some(6_000));
+        assert_eq!(
+            parse_retry_after("Thu, 01 Jan 1970 00:00:10 GMT", 4_000),
+            Some(6_000)
+        );
         assert_eq!(parse_retry_after("soon", 0), None);
     }
 
@@ -172,12 +218,21 @@ mod tests {
     fn the_signature_follows_standard_webhooks_with_the_raw_token_as_key() {
         // Same content as the Standard Webhooks test vector, keyed with the token's UTF-8 bytes.
         let body = br#"{"email":"test@example.com","username":"test_user"}"#;
-        let sig = signature("C2FVsBQIhrscChlQIMV+b5sSYspob7oD", "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", 1649367553, body);
+        let sig = signature(
+            "C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+            "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk",
+            1649367553,
+            body,
+        );
         let mut mac = Hmac::<Sha256>::new_from_slice(b"C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
         mac.update(b"msg_27UH4WbU6Z5A5EzD8u03UvzRbpk.1649367553.");
         mac.update(body);
-        let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
         assert_eq!(sig, format!("v1,{expected}"));
-        assert_ne!(sig, signature("other", "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", 1649367553, body));
+        assert_ne!(
+            sig,
+            signature("other", "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", 1649367553, body)
+        );
     }
 }

@@ -38,7 +38,9 @@ pub struct Forwarders {
 impl Forwarders {
     /// `threads` arbiters carry the forwarders (their HTTP clients and timers).
     pub fn new(deps: ForwarderDeps, threads: usize) -> Forwarders {
-        let arbiters = (0..threads.max(1)).map(|_| Arbiter::new().handle()).collect();
+        let arbiters = (0..threads.max(1))
+            .map(|_| Arbiter::new().handle())
+            .collect();
         Forwarders {
             deps,
             arbiters,
@@ -84,9 +86,8 @@ impl Handler<Wake> for Forwarders {
         let tenant_id = msg.tenant_id.clone();
         let deps = self.deps.clone();
         let manager = ctx.address();
-        let addr = Forwarder::start_in_arbiter(arbiter, move |_| {
-            Forwarder::new(tenant_id, deps, manager)
-        });
+        let addr =
+            Forwarder::start_in_arbiter(arbiter, move |_| Forwarder::new(tenant_id, deps, manager));
         addr.do_send(Poke {
             seq: 1,
             retry_now: msg.now,
@@ -109,7 +110,10 @@ impl Handler<Idle> for Forwarders {
 
     fn handle(&mut self, msg: Idle, _: &mut Self::Context) {
         // A wake sent after the forwarder looked means it has work again: keep it.
-        if self.running.get(&msg.tenant_id).is_some_and(|e| e.sent == msg.seen)
+        if self
+            .running
+            .get(&msg.tenant_id)
+            .is_some_and(|e| e.sent == msg.seen)
             && let Some(entry) = self.running.remove(&msg.tenant_id)
         {
             entry.addr.do_send(Stop);

@@ -99,9 +99,16 @@ impl Forwarder {
             return;
         }
         self.loading = true;
-        let (tenant, after, reads) = (self.tenant_id.to_string(), self.loaded_up_to, self.deps.reads.clone());
+        let (tenant, after, reads) = (
+            self.tenant_id.to_string(),
+            self.loaded_up_to,
+            self.deps.reads.clone(),
+        );
         let read = async move {
-            db::read(&reads, move |c| db::inbound::pending_after(c, &tenant, after, LOAD_BATCH)).await
+            db::read(&reads, move |c| {
+                db::inbound::pending_after(c, &tenant, after, LOAD_BATCH)
+            })
+            .await
         };
         ctx.spawn(read.into_actor(self).map(|res, act, ctx| {
             act.loading = false;
@@ -113,12 +120,18 @@ impl Forwarder {
                         act.loaded_up_to = act.loaded_up_to.max(row.id);
                         if !done.contains(&row.id) && act.known.insert(row.id) {
                             let session = row.session_key.clone();
-                            act.sessions.entry(session).or_default().push_back(row.into());
+                            act.sessions
+                                .entry(session)
+                                .or_default()
+                                .push_back(row.into());
                         }
                     }
                 }
                 Err(e) => {
-                    log::error!("event=forward_load_failed tenant={} error={e}", act.tenant_id);
+                    log::error!(
+                        "event=forward_load_failed tenant={} error={e}",
+                        act.tenant_id
+                    );
                     act.schedule(ctx, now_ms() + STORE_RETRY_MS);
                     return;
                 }
@@ -140,7 +153,10 @@ impl Forwarder {
                 if head.next_attempt_at_ms <= now {
                     Some(s.clone())
                 } else {
-                    earliest = Some(earliest.map_or(head.next_attempt_at_ms, |e| e.min(head.next_attempt_at_ms)));
+                    earliest = Some(
+                        earliest
+                            .map_or(head.next_attempt_at_ms, |e| e.min(head.next_attempt_at_ms)),
+                    );
                     None
                 }
             })
@@ -189,7 +205,11 @@ impl Forwarder {
         let tenant_id = self.tenant_id.clone();
         let max_age = self.deps.max_age;
         let work = async move {
-            let forwarding = registry.send(ForwardTarget { tenant_id }).await.ok().flatten();
+            let forwarding = registry
+                .send(ForwardTarget { tenant_id })
+                .await
+                .ok()
+                .flatten();
             let response = match forwarding {
                 Some(f) if !f.enabled => return Step::Held,
                 Some(f) => match f.target {
@@ -200,8 +220,19 @@ impl Forwarder {
             };
             let now = now_ms();
             let age = Duration::from_millis((now - event.created_at_ms).max(0) as u64);
-            let outcome = attempt::decide(&response, event.attempts + 1, age, max_age, now, attempt::jitter());
-            let op = RecordAttempt { id: event.id, outcome: outcome.clone(), now_ms: now };
+            let outcome = attempt::decide(
+                &response,
+                event.attempts + 1,
+                age,
+                max_age,
+                now,
+                attempt::jitter(),
+            );
+            let op = RecordAttempt {
+                id: event.id,
+                outcome: outcome.clone(),
+                now_ms: now,
+            };
             match write(writer, op).await {
                 Ok(()) => Step::Recorded(outcome),
                 Err(e) => Step::StoreFailed(e.to_string()),
@@ -228,11 +259,17 @@ impl Forwarder {
             Step::Recorded(Outcome::Delivered) | Step::Recorded(Outcome::Dead { .. }) => {
                 if let Step::Recorded(Outcome::Dead { error }) = &step {
                     metrics.inbound_dead(channel);
-                    log::warn!("event=forward_dead tenant={tenant} channel={channel} event_id={} error={error}", head.event_id);
+                    log::warn!(
+                        "event=forward_dead tenant={tenant} channel={channel} event_id={} error={error}",
+                        head.event_id
+                    );
                 } else {
                     metrics.inbound_forwarded(channel);
                     metrics.forward_latency((now_ms() - head.created_at_ms).max(0) as u64);
-                    log::debug!("event=forwarded tenant={tenant} channel={channel} event_id={}", head.event_id);
+                    log::debug!(
+                        "event=forwarded tenant={tenant} channel={channel} event_id={}",
+                        head.event_id
+                    );
                 }
                 let id = head.id;
                 queue.pop_front();
@@ -244,7 +281,10 @@ impl Forwarder {
                     self.sessions.remove(session);
                 }
             }
-            Step::Recorded(Outcome::Retry { next_attempt_at_ms, error }) => {
+            Step::Recorded(Outcome::Retry {
+                next_attempt_at_ms,
+                error,
+            }) => {
                 metrics.inbound_retried(channel);
                 log::info!(
                     "event={channel}_retry_deferred tenant={tenant} event_id={} attempts={} error={error}",
@@ -256,7 +296,10 @@ impl Forwarder {
             }
             Step::Held => head.next_attempt_at_ms = now_ms() + HELD_RECHECK_MS,
             Step::StoreFailed(e) => {
-                log::error!("event=forward_record_failed tenant={tenant} event_id={} error={e}", head.event_id);
+                log::error!(
+                    "event=forward_record_failed tenant={tenant} event_id={} error={e}",
+                    head.event_id
+                );
                 head.next_attempt_at_ms = now_ms() + STORE_RETRY_MS;
             }
         }
@@ -292,7 +335,10 @@ async fn post(client: &awc::Client, target: &InboundTarget, event: &Pending) -> 
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| attempt::parse_retry_after(v, now_ms()));
-            Response::Status { code: resp.status().as_u16(), retry_after_ms }
+            Response::Status {
+                code: resp.status().as_u16(),
+                retry_after_ms,
+            }
         }
         Err(e) => Response::Transport(e.to_string()),
     }

@@ -178,24 +178,6 @@ impl Handler<SetTenantEnabled> for Registry {
     }
 }
 
-/// Whether a tenant is known and enabled (forwarders ask before delivering).
-#[derive(Message)]
-#[rtype(result = "Option<bool>")]
-pub struct TenantEnabled {
-    pub tenant_id: String,
-}
-
-impl Handler<TenantEnabled> for Registry {
-    type Result = Option<bool>;
-
-    fn handle(&mut self, msg: TenantEnabled, _: &mut Self::Context) -> Self::Result {
-        self.state
-            .tenants
-            .get(msg.tenant_id.as_str())
-            .map(|t| t.enabled)
-    }
-}
-
 impl Registry {
     fn remember_key(&mut self, tenant_id: &str, key_hash: String, key_id: &str) {
         if let Some(tenant_id) = self.state.tenant_id(tenant_id) {

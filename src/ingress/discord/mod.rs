@@ -7,6 +7,16 @@
 //! process's life; threads do not move), because MESSAGE_CREATE does not carry it. A message
 //! routed through the parent keeps the parent binding's session key and carries the thread in
 //! `threadId`, as Telegram topics routed through their chat do.
+//!
+//! Edits: MESSAGE_UPDATE with an `edited_timestamp` is forwarded with event id
+//! `dc:<id>:edit:<edited_timestamp>` (each version once; the original keeps `dc:<id>`).
+//!
+//! What catch-up does not cover (the gateway's resume replay still does, when it resumes):
+//! messages in threads of a bound parent channel (`GET /channels/{id}/messages` lists the
+//! channel's own messages only), edits of messages older than the last-seen id, and DM bindings
+//! whose DM channel was never seen on the gateway (a DM route names the user; the channel is
+//! learned from the first gateway message, not opened by mux — Discord discourages opening DMs
+//! in bulk).
 
 pub mod actor;
 pub mod catchup;

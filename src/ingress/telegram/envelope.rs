@@ -19,11 +19,18 @@ pub fn build(
     env.insert("body".into(), json!(msg.text.clone().unwrap_or_default()));
     env.insert(
         "from".into(),
-        json!(format!("telegram:{}", msg.from_id.map_or_else(|| msg.chat_id.to_string(), |f| f.to_string()))),
+        json!(format!(
+            "telegram:{}",
+            msg.from_id
+                .map_or_else(|| msg.chat_id.to_string(), |f| f.to_string())
+        )),
     );
     env.insert("to".into(), json!(format!("telegram:{}", msg.chat_id)));
     env.insert("accountId".into(), json!("default"));
-    env.insert("chatType".into(), json!(if msg.is_direct() { "direct" } else { "group" }));
+    env.insert(
+        "chatType".into(),
+        json!(if msg.is_direct() { "direct" } else { "group" }),
+    );
     env.insert("messageId".into(), json!(msg.message_id.to_string()));
     env.insert("timestampMs".into(), json!(msg.date.saturating_mul(1000)));
     if let Some(topic) = msg.topic_id {
@@ -62,7 +69,13 @@ mod tests {
             "is_topic_message": true, "date": 1700000000, "from": {"id": 42, "is_bot": false},
             "chat": {"id": -1001, "type": "supergroup"}, "text": "  hi  "}});
         let msg = parse(&update, u64::MAX).unwrap();
-        let env = build(&msg, "sess", "telegram:default:chat:-1001:topic:4", vec![], vec![]);
+        let env = build(
+            &msg,
+            "sess",
+            "telegram:default:chat:-1001:topic:4",
+            vec![],
+            vec![],
+        );
         assert_eq!(
             env,
             json!({
@@ -80,7 +93,13 @@ mod tests {
     fn a_direct_message_has_no_thread_and_a_null_topic() {
         let update = json!({"update_id": 1, "message": {"message_id": 2, "date": 3,
             "from": {"id": 9}, "chat": {"id": 9, "type": "private"}}});
-        let env = build(&parse(&update, u64::MAX).unwrap(), "tg:chat:9", "telegram:default:chat:9", vec![], vec![]);
+        let env = build(
+            &parse(&update, u64::MAX).unwrap(),
+            "tg:chat:9",
+            "telegram:default:chat:9",
+            vec![],
+            vec![],
+        );
         assert_eq!(env["chatType"], "direct");
         assert_eq!(env["body"], "");
         assert!(env.get("threadId").is_none() && env.get("attachments").is_none());

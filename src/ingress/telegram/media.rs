@@ -46,10 +46,18 @@ pub async fn inline(inbound: &TelegramInbound, media: &[TgMedia]) -> (Vec<Value>
 }
 
 fn is_image(item: &TgMedia) -> bool {
-    item.kind == "photo" || item.mime_type.as_deref().is_some_and(|m| m.starts_with("image/"))
+    item.kind == "photo"
+        || item
+            .mime_type
+            .as_deref()
+            .is_some_and(|m| m.starts_with("image/"))
 }
 
-async fn fetch(inbound: &TelegramInbound, client: &awc::Client, item: &TgMedia) -> Result<Vec<u8>, String> {
+async fn fetch(
+    inbound: &TelegramInbound,
+    client: &awc::Client,
+    item: &TgMedia,
+) -> Result<Vec<u8>, String> {
     if !is_image(item) {
         return Err("not an image".into());
     }
@@ -62,7 +70,10 @@ async fn fetch(inbound: &TelegramInbound, client: &awc::Client, item: &TgMedia) 
         .send_json(&json!({"file_id": item.file_id}))
         .await
         .map_err(|_| "getFile failed".to_owned())?;
-    let body: Value = resp.json().await.map_err(|_| "getFile answered no JSON".to_owned())?;
+    let body: Value = resp
+        .json()
+        .await
+        .map_err(|_| "getFile answered no JSON".to_owned())?;
     let path = body["result"]["file_path"]
         .as_str()
         .ok_or_else(|| "getFile gave no file_path".to_owned())?;
@@ -71,7 +82,11 @@ async fn fetch(inbound: &TelegramInbound, client: &awc::Client, item: &TgMedia) 
         inbound.api_base,
         secrecy::ExposeSecret::expose_secret(&inbound.token)
     );
-    let mut resp = client.get(url).send().await.map_err(|_| "download failed".to_owned())?;
+    let mut resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|_| "download failed".to_owned())?;
     if !resp.status().is_success() {
         return Err(format!("download answered {}", resp.status().as_u16()));
     }

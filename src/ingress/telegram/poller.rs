@@ -39,7 +39,12 @@ pub enum PollOutcome {
 }
 
 impl TelegramPoller {
-    pub fn new(inbound: TelegramInbound, reads: ReadPool, health: Arc<ChannelHealth>, cfg: &crate::config::TelegramConfig) -> Self {
+    pub fn new(
+        inbound: TelegramInbound,
+        reads: ReadPool,
+        health: Arc<ChannelHealth>,
+        cfg: &crate::config::TelegramConfig,
+    ) -> Self {
         TelegramPoller {
             inbound,
             reads,
@@ -109,13 +114,26 @@ async fn stored_offset(reads: &ReadPool) -> Result<Option<i64>, crate::error::St
 /// update only) and remember where new traffic starts.
 async fn skip_backlog(inbound: &TelegramInbound, client: &awc::Client) -> Result<i64, String> {
     let latest = get_updates(inbound, client, -1, 0).await?;
-    let next = latest.iter().filter_map(update_id).max().map_or(0, |id| id + 1);
-    inbound.ctx.commit(Vec::new(), Some(cursor(next))).await.map_err(|e| e.to_string())?;
+    let next = latest
+        .iter()
+        .filter_map(update_id)
+        .max()
+        .map_or(0, |id| id + 1);
+    inbound
+        .ctx
+        .commit(Vec::new(), Some(cursor(next)))
+        .await
+        .map_err(|e| e.to_string())?;
     log::info!("event=telegram_bootstrapped skipped_backlog=true");
     Ok(next)
 }
 
-async fn get_updates(inbound: &TelegramInbound, client: &awc::Client, offset: i64, timeout_sec: u64) -> Result<Vec<Value>, String> {
+async fn get_updates(
+    inbound: &TelegramInbound,
+    client: &awc::Client,
+    offset: i64,
+    timeout_sec: u64,
+) -> Result<Vec<Value>, String> {
     let body = json!({"offset": offset, "timeout": timeout_sec, "limit": 100,
                       "allowed_updates": ["message", "edited_message"]});
     let mut resp = client
@@ -123,7 +141,15 @@ async fn get_updates(inbound: &TelegramInbound, client: &awc::Client, offset: i6
         .timeout(Duration::from_secs(timeout_sec + 15))
         .send_json(&body)
         .await
-        .map_err(|e| format!("getUpdates: {}", crate::channels::scrub(&e.to_string(), secrecy::ExposeSecret::expose_secret(&inbound.token))))?;
+        .map_err(|e| {
+            format!(
+                "getUpdates: {}",
+                crate::channels::scrub(
+                    &e.to_string(),
+                    secrecy::ExposeSecret::expose_secret(&inbound.token)
+                )
+            )
+        })?;
     let status = resp.status().as_u16();
     let answer: Value = resp
         .json()
@@ -131,7 +157,10 @@ async fn get_updates(inbound: &TelegramInbound, client: &awc::Client, offset: i6
         .await
         .map_err(|_| format!("getUpdates answered {status} without JSON"))?;
     if answer["ok"] != json!(true) {
-        return Err(format!("getUpdates answered {status}: {}", answer["description"].as_str().unwrap_or("")));
+        return Err(format!(
+            "getUpdates answered {status}: {}",
+            answer["description"].as_str().unwrap_or("")
+        ));
     }
     Ok(answer["result"].as_array().cloned().unwrap_or_default())
 }
@@ -140,7 +169,11 @@ impl Actor for TelegramPoller {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        self.client = Some(awc::Client::builder().timeout(Duration::from_secs(self.poll_timeout_sec + 15)).finish());
+        self.client = Some(
+            awc::Client::builder()
+                .timeout(Duration::from_secs(self.poll_timeout_sec + 15))
+                .finish(),
+        );
         ctx.notify(Poll);
     }
 }
@@ -154,27 +187,42 @@ impl Handler<Poll> for TelegramPoller {
 
     fn handle(&mut self, _: Poll, _: &mut Self::Context) -> Self::Result {
         let client = self.client.clone().unwrap_or_default();
-        let step = poll_once(self.inbound.clone(), client, self.reads.clone(), self.offset, self.poll_timeout_sec, self.bootstrap_latest);
-        AtomicResponse::new(Box::pin(step.into_actor(self).map(|(outcome, offset), act, ctx| {
-            act.offset = offset;
-            match outcome {
-                PollOutcome::Committed(n) => {
-                    act.failures = 0;
-                    act.health.set(Channel::Telegram, ChannelState::Connected);
-                    if n > 0 {
-                        log::debug!("event=telegram_polled updates={n}");
+        let step = poll_once(
+            self.inbound.clone(),
+            client,
+            self.reads.clone(),
+            self.offset,
+            self.poll_timeout_sec,
+            self.bootstrap_latest,
+        );
+        AtomicResponse::new(Box::pin(step.into_actor(self).map(
+            |(outcome, offset), act, ctx| {
+                act.offset = offset;
+                match outcome {
+                    PollOutcome::Committed(n) => {
+                        act.failures = 0;
+                        act.health.set(Channel::Telegram, ChannelState::Connected);
+                        if n > 0 {
+                            log::debug!("event=telegram_polled updates={n}");
+                        }
+                        ctx.notify(Poll);
                     }
-                    ctx.notify(Poll);
+                    PollOutcome::Failed(e) => {
+                        act.failures = act.failures.saturating_add(1);
+                        act.health.set(Channel::Telegram, ChannelState::Retrying);
+                        let wait = act
+                            .retry_ms
+                            .saturating_mul(1 << act.failures.min(5))
+                            .clamp(1, MAX_RETRY_MS);
+                        log::warn!(
+                            "event=telegram_poll_failed failures={} retry_in_ms={wait} error={e}",
+                            act.failures
+                        );
+                        ctx.notify_later(Poll, Duration::from_millis(wait));
+                    }
                 }
-                PollOutcome::Failed(e) => {
-                    act.failures = act.failures.saturating_add(1);
-                    act.health.set(Channel::Telegram, ChannelState::Retrying);
-                    let wait = act.retry_ms.saturating_mul(1 << act.failures.min(5)).clamp(1, MAX_RETRY_MS);
-                    log::warn!("event=telegram_poll_failed failures={} retry_in_ms={wait} error={e}", act.failures);
-                    ctx.notify_later(Poll, Duration::from_millis(wait));
-                }
-            }
-        })))
+            },
+        )))
     }
 }
 

@@ -14,7 +14,7 @@ use crate::domain::Channel;
 
 /// How Telegram ingress runs: a webhook route's processor, or a poller to stop at shutdown.
 pub enum Started {
-    Webhook(TelegramInbound),
+    Webhook(Box<TelegramInbound>),
     Polling(Addr<TelegramPoller>),
 }
 
@@ -41,7 +41,7 @@ pub async fn start(
                     log::error!("event=telegram_webhook_failed error={e}");
                 }
             }
-            Started::Webhook(inbound)
+            Started::Webhook(Box::new(inbound))
         }
         _ => {
             if let Err(e) = call(&client, &inbound, "deleteWebhook", &json!({})).await {
@@ -54,17 +54,28 @@ pub async fn start(
     }
 }
 
-async fn call(client: &awc::Client, inbound: &TelegramInbound, method: &str, body: &serde_json::Value) -> Result<(), String> {
+async fn call(
+    client: &awc::Client,
+    inbound: &TelegramInbound,
+    method: &str,
+    body: &serde_json::Value,
+) -> Result<(), String> {
     let token = secrecy::ExposeSecret::expose_secret(&inbound.token);
     let mut resp = client
         .post(inbound.method_url(method))
         .send_json(body)
         .await
         .map_err(|e| crate::channels::scrub(&e.to_string(), token))?;
-    let answer: serde_json::Value = resp.json().await.map_err(|_| format!("{method} answered no JSON"))?;
+    let answer: serde_json::Value = resp
+        .json()
+        .await
+        .map_err(|_| format!("{method} answered no JSON"))?;
     if answer["ok"] == json!(true) {
         Ok(())
     } else {
-        Err(format!("{method}: {}", answer["description"].as_str().unwrap_or("failed")))
+        Err(format!(
+            "{method}: {}",
+            answer["description"].as_str().unwrap_or("failed")
+        ))
     }
 }

@@ -69,7 +69,11 @@ pub fn parse(update: &Value, photo_cap: u64) -> Option<TgMessage> {
         update_id,
         edited,
         chat_id: chat.get("id")?.as_i64()?,
-        chat_type: chat.get("type").and_then(Value::as_str).unwrap_or("private").to_owned(),
+        chat_type: chat
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("private")
+            .to_owned(),
         topic_id,
         message_id: raw.get("message_id")?.as_i64()?,
         from_id: from.and_then(|f| f.get("id")).and_then(Value::as_i64),
@@ -87,7 +91,11 @@ pub fn parse(update: &Value, photo_cap: u64) -> Option<TgMessage> {
 fn media(raw: &Value, cap: u64) -> Vec<TgMedia> {
     let mut out = Vec::new();
     if let Some(sizes) = raw.get("photo").and_then(Value::as_array) {
-        let fits = |s: &&Value| s.get("file_size").and_then(Value::as_u64).is_none_or(|n| n <= cap);
+        let fits = |s: &&Value| {
+            s.get("file_size")
+                .and_then(Value::as_u64)
+                .is_none_or(|n| n <= cap)
+        };
         let pixels = |s: &&Value| {
             let w = s.get("width").and_then(Value::as_u64).unwrap_or(0);
             let h = s.get("height").and_then(Value::as_u64).unwrap_or(0);
@@ -129,7 +137,9 @@ fn item(kind: &'static str, v: &Value) -> Option<TgMedia> {
 impl TgMessage {
     /// Route keys to try, most specific first: the topic, then the chat.
     pub fn route_keys(&self) -> Vec<RouteKey> {
-        let chat = RouteKey::TelegramChat { chat_id: self.chat_id };
+        let chat = RouteKey::TelegramChat {
+            chat_id: self.chat_id,
+        };
         match self.topic_id {
             Some(topic_id) => vec![
                 RouteKey::TelegramTopic {
@@ -168,7 +178,10 @@ mod tests {
         assert_eq!((m.update_id, m.message_id, m.topic_id), (10001, 5, Some(4)));
         assert_eq!(m.text.as_deref(), Some("hello"));
         assert_eq!(
-            m.route_keys().iter().map(ToString::to_string).collect::<Vec<_>>(),
+            m.route_keys()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
             vec![
                 "telegram:default:chat:-1001847508954:topic:4",
                 "telegram:default:chat:-1001847508954"
@@ -196,7 +209,10 @@ mod tests {
         assert_eq!(m.media.len(), 1);
         assert_eq!(m.media[0].file_id, "big");
         let capped = parse(&update, 99).unwrap();
-        assert_eq!(capped.media[0].file_id, "small", "the largest size within the cap");
+        assert_eq!(
+            capped.media[0].file_id, "small",
+            "the largest size within the cap"
+        );
     }
 
     #[test]

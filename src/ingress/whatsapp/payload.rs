@@ -25,10 +25,22 @@ pub struct WaMessage {
 /// Every message in the POST, in order (entries → changes → messages).
 pub fn messages(payload: &Value) -> Vec<WaMessage> {
     let mut out = Vec::new();
-    for entry in payload.get("entry").and_then(Value::as_array).into_iter().flatten() {
-        for change in entry.get("changes").and_then(Value::as_array).into_iter().flatten() {
+    for entry in payload
+        .get("entry")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        for change in entry
+            .get("changes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let value = change.get("value");
-            let msgs = value.and_then(|v| v.get("messages")).and_then(Value::as_array);
+            let msgs = value
+                .and_then(|v| v.get("messages"))
+                .and_then(Value::as_array);
             out.extend(msgs.into_iter().flatten().filter_map(message));
         }
     }
@@ -47,15 +59,23 @@ fn message(raw: &Value) -> Option<WaMessage> {
         _ => object.and_then(|o| s(o, "caption")),
     };
     let media = match kind.as_str() {
-        "image" | "document" | "sticker" => object.and_then(|o| Some((s(o, "id")?, s(o, "mime_type"), kind.clone()))),
+        "image" | "document" | "sticker" => {
+            object.and_then(|o| Some((s(o, "id")?, s(o, "mime_type"), kind.clone())))
+        }
         _ => None,
     };
     Some(WaMessage {
-        chat_jid: group.as_ref().map_or_else(|| whatsapp_jid(&from), |g| format!("{g}@g.us")),
+        chat_jid: group
+            .as_ref()
+            .map_or_else(|| whatsapp_jid(&from), |g| format!("{g}@g.us")),
         is_group: group.is_some(),
         timestamp: raw
             .get("timestamp")
-            .and_then(|t| t.as_str().and_then(|t| t.parse().ok()).or_else(|| t.as_i64()))
+            .and_then(|t| {
+                t.as_str()
+                    .and_then(|t| t.parse().ok())
+                    .or_else(|| t.as_i64())
+            })
             .unwrap_or(0),
         wamid,
         from,
@@ -76,7 +96,13 @@ impl WaMessage {
     }
 
     /// The envelope for `binding`'s session.
-    pub fn envelope(&self, session_key: &str, route_key: &str, media: Vec<Value>, attachments: Vec<Value>) -> Value {
+    pub fn envelope(
+        &self,
+        session_key: &str,
+        route_key: &str,
+        media: Vec<Value>,
+        attachments: Vec<Value>,
+    ) -> Value {
         let mut env = Map::new();
         env.insert("eventId".into(), json!(self.event_id()));
         env.insert("channel".into(), json!("whatsapp"));
@@ -85,9 +111,15 @@ impl WaMessage {
         env.insert("from".into(), json!(format!("whatsapp:+{}", self.from)));
         env.insert("to".into(), json!(format!("whatsapp:{}", self.chat_jid)));
         env.insert("accountId".into(), json!("default"));
-        env.insert("chatType".into(), json!(if self.is_group { "group" } else { "direct" }));
+        env.insert(
+            "chatType".into(),
+            json!(if self.is_group { "group" } else { "direct" }),
+        );
         env.insert("messageId".into(), json!(self.wamid));
-        env.insert("timestampMs".into(), json!(self.timestamp.saturating_mul(1000)));
+        env.insert(
+            "timestampMs".into(),
+            json!(self.timestamp.saturating_mul(1000)),
+        );
         env.insert(
             "channelData".into(),
             json!({
@@ -119,31 +151,49 @@ mod tests {
 
     #[test]
     fn a_text_message_becomes_a_direct_chat_envelope() {
-        let p = payload(json!([{"from": "16505551234", "id": "wamid.X", "timestamp": "1749416383",
-            "type": "text", "text": {"body": "hi there"}}]));
+        let p = payload(
+            json!([{"from": "16505551234", "id": "wamid.X", "timestamp": "1749416383",
+            "type": "text", "text": {"body": "hi there"}}]),
+        );
         let msgs = messages(&p);
         assert_eq!(msgs.len(), 1);
         let m = &msgs[0];
-        assert_eq!(m.route_key().unwrap().to_string(), "whatsapp:default:chat:16505551234@s.whatsapp.net");
-        let env = m.envelope("wa:chat:16505551234@s.whatsapp.net", "whatsapp:default:chat:16505551234@s.whatsapp.net", vec![], vec![]);
+        assert_eq!(
+            m.route_key().unwrap().to_string(),
+            "whatsapp:default:chat:16505551234@s.whatsapp.net"
+        );
+        let env = m.envelope(
+            "wa:chat:16505551234@s.whatsapp.net",
+            "whatsapp:default:chat:16505551234@s.whatsapp.net",
+            vec![],
+            vec![],
+        );
         assert_eq!(env["eventId"], "wa:wamid.X");
         assert_eq!(env["from"], "whatsapp:+16505551234");
         assert_eq!(env["to"], "whatsapp:16505551234@s.whatsapp.net");
         assert_eq!(env["chatType"], "direct");
         assert_eq!(env["timestampMs"], 1_749_416_383_000i64);
         assert_eq!(env["channelData"]["chatJid"], "16505551234@s.whatsapp.net");
-        assert_eq!(env["channelData"]["whatsapp"]["rawMessage"]["text"]["body"], "hi there");
+        assert_eq!(
+            env["channelData"]["whatsapp"]["rawMessage"]["text"]["body"],
+            "hi there"
+        );
     }
 
     #[test]
     fn statuses_are_not_messages_and_images_carry_their_caption() {
         let statuses = json!({"entry": [{"changes": [{"value": {"statuses": [{"id": "wamid.S", "status": "read"}]}}]}]});
         assert!(messages(&statuses).is_empty());
-        let p = payload(json!([{"from": "1555", "id": "wamid.I", "timestamp": "1", "type": "image",
-            "image": {"id": "MEDIA1", "mime_type": "image/jpeg", "caption": "pic"}}]));
+        let p = payload(
+            json!([{"from": "1555", "id": "wamid.I", "timestamp": "1", "type": "image",
+            "image": {"id": "MEDIA1", "mime_type": "image/jpeg", "caption": "pic"}}]),
+        );
         let m = &messages(&p)[0];
         assert_eq!(m.text.as_deref(), Some("pic"));
-        assert_eq!(m.media, Some(("MEDIA1".into(), Some("image/jpeg".into()), "image".into())));
+        assert_eq!(
+            m.media,
+            Some(("MEDIA1".into(), Some("image/jpeg".into()), "image".into()))
+        );
     }
 
     proptest! {

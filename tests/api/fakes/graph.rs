@@ -40,31 +40,53 @@ impl FakeGraph {
         let s = self.state.lock().unwrap();
         s.sent
             .iter()
-            .filter(|b| b["to"].as_str().is_some_and(|t| t.trim_start_matches('+') == wa_id))
+            .filter(|b| {
+                b["to"]
+                    .as_str()
+                    .is_some_and(|t| t.trim_start_matches('+') == wa_id)
+            })
             .filter_map(|b| b["text"]["body"].as_str().map(str::to_owned))
             .collect()
     }
 
     pub fn add_media(&self, id: &str, bytes: Vec<u8>) {
-        self.state.lock().unwrap().media.insert(id.to_owned(), bytes);
+        self.state
+            .lock()
+            .unwrap()
+            .media
+            .insert(id.to_owned(), bytes);
     }
 }
 
 fn authorized(req: &HttpRequest) -> bool {
-    req.headers().get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {ACCESS_TOKEN}"))
+    req.headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {ACCESS_TOKEN}"))
 }
 
-async fn messages(state: web::Data<Arc<Mutex<State>>>, req: HttpRequest, body: web::Json<Value>) -> HttpResponse {
+async fn messages(
+    state: web::Data<Arc<Mutex<State>>>,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> HttpResponse {
     if !authorized(&req) {
-        return HttpResponse::Unauthorized().json(json!({"error": {"code": 190, "message": "bad token"}}));
+        return HttpResponse::Unauthorized()
+            .json(json!({"error": {"code": 190, "message": "bad token"}}));
     }
     let mut s = state.lock().unwrap();
     s.sent.push(body.into_inner());
     let n = s.sent.len();
-    HttpResponse::Ok().json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.OUT{n}")}]}))
+    HttpResponse::Ok().json(
+        json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.OUT{n}")}]}),
+    )
 }
 
-async fn lookup(state: web::Data<Arc<Mutex<State>>>, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
+async fn lookup(
+    state: web::Data<Arc<Mutex<State>>>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
     if !authorized(&req) {
         return HttpResponse::Unauthorized().finish();
     }
@@ -79,12 +101,18 @@ async fn lookup(state: web::Data<Arc<Mutex<State>>>, req: HttpRequest, id: web::
     }
 }
 
-async fn download(state: web::Data<Arc<Mutex<State>>>, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
+async fn download(
+    state: web::Data<Arc<Mutex<State>>>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
     if !authorized(&req) {
         return HttpResponse::Unauthorized().finish();
     }
     match state.lock().unwrap().media.get(id.as_str()) {
-        Some(b) => HttpResponse::Ok().content_type("image/jpeg").body(b.clone()),
+        Some(b) => HttpResponse::Ok()
+            .content_type("image/jpeg")
+            .body(b.clone()),
         None => HttpResponse::NotFound().finish(),
     }
 }

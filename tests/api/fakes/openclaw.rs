@@ -53,39 +53,78 @@ impl FakeOpenClaw {
     }
 
     pub fn set_mode(&self, tenant: &str, mode: Mode) {
-        self.state.lock().unwrap().modes.insert(tenant.to_owned(), mode);
+        self.state
+            .lock()
+            .unwrap()
+            .modes
+            .insert(tenant.to_owned(), mode);
     }
 
     /// Accepted (2xx) deliveries for `tenant`, in arrival order.
     pub fn accepted(&self, tenant: &str) -> Vec<Received> {
         let s = self.state.lock().unwrap();
-        s.received.iter().filter(|r| r.tenant == tenant && r.headers.contains_key("x-accepted")).cloned().collect()
+        s.received
+            .iter()
+            .filter(|r| r.tenant == tenant && r.headers.contains_key("x-accepted"))
+            .cloned()
+            .collect()
     }
 
     /// Every attempt for `tenant`, whatever it was answered.
     pub fn attempts(&self, tenant: &str) -> usize {
-        self.state.lock().unwrap().received.iter().filter(|r| r.tenant == tenant).count()
+        self.state
+            .lock()
+            .unwrap()
+            .received
+            .iter()
+            .filter(|r| r.tenant == tenant)
+            .count()
     }
 }
 
-async fn inbound(state: web::Data<Arc<Mutex<State>>>, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+async fn inbound(
+    state: web::Data<Arc<Mutex<State>>>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     let tenant = path.into_inner();
-    let mode = state.lock().unwrap().modes.get(&tenant).copied().unwrap_or(Mode::Accept);
+    let mode = state
+        .lock()
+        .unwrap()
+        .modes
+        .get(&tenant)
+        .copied()
+        .unwrap_or(Mode::Accept);
     let mut headers: HashMap<String, String> = req
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                v.to_str().unwrap_or_default().to_owned(),
+            )
+        })
         .collect();
     if mode == Mode::Accept {
         headers.insert("x-accepted".into(), "1".into());
     }
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    state.lock().unwrap().received.push(Received { tenant, headers, raw: body.to_vec(), body: parsed.clone() });
+    state.lock().unwrap().received.push(Received {
+        tenant,
+        headers,
+        raw: body.to_vec(),
+        body: parsed.clone(),
+    });
     match mode {
-        Mode::Accept => HttpResponse::Accepted().json(json!({"ok": true, "eventId": parsed["eventId"]})),
-        Mode::Status(code) => HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap())
-            .insert_header(("Retry-After", "1"))
-            .json(json!({"ok": false})),
+        Mode::Accept => {
+            HttpResponse::Accepted().json(json!({"ok": true, "eventId": parsed["eventId"]}))
+        }
+        Mode::Status(code) => {
+            HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap())
+                .insert_header(("Retry-After", "1"))
+                .json(json!({"ok": false}))
+        }
         Mode::Hang => {
             actix_web::rt::time::sleep(Duration::from_secs(3600)).await;
             HttpResponse::Accepted().finish()

@@ -69,7 +69,11 @@ impl FakeTelegram {
 
     pub fn add_file(&self, file_id: &str, bytes: Vec<u8>) {
         let path = format!("photos/{file_id}.jpg");
-        self.state.lock().unwrap().files.insert(file_id.to_owned(), (path, bytes));
+        self.state
+            .lock()
+            .unwrap()
+            .files
+            .insert(file_id.to_owned(), (path, bytes));
     }
 
     pub fn sent(&self) -> Vec<(String, Value)> {
@@ -89,7 +93,11 @@ impl FakeTelegram {
     }
 }
 
-async fn api(state: web::Data<Arc<Mutex<State>>>, path: web::Path<(String, String)>, body: web::Bytes) -> HttpResponse {
+async fn api(
+    state: web::Data<Arc<Mutex<State>>>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> HttpResponse {
     let (token, method) = path.into_inner();
     // Method names are case-insensitive (teloxide sends `SendMessage`); keep the canonical form.
     let method = match method.to_ascii_lowercase().as_str() {
@@ -99,11 +107,14 @@ async fn api(state: web::Data<Arc<Mutex<State>>>, path: web::Path<(String, Strin
         "getfile" => "getFile",
         "setwebhook" => "setWebhook",
         "deletewebhook" => "deleteWebhook",
-        other => return HttpResponse::NotFound().json(json!({"ok": false, "error_code": 404, "description": format!("Not Found: {other}")})),
+        other => return HttpResponse::NotFound().json(
+            json!({"ok": false, "error_code": 404, "description": format!("Not Found: {other}")}),
+        ),
     }
     .to_owned();
     if token != TOKEN {
-        return HttpResponse::Unauthorized().json(json!({"ok": false, "error_code": 401, "description": "Unauthorized"}));
+        return HttpResponse::Unauthorized()
+            .json(json!({"ok": false, "error_code": 401, "description": "Unauthorized"}));
     }
     let body: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
     state.lock().unwrap().calls.push(method.clone());
@@ -126,8 +137,11 @@ async fn api(state: web::Data<Arc<Mutex<State>>>, path: web::Path<(String, Strin
                 None => HttpResponse::BadRequest().json(json!({"ok": false, "error_code": 400, "description": "Bad Request: invalid file_id"})),
             }
         }
-        "setWebhook" | "deleteWebhook" => HttpResponse::Ok().json(json!({"ok": true, "result": true})),
-        _ => HttpResponse::NotFound().json(json!({"ok": false, "error_code": 404, "description": "Not Found"})),
+        "setWebhook" | "deleteWebhook" => {
+            HttpResponse::Ok().json(json!({"ok": true, "result": true}))
+        }
+        _ => HttpResponse::NotFound()
+            .json(json!({"ok": false, "error_code": 404, "description": "Not Found"})),
     }
 }
 
@@ -151,7 +165,8 @@ async fn get_updates(state: &Arc<Mutex<State>>, body: &Value) -> HttpResponse {
                 s.updates.drain(..len.saturating_sub(keep));
                 s.updates.clone()
             } else {
-                s.updates.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+                s.updates
+                    .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
                 s.updates.iter().take(limit).cloned().collect()
             }
         };
@@ -162,14 +177,19 @@ async fn get_updates(state: &Arc<Mutex<State>>, body: &Value) -> HttpResponse {
     }
 }
 
-async fn file(state: web::Data<Arc<Mutex<State>>>, path: web::Path<(String, String)>) -> HttpResponse {
+async fn file(
+    state: web::Data<Arc<Mutex<State>>>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
     let (token, file_path) = path.into_inner();
     if token != TOKEN {
         return HttpResponse::Unauthorized().finish();
     }
     let s = state.lock().unwrap();
     match s.files.values().find(|(p, _)| *p == file_path) {
-        Some((_, bytes)) => HttpResponse::Ok().content_type("image/jpeg").body(bytes.clone()),
+        Some((_, bytes)) => HttpResponse::Ok()
+            .content_type("image/jpeg")
+            .body(bytes.clone()),
         None => HttpResponse::NotFound().finish(),
     }
 }

@@ -34,6 +34,8 @@ pub struct Rest {
     /// (channel, body) of every send.
     pub sent: Vec<(u64, Value)>,
     pub list_calls: Vec<String>,
+    /// When each `GET /channels/{id}/messages` arrived.
+    pub list_times: Vec<std::time::Instant>,
     attachments: HashMap<String, Vec<u8>>,
 }
 
@@ -291,6 +293,7 @@ fn list(
     let channel: u64 = id.parse().unwrap_or(0);
     let mut rest = fake.rest.lock().unwrap();
     rest.list_calls.push(format!("{channel}?{raw_query}"));
+    rest.list_times.push(std::time::Instant::now());
     let limit: usize = query
         .get("limit")
         .and_then(|l| l.parse().ok())

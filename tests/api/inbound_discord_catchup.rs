@@ -1,0 +1,117 @@
+//! REST catch-up beyond outages: bootstrap-latest on a restart, and pacing over many bindings.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::fakes::discord::{GUILD, Say, gateway};
+use crate::fakes::eventually;
+use crate::helpers::{KEY_A, spawn_in};
+use crate::inbound_discord::{Rig, rig};
+
+/// A channel bound by a seeded code: no message was ever seen there, so it has no cursor.
+const CODED: u64 = 504;
+
+/// Binds CODED by code, stops mux, says something there, restarts; what reached the tenant.
+async fn restart_with_a_backlog(bootstrap_latest: &str) -> Vec<String> {
+    let codes = json!([{"code": "DC504", "channel": "discord", "scope": "channel",
+        "routeKey": format!("discord:default:guild:{GUILD}:channel:{CODED}")}])
+    .to_string();
+    let rig = rig(&[
+        ("MUX_PAIRING_CODES_JSON", &codes),
+        ("MUX_DISCORD_BOOTSTRAP_LATEST", bootstrap_latest),
+    ])
+    .await;
+    rig.dc.add_channel(CODED, None);
+    rig.claim(KEY_A, "DC504").await;
+    let Rig { app, dc, oc, vars } = rig;
+    let dir = app.stop().await;
+    dc.say(Say::guild(CODED, 7, "said while stopped"));
+    let rig = Rig {
+        app: spawn_in(dir, vars.clone()).await,
+        dc,
+        oc,
+        vars,
+    };
+    rig.wait_discord("connected").await;
+    rig.dc.say(Say::guild(CODED, 7, "new"));
+    eventually("the live message", || {
+        rig.bodies("tenant-a").contains(&"new".to_owned())
+    })
+    .await;
+    actix_web::rt::time::sleep(Duration::from_millis(400)).await;
+    let bodies = rig.bodies("tenant-a");
+    rig.app.stop().await;
+    bodies
+}
+
+#[actix_web::test]
+async fn bootstrap_latest_skips_the_backlog_of_a_binding_without_a_cursor_on_start() {
+    assert_eq!(restart_with_a_backlog("true").await, vec!["new"]);
+}
+
+#[actix_web::test]
+async fn without_bootstrap_latest_the_backlog_since_the_binding_is_read() {
+    assert_eq!(
+        restart_with_a_backlog("false").await,
+        vec!["said while stopped", "new"]
+    );
+}
+
+#[actix_web::test]
+async fn catch_up_over_many_bindings_stays_well_below_discords_global_rate_limit() {
+    let n = 60;
+    let codes: Vec<_> = (0..n)
+        .map(|i| {
+            json!({"code": format!("C{i}"), "channel": "discord", "scope": "channel",
+            "routeKey": format!("discord:default:guild:{GUILD}:channel:{}", 7000 + i)})
+        })
+        .collect();
+    let rig = rig(&[("MUX_PAIRING_CODES_JSON", &json!(codes).to_string())]).await;
+    for i in 0..n {
+        rig.claim(KEY_A, &format!("C{i}")).await;
+    }
+    rig.dc.set_accepting(false);
+    gateway::close(&rig.dc.gw, 4000);
+    rig.wait_discord("retrying").await;
+    let from = Instant::now();
+    let read = |rig: &Rig| {
+        let rest = rig.dc.rest.lock().unwrap();
+        let calls = rest
+            .list_calls
+            .iter()
+            .zip(&rest.list_times)
+            .filter(|(_, t)| **t >= from);
+        calls
+            .filter_map(|(c, _)| c.split('?').next().map(str::to_owned))
+            .collect::<HashSet<_>>()
+            .len()
+    };
+    eventually("every bound channel read while down", || read(&rig) >= n).await;
+    let times: Vec<Instant> = rig
+        .dc
+        .rest
+        .lock()
+        .unwrap()
+        .list_times
+        .iter()
+        .copied()
+        .filter(|t| *t >= from)
+        .collect();
+    let busiest = times
+        .iter()
+        .map(|t| {
+            times
+                .iter()
+                .filter(|u| **u >= *t && u.duration_since(*t) < Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(
+        busiest <= 27,
+        "{busiest} catch-up requests in one second (25/s budget)"
+    );
+    rig.app.stop().await;
+}
