@@ -88,7 +88,8 @@ impl Rig {
             ("MUX_TELEGRAM_BOOTSTRAP_LATEST", "false".to_owned()),
             ("MUX_INBOUND_URL_ALLOW", "127.0.0.1".to_owned()),
             ("MUX_LOG_FORMAT", "text".to_owned()),
-            ("RUST_LOG", o.server_log.clone()),
+            // The listening line (info, mux_server::startup) carries the port: keep it visible.
+            ("RUST_LOG", format!("{},mux_server::startup=info", o.server_log)),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

@@ -9,7 +9,8 @@ mod start;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::Addr;
+use actix::{Addr, MailboxError};
+use futures_util::future::LocalBoxFuture;
 use tokio::time::Instant;
 
 use crate::actors::registry::{Registry, ResolveRoute, write};
@@ -23,6 +24,7 @@ use crate::db::idempotency::{
     CompleteIdempotencyKey, ReleaseIdempotencyKey, Reservation, ReserveIdempotencyKey,
 };
 use crate::domain::{Channel, RouteKey};
+use crate::error::StoreError;
 use crate::time::now_ms;
 pub use answer::Answer;
 use single_flight::{SingleFlight, Turn};
@@ -155,8 +157,18 @@ impl Outbound {
                 Ok(Reservation::InFlight) => Answer::error(409, "idempotency key in use", None),
                 Ok(Reservation::Reserved) => {
                     let answer = self.perform(tenant, req).await;
-                    self.settle(tenant, &key.key, &answer).await;
-                    answer
+                    // The caller gets the answer now; the key's turn ends when the answer is
+                    // stored, so a duplicate arriving meanwhile waits and then replays it. A crash
+                    // in between loses the stored answer and the reservation is released at the
+                    // next start: at-least-once across crashes, as with any crash before the
+                    // platform answered. Waiting for this second commit would cost a whole
+                    // fsync round in every keyed send's latency.
+                    let settle = self.settle(tenant, &key.key, &answer);
+                    actix_web::rt::spawn(async move {
+                        settle.await;
+                        drop(guard);
+                    });
+                    return answer;
                 }
             };
             drop(guard);
@@ -164,30 +176,41 @@ impl Outbound {
         }
     }
 
-    /// Stores the answer for the key, or releases the key when nothing was sent.
-    async fn settle(&self, tenant: &Arc<str>, key: &str, answer: &Answer) {
-        let written = if answer.is_stored() {
-            let op = CompleteIdempotencyKey {
-                tenant_id: tenant.to_string(),
-                key: key.to_owned(),
-                owner: self.owner.clone(),
-                status: answer.status,
-                body: answer.body.clone(),
-                expires_at_ms: now_ms().saturating_add(self.ttl_ms),
+    /// Stores the answer for the key, or releases the key when nothing was sent. The op enters
+    /// the Writer's mailbox here, before the caller is answered, so it is ahead of the shutdown
+    /// message and committed even if the server stops right after replying.
+    fn settle(
+        &self,
+        tenant: &Arc<str>,
+        key: &str,
+        answer: &Answer,
+    ) -> impl std::future::Future<Output = ()> + 'static {
+        let (tenant, status) = (tenant.clone(), answer.status);
+        let written: LocalBoxFuture<'static, Result<Result<(), StoreError>, MailboxError>> =
+            if answer.is_stored() {
+                Box::pin(self.writer.send(CompleteIdempotencyKey {
+                    tenant_id: tenant.to_string(),
+                    key: key.to_owned(),
+                    owner: self.owner.clone(),
+                    status,
+                    body: answer.body.clone(),
+                    expires_at_ms: now_ms().saturating_add(self.ttl_ms),
+                }))
+            } else {
+                Box::pin(self.writer.send(ReleaseIdempotencyKey {
+                    tenant_id: tenant.to_string(),
+                    key: key.to_owned(),
+                    owner: self.owner.clone(),
+                }))
             };
-            write(self.writer.clone(), op).await
-        } else {
-            let op = ReleaseIdempotencyKey {
-                tenant_id: tenant.to_string(),
-                key: key.to_owned(),
-                owner: self.owner.clone(),
+        async move {
+            let error = match written.await {
+                Ok(Ok(())) => return,
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => e.to_string(),
             };
-            write(self.writer.clone(), op).await
-        };
-        if let Err(e) = written {
             log::error!(
-                "event=idempotency_store_failed tenant={tenant} status={} error={e}",
-                answer.status
+                "event=idempotency_store_failed tenant={tenant} status={status} error={error}"
             );
         }
     }

@@ -11,6 +11,7 @@ mod helpers;
 mod inbound_discord;
 mod inbound_discord_catchup;
 mod inbound_discord_gateway;
+mod inbound_discord_media;
 mod inbound_telegram;
 mod inbound_whatsapp;
 mod inbound_target;

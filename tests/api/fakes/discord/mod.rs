@@ -8,11 +8,12 @@
 //! function; catch-up needs a per-channel store shared with a gateway, hence this one.
 
 pub mod gateway;
+mod rest;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use actix_web::{App, HttpRequest, HttpResponse, web};
+use actix_web::{App, web};
 use serde_json::{Value, json};
 
 pub const TOKEN: &str = "discord-INBOUND-test-token";
@@ -99,8 +100,8 @@ impl FakeDiscord {
         let (base_url, _handle) = super::serve(move || {
             App::new()
                 .app_data(web::Data::new(shared.clone()))
-                .route("/attachments/{name}", web::get().to(attachment))
-                .default_service(web::to(api))
+                .route("/attachments/{name}", web::get().to(rest::attachment))
+                .default_service(web::to(rest::api))
         });
         FakeDiscord { base_url, ..fake }
     }
@@ -210,126 +211,4 @@ fn next_id(rest: &mut Rest) -> u64 {
         .as_millis() as u64;
     rest.last_id = ((now - DISCORD_EPOCH_MS) << 22).max(rest.last_id + 1);
     rest.last_id
-}
-
-async fn attachment(fake: web::Data<FakeDiscord>, name: web::Path<String>) -> HttpResponse {
-    match fake.rest.lock().unwrap().attachments.get(name.as_str()) {
-        Some(bytes) => HttpResponse::Ok()
-            .content_type("image/png")
-            .body(bytes.clone()),
-        None => HttpResponse::NotFound().finish(),
-    }
-}
-
-async fn api(fake: web::Data<FakeDiscord>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let authorized = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        == Some(&format!("Bot {TOKEN}"));
-    if !authorized {
-        return HttpResponse::Unauthorized()
-            .json(json!({"message": "401: Unauthorized", "code": 0}));
-    }
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let path = req.path().trim_start_matches("/api/v10/").to_owned();
-    let segments: Vec<&str> = path.split('/').collect();
-    let query: HashMap<String, String> = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .into_owned()
-        .collect();
-    let (status, answer) = match (req.method().as_str(), segments.as_slice()) {
-        ("GET", ["gateway", "bot"]) => (
-            200,
-            json!({"url": fake.gateway_url, "shards": 1,
-            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}}),
-        ),
-        ("POST", ["users", "@me", "channels"]) => {
-            let user: u64 = body["recipient_id"]
-                .as_str()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            (
-                200,
-                json!({"id": dm_channel_of(user).to_string(), "type": 1, "recipients": [{"id": user.to_string(), "username": "u"}]}),
-            )
-        }
-        ("GET", ["channels", id, "messages"]) => list(&fake, id, &query, req.query_string()),
-        ("GET", ["channels", id]) => channel(&fake, id),
-        ("POST", ["channels", id, "messages"]) => {
-            let channel: u64 = id.parse().unwrap_or(0);
-            fake.rest.lock().unwrap().sent.push((channel, body.clone()));
-            let guild = fake
-                .rest
-                .lock()
-                .unwrap()
-                .channels
-                .get(&channel)
-                .map(|(g, _)| *g);
-            let text = body["content"].as_str().unwrap_or_default().into();
-            (
-                200,
-                fake.say(Say {
-                    channel,
-                    guild,
-                    author: 1,
-                    bot: true,
-                    text,
-                    attachments: vec![],
-                    extra: json!({}),
-                }),
-            )
-        }
-        _ => (404, json!({"message": "Unknown Channel", "code": 10003})),
-    };
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).json(answer)
-}
-
-fn list(
-    fake: &FakeDiscord,
-    id: &str,
-    query: &HashMap<String, String>,
-    raw_query: &str,
-) -> (u16, Value) {
-    let channel: u64 = id.parse().unwrap_or(0);
-    let mut rest = fake.rest.lock().unwrap();
-    rest.list_calls.push(format!("{channel}?{raw_query}"));
-    rest.list_times.push(std::time::Instant::now());
-    let limit: usize = query
-        .get("limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(50);
-    let all = rest.messages.get(&channel).cloned().unwrap_or_default();
-    let id_of = |m: &Value| {
-        m["id"]
-            .as_str()
-            .and_then(|s| s.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    let mut page: Vec<Value> = match query.get("after").and_then(|a| a.parse::<u64>().ok()) {
-        // The `limit` messages right after `after`…
-        Some(after) => all
-            .into_iter()
-            .filter(|m| id_of(m) > after)
-            .take(limit)
-            .collect(),
-        // …or the newest `limit`.
-        None => all.into_iter().rev().take(limit).rev().collect(),
-    };
-    page.reverse(); // listed newest first
-    (200, Value::Array(page))
-}
-
-fn channel(fake: &FakeDiscord, id: &str) -> (u16, Value) {
-    let channel: u64 = id.parse().unwrap_or(0);
-    match fake.rest.lock().unwrap().channels.get(&channel) {
-        Some((guild, Some(parent))) => (
-            200,
-            json!({"id": id, "type": 11, "guild_id": guild.to_string(), "parent_id": parent.to_string()}),
-        ),
-        Some((guild, None)) => (
-            200,
-            json!({"id": id, "type": 0, "guild_id": guild.to_string(), "name": "general"}),
-        ),
-        None => (404, json!({"message": "Unknown Channel", "code": 10003})),
-    }
 }
