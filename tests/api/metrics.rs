@@ -267,7 +267,16 @@ async fn inbound_counters_move_with_telegram_traffic() {
     r.tg.push_text(1, 100, "hello");
     crate::fakes::eventually("delivered", || r.oc.accepted("tenant-a").len() == 1).await;
 
-    let after = parse_prometheus(&scrape(&r.app, Some(ADMIN)).await.2);
+    // The forwarder counts a delivery once it is recorded, a moment after the endpoint saw it.
+    let forwarded = "mux_inbound_events_forwarded_total{channel=\"telegram\"}";
+    let mut after = parse_prometheus(&scrape(&r.app, Some(ADMIN)).await.2);
+    for _ in 0..500 {
+        if after[forwarded] > before[forwarded] && after["mux_inbound_queue_depth"] == 0.0 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        after = parse_prometheus(&scrape(&r.app, Some(ADMIN)).await.2);
+    }
     let moved = |series: &str| after[series] - before[series];
     for series in [
         "mux_inbound_events_received_total{channel=\"telegram\"}",
