@@ -125,6 +125,11 @@ async fn setup(o: &Opts, out: &mut Outcome) -> Result<(Rig, ServerProc, Vec<Tena
     let server = rig.start_server().await?;
     let (tenants, took) = rig.provision(&server, o.tenants, 1, o.inbound_timeout_ms).await?;
     out.facts.insert("provisioned".into(), json!(format!("{} tenants, 1 binding each, in {:.1} s", tenants.len(), took.as_secs_f64())));
+    // Warm-up, not measured: one event per tenant, so every forwarder has its connection open.
+    let start = rig.ledger.len();
+    rig.telegram.push(&batch(&tenants, start, tenants.len()));
+    let warm = wait_delivered(&rig, start..start + tenants.len(), |_| true, o.drain_timeout).await;
+    out.facts.insert("warm_up".into(), json!(format!("1 event per tenant delivered first{}", if warm { "" } else { " (TIMED OUT)" })));
     Ok((rig, server, tenants))
 }
 
