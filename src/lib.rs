@@ -4,8 +4,8 @@
 pub mod actors;
 pub mod api;
 pub mod channel_status;
-pub mod cli;
 pub mod channels;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -11,16 +11,16 @@ use anyhow::Context;
 
 use crate::actors::forwarder::{ForwarderDeps, Forwarders, StopAll, Wake};
 use crate::actors::registry::Registry;
-use crate::ingress::IngressCtx;
-use crate::ingress::discord::actor::{DiscordIngress, StopGateway};
-use crate::ingress::telegram::TelegramInbound;
-use crate::ingress::telegram::poller::{StopPolling, TelegramPoller};
-use crate::ingress::telegram::start::Started;
 use crate::actors::writer::{CloseWriter, WriteOp, Writer, WriterThread};
 use crate::api::{self, AppState};
 use crate::channel_status::ChannelHealth;
 use crate::config::Config;
 use crate::db::{self, load::LoadedState, pairing::SeedPairingCodes, tenants::SeedTenants};
+use crate::ingress::IngressCtx;
+use crate::ingress::discord::actor::{DiscordIngress, StopGateway};
+use crate::ingress::telegram::TelegramInbound;
+use crate::ingress::telegram::poller::{StopPolling, TelegramPoller};
+use crate::ingress::telegram::start::Started;
 use crate::time::now_ms;
 
 /// How long in-flight requests get to finish after SIGTERM.
@@ -59,23 +59,32 @@ impl Application {
             writer: writer.clone(),
             forwarders: forwarders.clone(),
             pairing: config.pairing.clone(),
-            notifier: Some(Arc::new(crate::ingress::notify::SenderNotifier(outbound.clone()))),
+            notifier: Some(Arc::new(crate::ingress::notify::SenderNotifier(
+                outbound.clone(),
+            ))),
             metrics: metrics.clone(),
         };
         let whatsapp_inbound = config
             .whatsapp
             .inbound_enabled
-            .then(|| crate::ingress::whatsapp::WhatsappInbound::new(ingress.clone(), &config.whatsapp))
+            .then(|| {
+                crate::ingress::whatsapp::WhatsappInbound::new(ingress.clone(), &config.whatsapp)
+            })
             .flatten();
         if whatsapp_inbound.is_some() {
-            channels.set(crate::domain::Channel::Whatsapp, crate::channel_status::ChannelState::Connected);
+            channels.set(
+                crate::domain::Channel::Whatsapp,
+                crate::channel_status::ChannelState::Connected,
+            );
         }
-        let discord_ingress = start_discord(&config, ingress.clone(), &outbound, &reads, &channels).await?;
-        let (telegram_webhook, telegram_poller) = match start_telegram(&config, ingress, &reads, &channels).await {
-            Some(Started::Webhook(inbound)) => (Some(*inbound), None),
-            Some(Started::Polling(poller)) => (None, Some(poller)),
-            None => (None, None),
-        };
+        let discord_ingress =
+            start_discord(&config, ingress.clone(), &outbound, &reads, &channels).await?;
+        let (telegram_webhook, telegram_poller) =
+            match start_telegram(&config, ingress, &reads, &channels).await {
+                Some(Started::Webhook(inbound)) => (Some(*inbound), None),
+                Some(Started::Polling(poller)) => (None, Some(poller)),
+                None => (None, None),
+            };
         let state = web::Data::new(AppState {
             config: config.clone(),
             registry,
@@ -90,16 +99,15 @@ impl Application {
         let listener = TcpListener::bind(config.listen_addr())
             .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();
-        let server =
-            HttpServer::new(move || {
+        let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(outbound.clone())
                 .configure(api::routes)
         })
-                .shutdown_timeout(SHUTDOWN_TIMEOUT_SEC)
-                .listen(listener)?
-                .run();
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SEC)
+        .listen(listener)?
+        .run();
         log::info!("event=listening host={} port={port}", config.host);
         Ok(Application {
             port,
@@ -154,7 +162,14 @@ async fn start_discord(
         return Ok(None);
     }
     let limiter = outbound.discord.as_ref().and_then(|d| d.rate_limiter());
-    crate::ingress::discord::start::start(ctx, &config.discord, limiter, reads.clone(), channels.clone()).await
+    crate::ingress::discord::start::start(
+        ctx,
+        &config.discord,
+        limiter,
+        reads.clone(),
+        channels.clone(),
+    )
+    .await
 }
 
 /// Telegram ingress when enabled: polling starts here; webhook mode returns the route's processor.
@@ -168,7 +183,15 @@ async fn start_telegram(
         return None;
     }
     let inbound = TelegramInbound::new(ctx, &config.telegram)?;
-    Some(crate::ingress::telegram::start::start(inbound, &config.telegram, reads.clone(), channels.clone()).await)
+    Some(
+        crate::ingress::telegram::start::start(
+            inbound,
+            &config.telegram,
+            reads.clone(),
+            channels.clone(),
+        )
+        .await,
+    )
 }
 
 /// How often the sweep runs; it only deletes what is days old, so once in a while is enough.
@@ -214,7 +237,10 @@ async fn start_forwarders(
     };
     let forwarders = Forwarders::new(deps, FORWARDER_THREADS).start();
     let waiting = db::read(reads, db::inbound::tenants_with_pending).await?;
-    log::info!("event=forwarders_started tenants_with_pending={}", waiting.len());
+    log::info!(
+        "event=forwarders_started tenants_with_pending={}",
+        waiting.len()
+    );
     for tenant in waiting {
         forwarders.do_send(Wake {
             tenant_id: Arc::from(tenant.as_str()),

@@ -314,7 +314,11 @@ mod tests {
         let (writer, thread) = start(&dir);
         let t = Instant::now();
         for i in 0..N / 10 {
-            writer.send(note(&format!("u{i}"), false)).await.unwrap().unwrap();
+            writer
+                .send(note(&format!("u{i}"), false))
+                .await
+                .unwrap()
+                .unwrap();
         }
         let unbatched = (N / 10) as f64 / t.elapsed().as_secs_f64();
         let t = Instant::now();

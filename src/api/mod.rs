@@ -7,8 +7,8 @@ pub mod body;
 pub mod deliveries;
 pub mod error;
 pub mod health;
-pub mod ingress;
 pub mod inbound_target;
+pub mod ingress;
 pub mod metrics;
 pub mod outbound;
 pub mod pairings;
@@ -72,7 +72,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/inbound-target", web::get().to(inbound_target::get))
                 .route("/inbound-target", web::post().to(inbound_target::set))
                 .route("/deliveries", web::get().to(deliveries::list))
-                .route("/deliveries/{eventId}/retry", web::post().to(deliveries::retry)),
+                .route(
+                    "/deliveries/{eventId}/retry",
+                    web::post().to(deliveries::retry),
+                ),
         )
         .service(
             web::scope("/v1/mux")

@@ -282,15 +282,22 @@ mod tests {
         let req = |v: Value| -> TokenRequest { serde_json::from_value(v).unwrap() };
         let err = |v: Value| token_spec(req(v), &cfg()).unwrap_err().error;
         assert_eq!(err(json!({"ttlSec": "soon"})), "channel required");
-        assert_eq!(err(json!({"channel": "Telegram"})), "unsupported channel for token pairing");
+        assert_eq!(
+            err(json!({"channel": "Telegram"})),
+            "unsupported channel for token pairing"
+        );
         let spec = token_spec(
             req(json!({"channel": "discord", "routeKey": "discord:default:dm:user:9", "sessionKey": " "})),
             &cfg(),
         )
         .unwrap();
-        assert_eq!(spec.session_key, None, "a blank session key is no session key");
+        assert_eq!(
+            spec.session_key, None,
+            "a blank session key is no session key"
+        );
         assert!(spec.dm_route.is_some_and(|r| r.is_discord_dm()));
-        let telegram = token_spec(req(json!({"channel": "telegram", "routeKey": "x"})), &cfg()).unwrap();
+        let telegram =
+            token_spec(req(json!({"channel": "telegram", "routeKey": "x"})), &cfg()).unwrap();
         assert_eq!(telegram.dm_route, None, "routeKey only matters for Discord");
     }
 }

@@ -2,9 +2,9 @@
 //! payloads; what to do with a message (forward, pair, hint, drop) and how it is committed are
 //! the same for all of them and live here.
 
+pub mod discord;
 pub mod notify;
 pub mod route;
-pub mod discord;
 pub mod telegram;
 pub mod whatsapp;
 
@@ -20,8 +20,8 @@ use crate::db::inbound::{Cursor, EnqueueInbound, NewInboundEvent};
 use crate::db::pairing::Redeemed;
 use crate::domain::{Channel, RouteKey};
 use crate::error::StoreError;
-use crate::time::now_ms;
 use crate::metrics::PairingOutcome;
+use crate::time::now_ms;
 use notify::Notifier;
 use route::{Action, decide};
 
@@ -65,7 +65,10 @@ impl IngressCtx {
         match decide(seen.text, seen.from_bot, binding.is_some(), bang) {
             Action::Forward => return Ok(binding),
             Action::IgnoreToken => {
-                log::info!("event=pairing_token_in_bound_chat channel={channel} event_id={}", seen.event_id);
+                log::info!(
+                    "event=pairing_token_in_bound_chat channel={channel} event_id={}",
+                    seen.event_id
+                );
             }
             Action::Redeem(token) => {
                 let Some(route_key) = seen.route_keys.first().cloned() else {
@@ -73,23 +76,36 @@ impl IngressCtx {
                 };
                 let outcome = self
                     .registry
-                    .send(RedeemToken { token, route_key: route_key.clone() })
+                    .send(RedeemToken {
+                        token,
+                        route_key: route_key.clone(),
+                    })
                     .await
                     .map_err(|e| StoreError::Unavailable(e.to_string()))??;
                 let text = match outcome {
                     Redeemed::Paired { binding, .. } => {
                         self.metrics.pairing(PairingOutcome::TokenRedeemed);
-                        log::info!("event=pairing_token_claimed channel={channel} tenant={} binding={}", binding.tenant_id, binding.binding_id);
+                        log::info!(
+                            "event=pairing_token_claimed channel={channel} tenant={} binding={}",
+                            binding.tenant_id,
+                            binding.binding_id
+                        );
                         &self.pairing.success_text
                     }
                     Redeemed::Invalid => {
                         self.metrics.pairing(PairingOutcome::TokenInvalid);
-                        log::info!("event=pairing_token_invalid channel={channel} event_id={}", seen.event_id);
+                        log::info!(
+                            "event=pairing_token_invalid channel={channel} event_id={}",
+                            seen.event_id
+                        );
                         &self.pairing.invalid_text
                     }
                     Redeemed::AlreadyBound => {
                         self.metrics.pairing(PairingOutcome::AlreadyBound);
-                        log::info!("event=pairing_token_in_bound_chat channel={channel} event_id={}", seen.event_id);
+                        log::info!(
+                            "event=pairing_token_in_bound_chat channel={channel} event_id={}",
+                            seen.event_id
+                        );
                         return Ok(None);
                     }
                 };
@@ -108,20 +124,33 @@ impl IngressCtx {
     /// Sends a notice without holding up the ingress.
     fn notify(&self, route_key: RouteKey, text: String) {
         let Some(notifier) = self.notifier.clone() else {
-            log::warn!("event=notice_skipped channel={} reason=no_sender", route_key.channel());
+            log::warn!(
+                "event=notice_skipped channel={} reason=no_sender",
+                route_key.channel()
+            );
             return;
         };
         actix_web::rt::spawn(async move {
             if let Err(e) = notifier.notify(route_key.clone(), text).await {
-                log::warn!("event=notice_failed channel={} error={e}", route_key.channel());
+                log::warn!(
+                    "event=notice_failed channel={} error={e}",
+                    route_key.channel()
+                );
             }
         });
     }
 
     /// Commits events and the platform cursor in one transaction, then wakes the forwarders.
     /// The caller acknowledges the platform only after this returns Ok.
-    pub async fn commit(&self, events: Vec<NewInboundEvent>, cursor: Option<Cursor>) -> Result<(), StoreError> {
-        let channels: Vec<Channel> = events.iter().filter_map(|e| Channel::parse(&e.channel)).collect();
+    pub async fn commit(
+        &self,
+        events: Vec<NewInboundEvent>,
+        cursor: Option<Cursor>,
+    ) -> Result<(), StoreError> {
+        let channels: Vec<Channel> = events
+            .iter()
+            .filter_map(|e| Channel::parse(&e.channel))
+            .collect();
         let op = EnqueueInbound {
             events,
             cursor,

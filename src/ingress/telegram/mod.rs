@@ -43,7 +43,11 @@ impl TelegramInbound {
 
     /// `<base>/bot<token>/<method>`: never log it.
     pub fn method_url(&self, method: &str) -> String {
-        format!("{}/bot{}/{method}", self.api_base, self.token.expose_secret())
+        format!(
+            "{}/bot{}/{method}",
+            self.api_base,
+            self.token.expose_secret()
+        )
     }
 
     /// The queue rows for a batch of updates. Unknown update kinds and unbound chats give none.
@@ -67,10 +71,18 @@ impl TelegramInbound {
             };
             let (described, attachments) = media::inline(self, &msg.media).await;
             if msg.text.as_deref().is_none_or(str::is_empty) && attachments.is_empty() {
-                log::warn!("event=inbound_dropped channel=telegram event_id={event_id} reason=no_text_and_no_inlined_media");
+                log::warn!(
+                    "event=inbound_dropped channel=telegram event_id={event_id} reason=no_text_and_no_inlined_media"
+                );
                 continue;
             }
-            let envelope = envelope::build(&msg, &binding.session_key, &binding.route_key, described, attachments);
+            let envelope = envelope::build(
+                &msg,
+                &binding.session_key,
+                &binding.route_key,
+                described,
+                attachments,
+            );
             events.push(NewInboundEvent::pending(
                 "telegram",
                 event_id,

@@ -41,8 +41,16 @@ pub fn signature_valid(app_secret: &str, header: Option<&str>, body: &[u8]) -> b
         return false;
     };
     mac.update(body);
-    let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
-    crate::api::ingress::constant_time_eq(given.to_ascii_lowercase().as_bytes(), expected.as_bytes())
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    crate::api::ingress::constant_time_eq(
+        given.to_ascii_lowercase().as_bytes(),
+        expected.as_bytes(),
+    )
 }
 
 impl WhatsappInbound {
@@ -79,11 +87,21 @@ impl WhatsappInbound {
             };
             let (media, attachments) = self.inline(&msg).await;
             if msg.text.as_deref().is_none_or(str::is_empty) && attachments.is_empty() {
-                log::warn!("event=inbound_dropped channel=whatsapp event_id={event_id} reason=no_text_and_no_inlined_media");
+                log::warn!(
+                    "event=inbound_dropped channel=whatsapp event_id={event_id} reason=no_text_and_no_inlined_media"
+                );
                 continue;
             }
-            let envelope = msg.envelope(&binding.session_key, &binding.route_key, media, attachments);
-            events.push(NewInboundEvent::pending("whatsapp", event_id, &binding.tenant_id, &binding.session_key, envelope.to_string(), now_ms()));
+            let envelope =
+                msg.envelope(&binding.session_key, &binding.route_key, media, attachments);
+            events.push(NewInboundEvent::pending(
+                "whatsapp",
+                event_id,
+                &binding.tenant_id,
+                &binding.session_key,
+                envelope.to_string(),
+                now_ms(),
+            ));
         }
         Ok(events)
     }
@@ -95,7 +113,10 @@ impl WhatsappInbound {
         let mut desc = json!({"type": kind, "id": id, "mimeType": mime, "inlined": false});
         match self.download(id).await {
             Ok((bytes, served_mime)) => {
-                let mime = mime.clone().or(served_mime).unwrap_or_else(|| "application/octet-stream".into());
+                let mime = mime
+                    .clone()
+                    .or(served_mime)
+                    .unwrap_or_else(|| "application/octet-stream".into());
                 desc["inlined"] = json!(true);
                 let attachment = json!({
                     "type": if mime.starts_with("image/") { "image" } else { "document" },
@@ -115,7 +136,11 @@ impl WhatsappInbound {
 
     /// Graph media endpoint → short-lived URL → bytes (both with the bearer token).
     async fn download(&self, media_id: &str) -> Result<(Vec<u8>, Option<String>), String> {
-        let token = self.access_token.as_ref().ok_or("no access token")?.expose_secret();
+        let token = self
+            .access_token
+            .as_ref()
+            .ok_or("no access token")?
+            .expose_secret();
         let client = awc::Client::builder().timeout(DOWNLOAD_TIMEOUT).finish();
         let bearer = format!("Bearer {token}");
         let mut resp = client
@@ -124,9 +149,14 @@ impl WhatsappInbound {
             .send()
             .await
             .map_err(|_| "media lookup failed".to_owned())?;
-        let meta: Value = resp.json().await.map_err(|_| "media lookup answered no JSON".to_owned())?;
+        let meta: Value = resp
+            .json()
+            .await
+            .map_err(|_| "media lookup answered no JSON".to_owned())?;
         let url = meta["url"].as_str().ok_or("media lookup gave no url")?;
-        let size = meta["file_size"].as_u64().or_else(|| meta["file_size"].as_str().and_then(|s| s.parse().ok()));
+        let size = meta["file_size"]
+            .as_u64()
+            .or_else(|| meta["file_size"].as_str().and_then(|s| s.parse().ok()));
         if size.is_some_and(|s| s > self.media_max_bytes) {
             return Err(format!("larger than {} bytes", self.media_max_bytes));
         }
@@ -137,11 +167,22 @@ impl WhatsappInbound {
             .await
             .map_err(|_| "media download failed".to_owned())?;
         if !resp.status().is_success() {
-            return Err(format!("media download answered {}", resp.status().as_u16()));
+            return Err(format!(
+                "media download answered {}",
+                resp.status().as_u16()
+            ));
         }
-        let served = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let served = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let limit = usize::try_from(self.media_max_bytes).unwrap_or(usize::MAX);
-        let bytes = resp.body().limit(limit).await.map_err(|_| format!("larger than {} bytes", self.media_max_bytes))?;
+        let bytes = resp
+            .body()
+            .limit(limit)
+            .await
+            .map_err(|_| format!("larger than {} bytes", self.media_max_bytes))?;
         Ok((bytes.to_vec(), served))
     }
 }
@@ -153,7 +194,14 @@ mod tests {
     fn sign(secret: &str, body: &[u8]) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
         mac.update(body);
-        format!("sha256={}", mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>())
+        format!(
+            "sha256={}",
+            mac.finalize()
+                .into_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        )
     }
 
     #[test]
@@ -161,7 +209,11 @@ mod tests {
         let body = br#"{"entry":[]}"#;
         assert!(signature_valid("s3cret", Some(&sign("s3cret", body)), body));
         assert!(!signature_valid("s3cret", Some(&sign("other", body)), body));
-        assert!(!signature_valid("s3cret", Some(&sign("s3cret", b"{\"entry\": []}")), body));
+        assert!(!signature_valid(
+            "s3cret",
+            Some(&sign("s3cret", b"{\"entry\": []}")),
+            body
+        ));
         assert!(!signature_valid("s3cret", None, body));
         assert!(!signature_valid("s3cret", Some("sha1=abc"), body));
     }
