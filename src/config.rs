@@ -53,6 +53,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Inbound events older than this are given up as dead (`MUX_FORWARD_MAX_AGE_SEC`).
     pub forward_max_age_sec: u64,
+    /// `MUX_*` variables set but not used (a typo, or `MUX_API_KEY` beside `MUX_TENANTS_JSON`); logged
+    /// as a warning at start rather than refused, so an older service's env file still works.
+    pub unused_vars: Vec<String>,
     /// Outbound request deadline and Telegram pacing (`MUX_OUTBOUND_DEADLINE_MS`, `MUX_TELEGRAM_*`).
     pub outbound: OutboundConfig,
 }
@@ -168,7 +171,7 @@ impl Config {
                 "must differ from every tenant apiKey",
             ));
         }
-        Ok(Config {
+        let config = Config {
             host: env.string("MUX_HOST", "127.0.0.1"),
             port: env.port("MUX_PORT", 18891)?,
             db_path: PathBuf::from(env.string("MUX_DB_PATH", "./data/mux-server.sqlite")),
@@ -204,6 +207,11 @@ impl Config {
                 .map_err(|_| ConfigError::new("MUX_MAX_BODY_BYTES", "too large"))?,
             forward_max_age_sec: env.u64_min("MUX_FORWARD_MAX_AGE_SEC", 86_400, 1)?,
             outbound: outbound::outbound(&env)?,
+            unused_vars: Vec::new(),
+        };
+        Ok(Config {
+            unused_vars: env.unread_mux_vars(),
+            ..config
         })
     }
 

@@ -108,6 +108,9 @@ impl Application {
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SEC)
         .listen(listener)?
         .run();
+        for name in &config.unused_vars {
+            log::warn!("event=config_variable_unused name={name}");
+        }
         log::info!("event=listening host={} port={port}", config.host);
         Ok(Application {
             port,

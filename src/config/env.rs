@@ -26,15 +26,34 @@ impl ConfigError {
 
 pub struct Env {
     vars: HashMap<String, String>,
+    /// Every name asked for, to find `MUX_*` variables nothing reads (typos).
+    read: std::cell::RefCell<std::collections::HashSet<String>>,
 }
 
 impl Env {
     pub fn new(vars: HashMap<String, String>) -> Env {
-        Env { vars }
+        Env {
+            vars,
+            read: Default::default(),
+        }
+    }
+
+    /// `MUX_*` variables that are set but that no setting reads, sorted.
+    pub fn unread_mux_vars(&self) -> Vec<String> {
+        let read = self.read.borrow();
+        let mut names: Vec<String> = self
+            .vars
+            .keys()
+            .filter(|k| k.starts_with("MUX_") && !read.contains(*k))
+            .cloned()
+            .collect();
+        names.sort();
+        names
     }
 
     /// The trimmed value, or None when unset or blank.
     pub fn get(&self, name: &str) -> Option<&str> {
+        self.read.borrow_mut().insert(name.to_owned());
         self.vars
             .get(name)
             .map(|v| v.trim())

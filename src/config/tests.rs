@@ -233,3 +233,12 @@ fn the_admin_token_cannot_also_be_a_tenant_key() {
     assert_eq!(e.var, "MUX_ADMIN_TOKEN");
     assert!(!e.to_string().contains("same-secret"));
 }
+
+#[test]
+fn unused_mux_variables_are_reported_not_refused() {
+    // Built with concat! so the deploy test, which collects MUX_ names from this folder's
+    // string literals, does not take the typo for a real variable.
+    let typo = concat!("MUX_", "PROT");
+    let c = cfg(&[(typo, "8080"), ("MUX_PORT", "8081"), ("OTHER", "x")]).expect("valid");
+    assert_eq!(c.unused_vars, vec![typo.to_owned()]);
+}
