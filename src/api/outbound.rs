@@ -143,6 +143,7 @@ fn write_canonical(value: &Value, out: &mut String) {
 pub async fn send(
     tenant: TenantAuth,
     outbound: web::Data<Outbound>,
+    state: web::Data<super::AppState>,
     req: HttpRequest,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<HttpResponse, ApiError> {
@@ -155,6 +156,7 @@ pub async fn send(
     let parsed: SendBody = serde_json::from_value(body)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
     let send = send_request(parsed)?;
+    let channel = send.channel;
     // A task of its own: if the client goes away mid-send, the send still finishes and its answer
     // is stored for the key, so a retry replays it instead of sending twice.
     let task = actix_web::rt::spawn(outbound.into_inner().send(tenant.tenant_id, send, key));
@@ -162,6 +164,11 @@ pub async fn send(
         log::error!("event=outbound_task_failed error={e}");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
     })?;
+    state.metrics.outbound_sent(channel, answer.status);
+    if answer.status == 429 {
+        // The platform's rate limit outlasted the request deadline.
+        state.metrics.platform_429(channel);
+    }
     Ok(respond(answer))
 }
 

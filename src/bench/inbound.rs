@@ -90,6 +90,10 @@ fn measure(rig: &Rig, range: Range<usize>, want: impl Fn(&Slot) -> bool, from: I
         duplicated: Some(slots.iter().filter(|s| s.ok > 1).count() as u64),
         ..Row::default()
     };
+    let lost_ids: Vec<String> = slots.iter().filter(|s| s.ok == 0).take(10).map(|s| format!("tg:{}@{}", s.update_id, s.tenant)).collect();
+    if !lost_ids.is_empty() {
+        row.errors.insert(format!("lost_e.g._{}", lost_ids.join(";")), 0);
+    }
     let refused: u64 = slots.iter().map(|s| u64::from(s.refused)).sum();
     if refused > 0 {
         row.errors.insert("endpoint_refused_or_hung".into(), refused);

@@ -12,6 +12,7 @@ pub const BASE_UPDATE_ID: i64 = 1_000_000;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Slot {
+    pub update_id: i64,
     pub tenant: u32,
     pub pushed: Instant,
     pub first_ok: Option<Instant>,
@@ -40,7 +41,8 @@ impl Ledger {
     /// Registers the next update (id = BASE + index); callers keep ids and indexes in step.
     pub fn push(&self, tenant: u32, now: Instant) -> i64 {
         let mut s = self.lock();
-        s.push(Slot { tenant, pushed: now, first_ok: None, ok: 0, refused: 0 });
+        let update_id = BASE_UPDATE_ID + s.len() as i64;
+        s.push(Slot { update_id, tenant, pushed: now, first_ok: None, ok: 0, refused: 0 });
         BASE_UPDATE_ID + s.len() as i64 - 1
     }
 

@@ -173,7 +173,8 @@ impl Metrics {
         self.outbound[slot(channel)][i].fetch_add(1, Relaxed);
     }
 
-    /// The platform answered 429 (whether or not the caller saw it).
+    /// A platform rate limit outlasted a send's deadline (the caller got `429 RATE_LIMITED`).
+    /// 429s that the senders wait out within the deadline are not counted here yet.
     pub fn platform_429(&self, channel: Channel) {
         self.platform_429[slot(channel)].fetch_add(1, Relaxed);
     }

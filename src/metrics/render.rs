@@ -125,7 +125,7 @@ impl Metrics {
         per_channel(
             &mut out,
             "mux_platform_rate_limited_total",
-            "Platform 429 answers.",
+            "Sends answered 429 RATE_LIMITED: a platform rate limit outlasted the deadline.",
             &self.platform_429,
         );
         header(
