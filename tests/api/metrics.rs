@@ -290,3 +290,16 @@ async fn inbound_counters_move_with_telegram_traffic() {
     assert_eq!(after["mux_inbound_queue_depth"], 0.0);
     r.app.stop().await;
 }
+
+#[actix_web::test]
+async fn outbound_answers_are_counted_per_channel_and_status() {
+    let app = spawn_app_with(admin_vars()).await;
+    let series = "mux_outbound_sends_total{channel=\"telegram\",status=\"403\"}";
+    let before = parse_prometheus(&scrape(&app, Some(ADMIN)).await.2);
+    let body = json!({"channel": "telegram", "sessionKey": "nobody", "text": "hi"});
+    let reply = app.post("/v1/mux/outbound/send", Some(KEY_A), body).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    let after = parse_prometheus(&scrape(&app, Some(ADMIN)).await.2);
+    assert_eq!(after[series] - before[series], 1.0);
+    app.stop().await;
+}
