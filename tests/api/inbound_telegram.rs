@@ -576,3 +576,45 @@ async fn eventually_ready(rig: &Rig, want: &str) {
     }
     panic!("telegram never became {want}");
 }
+
+#[actix_web::test]
+async fn a_graceful_stop_lets_a_delivery_in_flight_finish_and_be_recorded() {
+    let tg = FakeTelegram::start();
+    let oc = FakeOpenClaw::start();
+    let long_timeout = vars(&tg, &oc, &[]).into_iter().map(|(k, v)| {
+        (
+            k,
+            if k == "MUX_TENANTS_JSON" {
+                v.replace("\"inboundTimeoutMs\":300", "\"inboundTimeoutMs\":5000")
+            } else {
+                v
+            },
+        )
+    });
+    let vars_slow: Vec<_> = long_timeout.collect();
+    let app = spawn_app_with(vars_slow.clone()).await;
+    let r = app
+        .post("/v1/pairings/claim", Some(KEY_A), json!({"code": "A1"}))
+        .await;
+    assert_eq!(r.status.as_u16(), 200);
+    oc.set_mode("tenant-a", Mode::Slow(800));
+    tg.push_text(1, 11, "in flight at shutdown");
+    eventually("the delivery has started", || oc.attempts("tenant-a") == 1).await;
+    let dir = app.stop().await;
+
+    oc.set_mode("tenant-a", Mode::Accept);
+    let app = spawn_in(dir, vars_slow).await;
+    let pending = app.get("/v1/tenant/deliveries", Some(KEY_A)).await;
+    assert_eq!(
+        pending.body["items"],
+        json!([]),
+        "recorded as delivered before the stop"
+    );
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        oc.attempts("tenant-a"),
+        1,
+        "not sent again after the restart"
+    );
+    app.stop().await;
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 
-use super::worker::{Forwarder, Poke, Stop};
+use super::worker::{Drain, Forwarder, Poke, Stop};
 use crate::actors::registry::Registry;
 use crate::actors::writer::Writer;
 use crate::db::ReadPool;
@@ -33,6 +33,8 @@ pub struct Forwarders {
     arbiters: Vec<ArbiterHandle>,
     running: HashMap<Arc<str>, Entry>,
     next_arbiter: usize,
+    /// After `StopAll` no forwarder is started.
+    stopping: bool,
 }
 
 impl Forwarders {
@@ -46,6 +48,7 @@ impl Forwarders {
             arbiters,
             running: HashMap::new(),
             next_arbiter: 0,
+            stopping: false,
         }
     }
 }
@@ -71,6 +74,9 @@ impl Handler<Wake> for Forwarders {
     type Result = ();
 
     fn handle(&mut self, msg: Wake, ctx: &mut Self::Context) {
+        if self.stopping {
+            return;
+        }
         if let Some(entry) = self.running.get_mut(&msg.tenant_id)
             && entry.addr.connected()
         {
@@ -121,22 +127,37 @@ impl Handler<Idle> for Forwarders {
     }
 }
 
-/// Shutdown: stops every forwarder and their threads. Attempts in flight are abandoned; their
-/// events stay pending in the database and are delivered after the restart (at least once).
+/// How long shutdown waits for deliveries in flight to finish and be recorded. Within systemd's
+/// stop timeout (45 s in the unit) with room for the Writer's last commit.
+const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Shutdown: every forwarder finishes and records the attempts it has in flight (up to
+/// [`DRAIN_DEADLINE`]) and starts no new one; then their threads stop. Events not delivered
+/// stay pending in the database and go out after the restart (at least once).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct StopAll;
 
 impl Handler<StopAll> for Forwarders {
-    type Result = ();
+    type Result = ResponseActFuture<Self, ()>;
 
-    fn handle(&mut self, _: StopAll, ctx: &mut Self::Context) {
-        for (_, entry) in self.running.drain() {
-            entry.addr.do_send(Stop);
-        }
-        for arbiter in &self.arbiters {
-            arbiter.stop();
-        }
-        ctx.stop();
+    fn handle(&mut self, _: StopAll, _: &mut Self::Context) -> Self::Result {
+        self.stopping = true;
+        let drains: Vec<_> = self
+            .running
+            .drain()
+            .map(|(_, e)| e.addr.send(Drain))
+            .collect();
+        let arbiters = self.arbiters.clone();
+        let drained = async move {
+            let all = futures_util::future::join_all(drains);
+            if tokio::time::timeout(DRAIN_DEADLINE, all).await.is_err() {
+                log::warn!("event=forward_drain_timeout");
+            }
+            for arbiter in &arbiters {
+                arbiter.stop();
+            }
+        };
+        Box::pin(drained.into_actor(self).map(|(), _, ctx| ctx.stop()))
     }
 }

@@ -68,6 +68,8 @@ pub(super) struct Forwarder {
     more_in_db: bool,
     seen: u64,
     timer: Option<SpawnHandle>,
+    /// Shutting down: no new attempts; these are told when the last one in flight is recorded.
+    drain: Option<Vec<tokio::sync::oneshot::Sender<()>>>,
 }
 
 impl Forwarder {
@@ -86,6 +88,7 @@ impl Forwarder {
             more_in_db: true,
             seen: 0,
             timer: None,
+            drain: None,
         }
     }
 
@@ -142,6 +145,15 @@ impl Forwarder {
 
     /// Starts every attempt that may start now; arranges to be called again when one may.
     fn pump(&mut self, ctx: &mut Context<Self>) {
+        if let Some(waiters) = &mut self.drain {
+            if self.in_flight.is_empty() {
+                for waiter in waiters.drain(..) {
+                    let _ = waiter.send(());
+                }
+                ctx.stop();
+            }
+            return;
+        }
         let now = now_ms();
         let mut earliest: Option<i64> = None;
         let due: Vec<String> = self
@@ -370,6 +382,9 @@ impl Handler<Poke> for Forwarder {
     type Result = ();
 
     fn handle(&mut self, msg: Poke, ctx: &mut Self::Context) {
+        if self.drain.is_some() {
+            return;
+        }
         self.seen = self.seen.max(msg.seq);
         if msg.retry_now {
             let now = now_ms();
@@ -394,5 +409,27 @@ impl Handler<Stop> for Forwarder {
 
     fn handle(&mut self, _: Stop, ctx: &mut Self::Context) {
         ctx.stop();
+    }
+}
+
+/// Shutdown: start nothing new, let the attempts in flight finish and be recorded, then stop.
+/// Answers once stopped; events not attempted stay pending for the next start.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(super) struct Drain;
+
+impl Handler<Drain> for Forwarder {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: Drain, ctx: &mut Self::Context) -> Self::Result {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if let Some(t) = self.timer.take() {
+            ctx.cancel_future(t);
+        }
+        self.drain.get_or_insert_with(Vec::new).push(tx);
+        self.pump(ctx);
+        Box::pin(async move {
+            let _ = rx.await;
+        })
     }
 }

@@ -13,6 +13,8 @@ pub enum Mode {
     Accept,
     Status(u16),
     Hang,
+    /// Accepts after this many milliseconds.
+    Slow(u64),
 }
 
 #[derive(Clone, Debug)]
@@ -106,7 +108,7 @@ async fn inbound(
             )
         })
         .collect();
-    if mode == Mode::Accept {
+    if matches!(mode, Mode::Accept | Mode::Slow(_)) {
         headers.insert("x-accepted".into(), "1".into());
     }
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -124,6 +126,10 @@ async fn inbound(
             HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap())
                 .insert_header(("Retry-After", "1"))
                 .json(json!({"ok": false}))
+        }
+        Mode::Slow(ms) => {
+            actix_web::rt::time::sleep(Duration::from_millis(ms)).await;
+            HttpResponse::Accepted().json(json!({"ok": true, "eventId": parsed["eventId"]}))
         }
         Mode::Hang => {
             actix_web::rt::time::sleep(Duration::from_secs(3600)).await;
