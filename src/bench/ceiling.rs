@@ -19,8 +19,14 @@ struct Target {
     send_url: String,
 }
 
-pub fn start(telegram_base: &str, token: &str, workers: usize) -> anyhow::Result<(String, actix_web::dev::ServerHandle)> {
-    let target = Target { send_url: format!("{telegram_base}/bot{token}/sendMessage") };
+pub fn start(
+    telegram_base: &str,
+    token: &str,
+    workers: usize,
+) -> anyhow::Result<(String, actix_web::dev::ServerHandle)> {
+    let target = Target {
+        send_url: format!("{telegram_base}/bot{token}/sendMessage"),
+    };
     super::serve(workers, move || {
         App::new()
             .app_data(web::Data::new(target.clone()))
@@ -29,15 +35,26 @@ pub fn start(telegram_base: &str, token: &str, workers: usize) -> anyhow::Result
     })
 }
 
-async fn relay(target: web::Data<Target>, client: web::Data<awc::Client>, body: Bytes) -> HttpResponse {
+async fn relay(
+    target: web::Data<Target>,
+    client: web::Data<awc::Client>,
+    body: Bytes,
+) -> HttpResponse {
     let Ok(send) = serde_json::from_slice::<Send>(&body) else {
         return HttpResponse::BadRequest().finish();
     };
-    let chat: i64 = send.session_key.rsplit(':').next().and_then(|c| c.parse().ok()).unwrap_or(0);
+    let chat: i64 = send
+        .session_key
+        .rsplit(':')
+        .next()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     let platform = serde_json::json!({"chat_id": chat, "text": send.text});
     match client.post(&target.send_url).send_json(&platform).await {
         Ok(mut resp) => match resp.body().await {
-            Ok(answer) => HttpResponse::Ok().content_type("application/json").body(answer),
+            Ok(answer) => HttpResponse::Ok()
+                .content_type("application/json")
+                .body(answer),
             Err(_) => HttpResponse::BadGateway().finish(),
         },
         Err(_) => HttpResponse::BadGateway().finish(),

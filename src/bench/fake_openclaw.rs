@@ -40,9 +40,17 @@ pub struct FakeOpenClaw {
 }
 
 impl FakeOpenClaw {
-    pub fn start(tenants: usize, ledger: Arc<Ledger>, workers: usize) -> anyhow::Result<FakeOpenClaw> {
+    pub fn start(
+        tenants: usize,
+        ledger: Arc<Ledger>,
+        workers: usize,
+    ) -> anyhow::Result<FakeOpenClaw> {
         let shared = Shared {
-            modes: Arc::new((0..tenants).map(|_| AtomicU8::new(Mode::Accept as u8)).collect()),
+            modes: Arc::new(
+                (0..tenants)
+                    .map(|_| AtomicU8::new(Mode::Accept as u8))
+                    .collect(),
+            ),
             ledger,
             recovered: Arc::new(Notify::new()),
         };
@@ -53,7 +61,11 @@ impl FakeOpenClaw {
                 .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
                 .route("/t/{tenant}/inbound", web::post().to(inbound))
         })?;
-        Ok(FakeOpenClaw { base_url, shared, _server: server })
+        Ok(FakeOpenClaw {
+            base_url,
+            shared,
+            _server: server,
+        })
     }
 
     pub fn url(&self, tenant: usize) -> String {
@@ -81,16 +93,36 @@ struct Envelope {
     event_id: String,
 }
 
-async fn inbound(state: web::Data<Shared>, req: HttpRequest, path: web::Path<u32>, body: Bytes) -> HttpResponse {
+async fn inbound(
+    state: web::Data<Shared>,
+    req: HttpRequest,
+    path: web::Path<u32>,
+    body: Bytes,
+) -> HttpResponse {
     let at = Instant::now();
     let tenant = path.into_inner();
-    let mode = state.modes.get(tenant as usize).map_or(Mode::Accept as u8, |m| m.load(Ordering::Relaxed));
-    let event_id = serde_json::from_slice::<Envelope>(&body).map(|e| e.event_id).unwrap_or_default();
-    let header_id = req.headers().get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let mode = state
+        .modes
+        .get(tenant as usize)
+        .map_or(Mode::Accept as u8, |m| m.load(Ordering::Relaxed));
+    let event_id = serde_json::from_slice::<Envelope>(&body)
+        .map(|e| e.event_id)
+        .unwrap_or_default();
+    let header_id = req
+        .headers()
+        .get("webhook-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     if header_id != event_id {
-        state.ledger.webhook_id_mismatch.fetch_add(1, Ordering::Relaxed);
+        state
+            .ledger
+            .webhook_id_mismatch
+            .fetch_add(1, Ordering::Relaxed);
     }
-    let update_id = event_id.strip_prefix("tg:").and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
+    let update_id = event_id
+        .strip_prefix("tg:")
+        .and_then(|s| s.parse::<i64>().ok())
+        .unwrap_or(-1);
     let accept = mode == Mode::Accept as u8;
     state.ledger.record(update_id, tenant, accept, at);
     if accept {

@@ -118,7 +118,11 @@ struct Send {
     text: String,
 }
 
-async fn api(state: web::Data<Shared>, path: web::Path<(String, String)>, body: Bytes) -> HttpResponse {
+async fn api(
+    state: web::Data<Shared>,
+    path: web::Path<(String, String)>,
+    body: Bytes,
+) -> HttpResponse {
     let (_token, method) = path.into_inner();
     match method.to_ascii_lowercase().as_str() {
         "getupdates" => get_updates(&state, &body).await,
@@ -148,7 +152,11 @@ async fn api(state: web::Data<Shared>, path: web::Path<(String, String)>, body: 
 
 async fn get_updates(state: &Shared, body: &[u8]) -> HttpResponse {
     state.counters.get_updates.fetch_add(1, Ordering::Relaxed);
-    let req: GetUpdates = serde_json::from_slice(body).unwrap_or(GetUpdates { offset: 0, limit: None, timeout: 0 });
+    let req: GetUpdates = serde_json::from_slice(body).unwrap_or(GetUpdates {
+        offset: 0,
+        limit: None,
+        timeout: 0,
+    });
     let limit = req.limit.unwrap_or(100).clamp(1, 100);
     let deadline = Instant::now() + Duration::from_secs(req.timeout).min(MAX_WAIT);
     loop {
@@ -178,7 +186,9 @@ async fn get_updates(state: &Shared, body: &[u8]) -> HttpResponse {
         };
         let now = Instant::now();
         if out.0 > 0 || now >= deadline {
-            return HttpResponse::Ok().content_type("application/json").body(out.1);
+            return HttpResponse::Ok()
+                .content_type("application/json")
+                .body(out.1);
         }
         let _ = actix_web::rt::time::timeout(deadline - now, notified).await;
     }

@@ -42,7 +42,14 @@ impl Ledger {
     pub fn push(&self, tenant: u32, now: Instant) -> i64 {
         let mut s = self.lock();
         let update_id = BASE_UPDATE_ID + s.len() as i64;
-        s.push(Slot { update_id, tenant, pushed: now, first_ok: None, ok: 0, refused: 0 });
+        s.push(Slot {
+            update_id,
+            tenant,
+            pushed: now,
+            first_ok: None,
+            ok: 0,
+            refused: 0,
+        });
         BASE_UPDATE_ID + s.len() as i64 - 1
     }
 
@@ -78,20 +85,24 @@ impl Ledger {
     pub fn snapshot(&self, range: Range<usize>) -> Vec<Slot> {
         let s = self.lock();
         let end = range.end.min(s.len());
-        s.get(range.start.min(end)..end).map(<[Slot]>::to_vec).unwrap_or_default()
+        s.get(range.start.min(end)..end)
+            .map(<[Slot]>::to_vec)
+            .unwrap_or_default()
     }
 
     /// Events of `range` accepted at least once.
     pub fn delivered(&self, range: Range<usize>) -> usize {
         let s = self.lock();
         let end = range.end.min(s.len());
-        s.get(range.start.min(end)..end).map_or(0, |v| v.iter().filter(|x| x.ok > 0).count())
+        s.get(range.start.min(end)..end)
+            .map_or(0, |v| v.iter().filter(|x| x.ok > 0).count())
     }
 
     /// Whether every slot of `range` selected by `want` was accepted at least once (no copy).
     pub fn all_delivered(&self, range: Range<usize>, want: impl Fn(&Slot) -> bool) -> bool {
         let s = self.lock();
         let end = range.end.min(s.len());
-        s.get(range.start.min(end)..end).is_none_or(|v| v.iter().filter(|x| want(x)).all(|x| x.ok > 0))
+        s.get(range.start.min(end)..end)
+            .is_none_or(|v| v.iter().filter(|x| want(x)).all(|x| x.ok > 0))
     }
 }

@@ -127,5 +127,11 @@ where
             Err(_) => *errors.entry("task_panicked".to_owned()).or_default() += 1,
         }
     }
-    LoadResult { ok, ok_total, elapsed: spec.duration, latency: summarize(lat), errors }
+    LoadResult {
+        ok,
+        ok_total,
+        elapsed: spec.duration,
+        latency: summarize(lat),
+        errors,
+    }
 }

@@ -8,6 +8,7 @@ pub mod inbound;
 pub mod ledger;
 pub mod load;
 pub mod outbound;
+pub mod restart;
 pub mod rig;
 pub mod server;
 pub mod stats;
@@ -45,6 +46,7 @@ impl Opts {
             inbound,
             server_log: self.server_log.clone(),
             fake_workers: self.fake_workers,
+            keep: self.keep,
         }
     }
 }

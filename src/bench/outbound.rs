@@ -25,7 +25,10 @@ pub struct Outcome {
 /// Request `n`: tenant `n % tenants`, its first chat, a unique idempotency key.
 fn request_maker(url: &str, tenants: &[Tenant], run: u64) -> impl Fn(u64) -> Req + 'static {
     let url: Rc<str> = Rc::from(url);
-    let targets: Vec<(Rc<str>, i64)> = tenants.iter().map(|t| (Rc::from(&*t.bearer), t.chats.first().copied().unwrap_or(0))).collect();
+    let targets: Vec<(Rc<str>, i64)> = tenants
+        .iter()
+        .map(|t| (Rc::from(&*t.bearer), t.chats.first().copied().unwrap_or(0)))
+        .collect();
     move |n| {
         let i = (n % targets.len().max(1) as u64) as usize;
         let (auth, chat) = targets.get(i).cloned().unwrap_or_else(|| (Rc::from(""), 0));
@@ -33,7 +36,9 @@ fn request_maker(url: &str, tenants: &[Tenant], run: u64) -> impl Fn(u64) -> Req
             url: url.clone(),
             auth,
             idempotency_key: format!("bench-{run}-{n}"),
-            body: Bytes::from(format!(r#"{{"channel":"telegram","sessionKey":"tg:chat:{chat}","text":"bench reply {n}"}}"#)),
+            body: Bytes::from(format!(
+                r#"{{"channel":"telegram","sessionKey":"tg:chat:{chat}","text":"bench reply {n}"}}"#
+            )),
         }
     }
 }
@@ -41,17 +46,41 @@ fn request_maker(url: &str, tenants: &[Tenant], run: u64) -> impl Fn(u64) -> Req
 pub async fn outbound(o: &Opts) -> Result<Outcome> {
     let mut out = Outcome::default();
     let rig = Rig::new(&o.rig(false))?;
-    let spec = LoadSpec { connections: o.connections, warmup: o.warmup, duration: o.duration };
+    let spec = LoadSpec {
+        connections: o.connections,
+        warmup: o.warmup,
+        duration: o.duration,
+    };
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
 
     let server = rig.start_server().await?;
-    let (tenants, took) = rig.provision(&server, o.tenants, 1, o.inbound_timeout_ms).await?;
-    out.facts.insert("provisioned".into(), json!(format!("{} tenants, {} bindings in {:.1} s", tenants.len(), tenants.len(), took.as_secs_f64())));
+    let (tenants, took) = rig
+        .provision(&server, o.tenants, 1, o.inbound_timeout_ms)
+        .await?;
+    out.facts.insert(
+        "provisioned".into(),
+        json!(format!(
+            "{} tenants, {} bindings in {:.1} s",
+            tenants.len(),
+            tenants.len(),
+            took.as_secs_f64()
+        )),
+    );
 
     // Relay ceiling first, while mux-server sits idle.
     let (ceiling_url, ceiling_handle) = ceiling::start(&rig.telegram.base_url, BOT_TOKEN, workers)?;
-    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let ceil = load::run(&spec, request_maker(&format!("{ceiling_url}/v1/mux/outbound/send"), &tenants, run)).await;
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let ceil = load::run(
+        &spec,
+        request_maker(
+            &format!("{ceiling_url}/v1/mux/outbound/send"),
+            &tenants,
+            run,
+        ),
+    )
+    .await;
     ceiling_handle.stop(true).await;
     out.rows.push(Row {
         scenario: "outbound".into(),
@@ -60,7 +89,10 @@ pub async fn outbound(o: &Opts) -> Result<Outcome> {
         unit: "sends/s".into(),
         latency: ceil.latency.clone(),
         errors: ceil.errors.clone(),
-        note: format!("trivial actix-web + awc relay, {workers} workers, {} connections", o.connections),
+        note: format!(
+            "trivial actix-web + awc relay, {workers} workers, {} connections",
+            o.connections
+        ),
         ..Row::default()
     });
 
@@ -69,7 +101,15 @@ pub async fn outbound(o: &Opts) -> Result<Outcome> {
     let cpu0 = server.cpu_time();
     let w0 = rig.writer_counters(&server).await;
     let t0 = Instant::now();
-    let mux = load::run(&spec, request_maker(&format!("{}/v1/mux/outbound/send", server.base), &tenants, run + 1)).await;
+    let mux = load::run(
+        &spec,
+        request_maker(
+            &format!("{}/v1/mux/outbound/send", server.base),
+            &tenants,
+            run + 1,
+        ),
+    )
+    .await;
     let wall = t0.elapsed();
     let cpu = server.cpu_time().saturating_sub(cpu0);
     let writer = w0.usage(&rig.writer_counters(&server).await, wall);
@@ -87,15 +127,23 @@ pub async fn outbound(o: &Opts) -> Result<Outcome> {
         rss_mib: Some(mib(mem.rss_kib)),
         server_cores: Some(cpu.as_secs_f64() / wall.as_secs_f64().max(1e-9)),
         writer: Some(writer),
-        note: format!("{ratio:.2} of the relay ceiling; {} connections, unique Idempotency-Key each", o.connections),
+        note: format!(
+            "{ratio:.2} of the relay ceiling; {} connections, unique Idempotency-Key each",
+            o.connections
+        ),
         ..Row::default()
     });
-    out.facts.insert("ratio_to_ceiling".into(), json!((ratio * 1000.0).round() / 1000.0));
+    out.facts.insert(
+        "ratio_to_ceiling".into(),
+        json!((ratio * 1000.0).round() / 1000.0),
+    );
     out.facts.insert(
         "platform_sends_vs_200s".into(),
-        json!(format!("{sent} sendMessage calls for {} answered 200 (warm-up included)", mux.ok_total)),
+        json!(format!(
+            "{sent} sendMessage calls for {} answered 200 (warm-up included)",
+            mux.ok_total
+        )),
     );
-    rig.cleanup(o.keep);
     Ok(out)
 }
 
@@ -111,11 +159,21 @@ pub async fn memory(o: &Opts) -> Result<Outcome> {
         unit: "-".into(),
         rss_mib: Some(mib(empty.rss_kib)),
         peak_rss_mib: Some(mib(empty.hwm_kib)),
-        note: format!("ready {:.0} ms after spawn", server.ready_after.as_secs_f64() * 1000.0),
+        note: format!(
+            "ready {:.0} ms after spawn",
+            server.ready_after.as_secs_f64() * 1000.0
+        ),
         ..Row::default()
     });
     server.reset_peak();
-    let (tenants, took) = rig.provision(&server, o.tenants, o.bindings_per_tenant, o.inbound_timeout_ms).await?;
+    let (tenants, took) = rig
+        .provision(
+            &server,
+            o.tenants,
+            o.bindings_per_tenant,
+            o.inbound_timeout_ms,
+        )
+        .await?;
     let bindings: usize = tenants.iter().map(|t| t.chats.len()).sum();
     let during = server.mem();
     actix_web::rt::time::sleep(Duration::from_secs(3)).await;
@@ -140,9 +198,11 @@ pub async fn memory(o: &Opts) -> Result<Outcome> {
         unit: "-".into(),
         rss_mib: Some(mib(fresh.rss_kib)),
         peak_rss_mib: Some(mib(fresh.hwm_kib)),
-        note: format!("same database, fresh process, ready {:.0} ms after spawn", server.ready_after.as_secs_f64() * 1000.0),
+        note: format!(
+            "same database, fresh process, ready {:.0} ms after spawn",
+            server.ready_after.as_secs_f64() * 1000.0
+        ),
         ..Row::default()
     });
-    rig.cleanup(o.keep);
     Ok(out)
 }

@@ -36,14 +36,22 @@ pub struct WriterCounters {
 
 impl WriterCounters {
     /// What the Writer did between `self` (earlier) and `later`, over `wall`.
-    pub fn usage(&self, later: &WriterCounters, wall: std::time::Duration) -> super::stats::WriterUse {
+    pub fn usage(
+        &self,
+        later: &WriterCounters,
+        wall: std::time::Duration,
+    ) -> super::stats::WriterUse {
         let commits = later.commits - self.commits;
         let ops = later.ops - self.ops;
         let secs = wall.as_secs_f64().max(1e-9);
         super::stats::WriterUse {
             commits_per_s: commits / secs,
             ops_per_commit: if commits > 0.0 { ops / commits } else { 0.0 },
-            ms_per_commit: if commits > 0.0 { (later.commit_s - self.commit_s) * 1000.0 / commits } else { 0.0 },
+            ms_per_commit: if commits > 0.0 {
+                (later.commit_s - self.commit_s) * 1000.0 / commits
+            } else {
+                0.0
+            },
             busy: (later.commit_s - self.commit_s) / secs,
         }
     }
@@ -60,6 +68,7 @@ pub struct Rig {
     pub openclaw: FakeOpenClaw,
     pub client: awc::Client,
     pub spec: ServerSpec,
+    keep: bool,
 }
 
 pub struct RigOptions {
@@ -68,11 +77,15 @@ pub struct RigOptions {
     pub inbound: bool,
     pub server_log: String,
     pub fake_workers: usize,
+    pub keep: bool,
 }
 
 impl Rig {
     pub fn new(o: &RigOptions) -> Result<Rig> {
-        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         let dir = std::env::temp_dir().join(format!("mux-bench-{}-{stamp}", std::process::id()));
         std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
         let ledger = Arc::new(Ledger::default());
@@ -89,17 +102,32 @@ impl Rig {
             ("MUX_INBOUND_URL_ALLOW", "127.0.0.1".to_owned()),
             ("MUX_LOG_FORMAT", "text".to_owned()),
             // The listening line (info, mux_server::startup) carries the port: keep it visible.
-            ("RUST_LOG", format!("{},mux_server::startup=info", o.server_log)),
+            (
+                "RUST_LOG",
+                format!("{},mux_server::startup=info", o.server_log),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
-        let spec = ServerSpec { bin: o.server_bin.clone(), dir: dir.clone(), vars };
+        let spec = ServerSpec {
+            bin: o.server_bin.clone(),
+            dir: dir.clone(),
+            vars,
+        };
         let client = awc::Client::builder()
             .connector(awc::Connector::new().limit(PROVISION_CONCURRENCY * 2))
             .timeout(Duration::from_secs(60))
             .finish();
-        Ok(Rig { dir, ledger, telegram, openclaw, client, spec })
+        Ok(Rig {
+            dir,
+            ledger,
+            telegram,
+            openclaw,
+            client,
+            spec,
+            keep: o.keep,
+        })
     }
 
     pub async fn start_server(&self) -> Result<ServerProc> {
@@ -107,7 +135,13 @@ impl Rig {
     }
 
     /// Creates `n` tenants (inbound target = their fake endpoint) and `per_tenant` bound chats each.
-    pub async fn provision(&self, server: &ServerProc, n: usize, per_tenant: usize, timeout_ms: u64) -> Result<(Vec<Tenant>, Duration)> {
+    pub async fn provision(
+        &self,
+        server: &ServerProc,
+        n: usize,
+        per_tenant: usize,
+        timeout_ms: u64,
+    ) -> Result<(Vec<Tenant>, Duration)> {
         let t0 = Instant::now();
         let base = server.base.as_str();
         let tenants: Vec<Tenant> = stream::iter(0..n)
@@ -115,7 +149,9 @@ impl Rig {
             .buffered(PROVISION_CONCURRENCY)
             .try_collect()
             .await?;
-        let pairs: Vec<(usize, usize)> = (0..n).flat_map(|i| (0..per_tenant).map(move |j| (i, j))).collect();
+        let pairs: Vec<(usize, usize)> = (0..n)
+            .flat_map(|i| (0..per_tenant).map(move |j| (i, j)))
+            .collect();
         let tenants_ref = &tenants;
         stream::iter(pairs)
             .map(|(i, j)| async move {
@@ -136,17 +172,37 @@ impl Rig {
         let id = format!("bench-{i:05}");
         let body = json!({"id": id, "name": id, "inboundUrl": self.openclaw.url(i),
                           "inboundToken": format!("inbound-token-{i}"), "inboundTimeoutMs": timeout_ms});
-        let answer = self.post(&format!("{base}/v1/admin/tenants"), &format!("Bearer {ADMIN_TOKEN}"), &body, 201).await?;
-        let key = answer["apiKey"].as_str().ok_or_else(|| anyhow!("tenant create: no apiKey in {answer}"))?;
-        Ok(Tenant { index: i, bearer: Arc::from(format!("Bearer {key}")), chats: Vec::new() })
+        let answer = self
+            .post(
+                &format!("{base}/v1/admin/tenants"),
+                &format!("Bearer {ADMIN_TOKEN}"),
+                &body,
+                201,
+            )
+            .await?;
+        let key = answer["apiKey"]
+            .as_str()
+            .ok_or_else(|| anyhow!("tenant create: no apiKey in {answer}"))?;
+        Ok(Tenant {
+            index: i,
+            bearer: Arc::from(format!("Bearer {key}")),
+            chats: Vec::new(),
+        })
     }
 
     async fn bind(&self, base: &str, t: &Tenant, chat: i64) -> Result<()> {
         let code = format!("bench-code-{chat}");
         let seed = json!({"code": code, "channel": "telegram", "routeKey": format!("telegram:default:chat:{chat}"), "scope": "chat"});
-        self.post(&format!("{base}/v1/admin/pairing-codes"), &format!("Bearer {ADMIN_TOKEN}"), &seed, 0).await?;
+        self.post(
+            &format!("{base}/v1/admin/pairing-codes"),
+            &format!("Bearer {ADMIN_TOKEN}"),
+            &seed,
+            0,
+        )
+        .await?;
         let claim = json!({"code": code, "sessionKey": format!("tg:chat:{chat}")});
-        self.post(&format!("{base}/v1/pairings/claim"), &t.bearer, &claim, 200).await?;
+        self.post(&format!("{base}/v1/pairings/claim"), &t.bearer, &claim, 200)
+            .await?;
         Ok(())
     }
 
@@ -160,9 +216,16 @@ impl Rig {
             .await
             .map_err(|e| anyhow!("POST {url}: {e}"))?;
         let status = resp.status().as_u16();
-        let bytes = resp.body().limit(1 << 20).await.map_err(|e| anyhow!("POST {url}: body: {e}"))?;
+        let bytes = resp
+            .body()
+            .limit(1 << 20)
+            .await
+            .map_err(|e| anyhow!("POST {url}: body: {e}"))?;
         if (want == 0 && !(200..300).contains(&status)) || (want != 0 && status != want) {
-            bail!("POST {url} answered {status}: {}", String::from_utf8_lossy(&bytes));
+            bail!(
+                "POST {url} answered {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            );
         }
         Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
@@ -170,8 +233,19 @@ impl Rig {
     /// The Writer's counters from `/metrics` (group commits, ops, seconds spent committing).
     pub async fn writer_counters(&self, server: &ServerProc) -> WriterCounters {
         let url = format!("{}/metrics", server.base);
-        let text = match self.client.get(&url).insert_header(("Authorization", format!("Bearer {ADMIN_TOKEN}"))).send().await {
-            Ok(mut resp) => resp.body().limit(8 << 20).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default(),
+        let text = match self
+            .client
+            .get(&url)
+            .insert_header(("Authorization", format!("Bearer {ADMIN_TOKEN}")))
+            .send()
+            .await
+        {
+            Ok(mut resp) => resp
+                .body()
+                .limit(8 << 20)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default(),
             Err(_) => String::new(),
         };
         let sample = |name: &str| {
@@ -186,10 +260,13 @@ impl Rig {
             commit_s: sample("mux_writer_commit_seconds_sum"),
         }
     }
+}
 
-    /// Deletes the run's temp dir (database, server log) unless asked to keep it.
-    pub fn cleanup(&self, keep: bool) {
-        if keep {
+/// The run's temp dir (database, server log) goes when the rig does, unless `--keep`. Scenario
+/// functions declare the server after the rig, so the child is killed first.
+impl Drop for Rig {
+    fn drop(&mut self) {
+        if self.keep {
             println!("kept run dir {}", self.dir.display());
         } else {
             let _ = std::fs::remove_dir_all(&self.dir);

@@ -39,7 +39,11 @@ impl ServerSpec {
 
     pub async fn start(&self, client: &awc::Client) -> Result<ServerProc> {
         let log_path = self.log_path();
-        let log = OpenOptions::new().create(true).append(true).open(&log_path).context("open server log")?;
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .context("open server log")?;
         let from = log.metadata().map(|m| m.len()).unwrap_or(0);
         let mut cmd = Command::new(&self.bin);
         for (k, _) in std::env::vars() {
@@ -55,7 +59,9 @@ impl ServerSpec {
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log));
         let t0 = Instant::now();
-        let child = cmd.spawn().with_context(|| format!("spawn {}", self.bin.display()))?;
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("spawn {}", self.bin.display()))?;
         let pid = child.id();
         let mut proc = ServerProc {
             child,
@@ -69,10 +75,16 @@ impl ServerSpec {
                 break port;
             }
             if let Ok(Some(status)) = proc.child.try_wait() {
-                bail!("mux-server exited with {status} before listening; see {}", log_path.display());
+                bail!(
+                    "mux-server exited with {status} before listening; see {}",
+                    log_path.display()
+                );
             }
             if t0.elapsed() > Duration::from_secs(60) {
-                bail!("mux-server did not listen within 60 s; see {}", log_path.display());
+                bail!(
+                    "mux-server did not listen within 60 s; see {}",
+                    log_path.display()
+                );
             }
             actix_web::rt::time::sleep(Duration::from_millis(2)).await;
         };
@@ -80,7 +92,11 @@ impl ServerSpec {
         proc.base = format!("http://127.0.0.1:{port}");
         let ready = format!("{}/ready", proc.base);
         loop {
-            if let Ok(resp) = client.get(&ready).timeout(Duration::from_secs(2)).send().await
+            if let Ok(resp) = client
+                .get(&ready)
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
                 && resp.status().is_success()
             {
                 break;
@@ -102,9 +118,15 @@ fn listening_port(path: &Path, from: u64) -> Result<Option<u16>> {
     let mut text = String::new();
     f.take(1 << 20).read_to_string(&mut text).ok();
     for line in text.lines().filter(|l| l.contains("event=listening")) {
-        if let Some(p) = line.split_whitespace().find_map(|w| w.strip_prefix("port=")) {
+        if let Some(p) = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("port="))
+        {
             let p = p.trim_matches(|c: char| !c.is_ascii_digit());
-            return p.parse().map(Some).map_err(|_| anyhow!("bad port in log line: {line}"));
+            return p
+                .parse()
+                .map(Some)
+                .map_err(|_| anyhow!("bad port in log line: {line}"));
         }
     }
     Ok(None)
@@ -119,7 +141,8 @@ pub struct Mem {
 
 impl ServerProc {
     pub fn mem(&self) -> Mem {
-        let text = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
+        let text =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
         let field = |name: &str| {
             text.lines()
                 .find_map(|l| l.strip_prefix(name))
@@ -127,7 +150,10 @@ impl ServerProc {
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0)
         };
-        Mem { rss_kib: field("VmRSS:"), hwm_kib: field("VmHWM:") }
+        Mem {
+            rss_kib: field("VmRSS:"),
+            hwm_kib: field("VmHWM:"),
+        }
     }
 
     /// Resets the peak RSS (VmHWM) to the current RSS, so a phase's peak can be read on its own.

@@ -51,6 +51,8 @@ pub struct Row {
     pub server_cores: Option<f64>,
     /// The Writer (group commit) during the phase, from the service's own metrics.
     pub writer: Option<WriterUse>,
+    /// A few undelivered events, `tg:<update_id>@<tenant index>`.
+    pub lost_sample: Vec<String>,
     pub note: String,
 }
 
@@ -90,7 +92,10 @@ impl Machine {
             nproc: std::thread::available_parallelism().map_or(0, |n| n.get()),
             mem_total_mib: mem_kib / 1024,
             cpu,
-            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_owned(),
+            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
         }
     }
 }
@@ -117,13 +122,29 @@ pub fn print_table(report: &Report) {
     );
     println!(
         "{:<10} {:<36} {:>10} {:<9} {:>8} {:>8} {:>8} {:>8} {:>6} {:>5} {:>8} {:>7} {:>6}  errors",
-        "scenario", "phase", "rate", "unit", "p50 ms", "p90 ms", "p99 ms", "max ms", "lost", "dup", "peakMiB", "rssMiB", "cores"
+        "scenario",
+        "phase",
+        "rate",
+        "unit",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "lost",
+        "dup",
+        "peakMiB",
+        "rssMiB",
+        "cores"
     );
     for r in &report.rows {
         let errors = if r.errors.is_empty() {
             "-".to_owned()
         } else {
-            r.errors.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+            r.errors
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
         };
         println!(
             "{:<10} {:<36} {:>10.0} {:<9} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>5} {:>8} {:>7} {:>6}  {errors}",
@@ -144,10 +165,23 @@ pub fn print_table(report: &Report) {
         if !r.note.is_empty() {
             println!("{:<10} {:<36} {}", "", "", r.note);
         }
+        if !r.lost_sample.is_empty() {
+            println!(
+                "{:<10} {:<36} not delivered, e.g.: {}",
+                "",
+                "",
+                r.lost_sample.join(" ")
+            );
+        }
         if let Some(w) = r.writer {
             println!(
                 "{:<10} {:<36} writer: {:.0} commits/s, {:.1} ops/commit, {:.2} ms/commit, busy {:.0}%",
-                "", "", w.commits_per_s, w.ops_per_commit, w.ms_per_commit, w.busy * 100.0
+                "",
+                "",
+                w.commits_per_s,
+                w.ops_per_commit,
+                w.ms_per_commit,
+                w.busy * 100.0
             );
         }
     }

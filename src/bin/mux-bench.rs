@@ -19,7 +19,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 
 use bench::stats::{Machine, Report, print_table};
-use bench::{Opts, inbound, outbound};
+use bench::{Opts, inbound, outbound, restart};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Scenario {
@@ -73,9 +73,9 @@ struct Cli {
     /// Tenants' inboundTimeoutMs (how long a hanging endpoint holds a delivery).
     #[arg(long, default_value_t = 3000)]
     inbound_timeout_ms: u64,
-    /// Longest wait for deliveries to drain, seconds.
-    #[arg(long, default_value_t = 180.0)]
-    drain_timeout: f64,
+    /// Longest wait for deliveries to drain, seconds (default 60; 20 with --quick).
+    #[arg(long)]
+    drain_timeout: Option<f64>,
     /// RUST_LOG for mux-server (its log goes to the run's temp dir).
     #[arg(long, default_value = "info")]
     server_log: String,
@@ -106,13 +106,21 @@ fn secs(s: f64) -> Duration {
 fn opts(cli: &Cli) -> Result<Opts> {
     let server_bin = match &cli.server_bin {
         Some(p) => p.clone(),
-        None => std::env::current_exe().context("current exe")?.with_file_name("mux-server"),
+        None => std::env::current_exe()
+            .context("current exe")?
+            .with_file_name("mux-server"),
     };
     if !server_bin.is_file() {
-        bail!("{} not found: run `cargo build --release --bin mux-server` (or pass --server-bin)", server_bin.display());
+        bail!(
+            "{} not found: run `cargo build --release --bin mux-server` (or pass --server-bin)",
+            server_bin.display()
+        );
     }
     if !server_bin.to_string_lossy().contains("/release/") {
-        eprintln!("warning: {} is not a release build; figures will be meaningless", server_bin.display());
+        eprintln!(
+            "warning: {} is not a release build; figures will be meaningless",
+            server_bin.display()
+        );
     }
     let q = cli.quick;
     let o = Opts {
@@ -126,7 +134,7 @@ fn opts(cli: &Cli) -> Result<Opts> {
         pending: cli.pending.unwrap_or(if q { 10_000 } else { 100_000 }),
         bindings_per_tenant: cli.bindings_per_tenant.clamp(1, 16),
         inbound_timeout_ms: cli.inbound_timeout_ms.max(100),
-        drain_timeout: secs(cli.drain_timeout),
+        drain_timeout: secs(cli.drain_timeout.unwrap_or(if q { 20.0 } else { 60.0 })),
         server_log: cli.server_log.clone(),
         fake_workers: cli.fake_workers.max(1),
         wake_on_recovery: !cli.no_wake,
@@ -138,14 +146,22 @@ fn opts(cli: &Cli) -> Result<Opts> {
 async fn run(cli: Cli) -> Result<()> {
     let o = opts(&cli)?;
     let scenarios = if cli.scenario == Scenario::All {
-        vec![Scenario::Memory, Scenario::Outbound, Scenario::Inbound, Scenario::Isolation, Scenario::Restart]
+        vec![
+            Scenario::Memory,
+            Scenario::Outbound,
+            Scenario::Inbound,
+            Scenario::Isolation,
+            Scenario::Restart,
+        ]
     } else {
         vec![cli.scenario]
     };
     let mut report = Report {
         scenario: format!("{:?}", cli.scenario).to_lowercase(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
-        unix_time: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        unix_time: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
         machine: Machine::probe(),
         settings: serde_json::to_value(&o)?,
         rows: Vec::new(),
@@ -157,16 +173,24 @@ async fn run(cli: Cli) -> Result<()> {
             Scenario::Outbound => outbound::outbound(&o).await,
             Scenario::Inbound => inbound::inbound(&o).await,
             Scenario::Isolation => inbound::isolation(&o).await,
-            Scenario::Restart => inbound::restart(&o).await,
+            Scenario::Restart => restart::restart(&o).await,
             Scenario::Memory | Scenario::All => outbound::memory(&o).await,
         }
         .with_context(|| format!("scenario {s:?}"))?;
         report.rows.extend(outcome.rows);
         let name = format!("{s:?}").to_lowercase();
-        report.facts.extend(outcome.facts.into_iter().map(|(k, v)| (format!("{name}.{k}"), v)));
+        report.facts.extend(
+            outcome
+                .facts
+                .into_iter()
+                .map(|(k, v)| (format!("{name}.{k}"), v)),
+        );
     }
     print_table(&report);
-    let path = cli.json.clone().unwrap_or_else(|| PathBuf::from(format!("target/mux-bench/{}.json", report.scenario)));
+    let path = cli
+        .json
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("target/mux-bench/{}.json", report.scenario)));
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
