@@ -10,6 +10,7 @@
 //! ```
 
 pub mod attempt;
+mod delivery;
 mod manager;
 mod worker;
 

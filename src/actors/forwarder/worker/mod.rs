@@ -6,15 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use actix_web::web::Bytes;
-use secrecy::ExposeSecret;
 
 use super::attempt::{self, Response};
+use super::delivery::{Pending, post};
 use super::manager::{ForwarderDeps, Forwarders, Idle};
-use crate::actors::registry::{ForwardTarget, InboundTarget, write};
-use crate::db::{self, inbound::InboundEventRow, inbound::Outcome, inbound::RecordAttempt};
-use crate::domain::Channel;
+use crate::actors::registry::{ForwardTarget, write};
+use crate::db::{self, inbound::Outcome, inbound::RecordAttempt};
 use crate::time::now_ms;
+
+mod messages;
+pub(super) use messages::{Drain, Poke, Stop};
 
 /// Sessions of one tenant delivered concurrently; events of one session never overlap.
 const MAX_SESSIONS_IN_FLIGHT: usize = 4;
@@ -27,31 +28,6 @@ const LOW_WATER: usize = 64;
 const HELD_RECHECK_MS: i64 = 60_000;
 /// Retry delay when the database could not record an outcome.
 const STORE_RETRY_MS: i64 = 1_000;
-
-#[derive(Clone)]
-struct Pending {
-    id: i32,
-    channel: Channel,
-    event_id: String,
-    envelope: Bytes,
-    next_attempt_at_ms: i64,
-    attempts: u32,
-    created_at_ms: i64,
-}
-
-impl From<InboundEventRow> for Pending {
-    fn from(r: InboundEventRow) -> Pending {
-        Pending {
-            id: r.id,
-            channel: Channel::parse(&r.channel).unwrap_or(Channel::Telegram),
-            event_id: r.event_id,
-            envelope: Bytes::from(r.envelope),
-            next_attempt_at_ms: r.next_attempt_at_ms,
-            attempts: r.attempts.max(0) as u32,
-            created_at_ms: r.created_at_ms,
-        }
-    }
-}
 
 pub(super) struct Forwarder {
     tenant_id: Arc<str>,
@@ -332,37 +308,6 @@ enum Step {
     StoreFailed(String),
 }
 
-/// POSTs the stored envelope with the bearer token and Standard Webhooks headers.
-async fn post(client: &awc::Client, target: &InboundTarget, event: &Pending) -> Response {
-    let token = target.token.expose_secret();
-    let timestamp = now_ms() / 1000;
-    let signature = attempt::signature(token, &event.event_id, timestamp, &event.envelope);
-    let sent = client
-        .post(&target.url)
-        .timeout(Duration::from_millis(target.timeout_ms))
-        .insert_header(("Authorization", format!("Bearer {token}")))
-        .insert_header(("Content-Type", "application/json; charset=utf-8"))
-        .insert_header(("webhook-id", event.event_id.as_str()))
-        .insert_header(("webhook-timestamp", timestamp.to_string()))
-        .insert_header(("webhook-signature", signature))
-        .send_body(event.envelope.clone())
-        .await;
-    match sent {
-        Ok(resp) => {
-            let retry_after_ms = resp
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| attempt::parse_retry_after(v, now_ms()));
-            Response::Status {
-                code: resp.status().as_u16(),
-                retry_after_ms,
-            }
-        }
-        Err(e) => Response::Transport(e.to_string()),
-    }
-}
-
 impl Actor for Forwarder {
     type Context = Context<Self>;
 
@@ -374,69 +319,5 @@ impl Actor for Forwarder {
                 .timeout(Duration::from_secs(600))
                 .finish(),
         );
-    }
-}
-
-/// New events (or a reason to retry now) for this tenant.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(super) struct Poke {
-    pub seq: u64,
-    pub retry_now: bool,
-}
-
-impl Handler<Poke> for Forwarder {
-    type Result = ();
-
-    fn handle(&mut self, msg: Poke, ctx: &mut Self::Context) {
-        if self.drain.is_some() {
-            return;
-        }
-        self.seen = self.seen.max(msg.seq);
-        if msg.retry_now {
-            let now = now_ms();
-            for head in self.sessions.values_mut().filter_map(|q| q.front_mut()) {
-                head.next_attempt_at_ms = head.next_attempt_at_ms.min(now);
-            }
-            // Re-read from the start: a requeued dead event has an id below what was read.
-            self.loaded_up_to = 0;
-        }
-        self.more_in_db = true;
-        self.load(ctx);
-        self.pump(ctx);
-    }
-}
-
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(super) struct Stop;
-
-impl Handler<Stop> for Forwarder {
-    type Result = ();
-
-    fn handle(&mut self, _: Stop, ctx: &mut Self::Context) {
-        ctx.stop();
-    }
-}
-
-/// Shutdown: start nothing new, let the attempts in flight finish and be recorded, then stop.
-/// Answers once stopped; events not attempted stay pending for the next start.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(super) struct Drain;
-
-impl Handler<Drain> for Forwarder {
-    type Result = ResponseFuture<()>;
-
-    fn handle(&mut self, _: Drain, ctx: &mut Self::Context) -> Self::Result {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        if let Some(t) = self.timer.take() {
-            ctx.cancel_future(t);
-        }
-        self.drain.get_or_insert_with(Vec::new).push(tx);
-        self.pump(ctx);
-        Box::pin(async move {
-            let _ = rx.await;
-        })
     }
 }

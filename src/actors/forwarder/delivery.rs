@@ -1,0 +1,73 @@
+//! One event as a forwarder holds it, and its delivery over HTTP: the stored envelope POSTed
+//! with the bearer token and the Standard Webhooks headers.
+
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+use secrecy::ExposeSecret;
+
+use super::attempt::{self, Response};
+use crate::actors::registry::InboundTarget;
+use crate::db::inbound::InboundEventRow;
+use crate::domain::Channel;
+use crate::time::now_ms;
+
+#[derive(Clone)]
+pub(super) struct Pending {
+    pub id: i32,
+    pub channel: Channel,
+    pub event_id: String,
+    pub envelope: Bytes,
+    pub next_attempt_at_ms: i64,
+    pub attempts: u32,
+    pub created_at_ms: i64,
+}
+
+impl From<InboundEventRow> for Pending {
+    fn from(r: InboundEventRow) -> Pending {
+        Pending {
+            id: r.id,
+            channel: Channel::parse(&r.channel).unwrap_or(Channel::Telegram),
+            event_id: r.event_id,
+            envelope: Bytes::from(r.envelope),
+            next_attempt_at_ms: r.next_attempt_at_ms,
+            attempts: r.attempts.max(0) as u32,
+            created_at_ms: r.created_at_ms,
+        }
+    }
+}
+
+/// POSTs the stored envelope with the bearer token and Standard Webhooks headers.
+pub(super) async fn post(
+    client: &awc::Client,
+    target: &InboundTarget,
+    event: &Pending,
+) -> Response {
+    let token = target.token.expose_secret();
+    let timestamp = now_ms() / 1000;
+    let signature = attempt::signature(token, &event.event_id, timestamp, &event.envelope);
+    let sent = client
+        .post(&target.url)
+        .timeout(Duration::from_millis(target.timeout_ms))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .insert_header(("Content-Type", "application/json; charset=utf-8"))
+        .insert_header(("webhook-id", event.event_id.as_str()))
+        .insert_header(("webhook-timestamp", timestamp.to_string()))
+        .insert_header(("webhook-signature", signature))
+        .send_body(event.envelope.clone())
+        .await;
+    match sent {
+        Ok(resp) => {
+            let retry_after_ms = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| attempt::parse_retry_after(v, now_ms()));
+            Response::Status {
+                code: resp.status().as_u16(),
+                retry_after_ms,
+            }
+        }
+        Err(e) => Response::Transport(e.to_string()),
+    }
+}
