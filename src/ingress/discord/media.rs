@@ -66,20 +66,9 @@ async fn fetch(client: &awc::Client, item: &DcAttachment, cap: u64) -> Result<Ve
         return Err(format!("larger than {cap} bytes"));
     }
     let url = item.url.as_deref().ok_or_else(|| "no url".to_owned())?;
-    let mut resp = client
-        .get(url)
-        .send()
+    crate::ingress::media::download_capped(client.get(url), cap)
         .await
-        .map_err(|_| "download failed".to_owned())?;
-    if !resp.status().is_success() {
-        return Err(format!("download answered {}", resp.status().as_u16()));
-    }
-    let limit = usize::try_from(cap).unwrap_or(usize::MAX);
-    resp.body()
-        .limit(limit)
-        .await
-        .map(|b| b.to_vec())
-        .map_err(|_| format!("larger than {cap} bytes or cut short"))
+        .map(|(bytes, _)| bytes)
 }
 
 #[cfg(test)]

@@ -82,18 +82,7 @@ async fn fetch(
         inbound.api_base,
         secrecy::ExposeSecret::expose_secret(&inbound.token)
     );
-    let mut resp = client
-        .get(url)
-        .send()
+    crate::ingress::media::download_capped(client.get(url), cap)
         .await
-        .map_err(|_| "download failed".to_owned())?;
-    if !resp.status().is_success() {
-        return Err(format!("download answered {}", resp.status().as_u16()));
-    }
-    let limit = usize::try_from(cap).unwrap_or(usize::MAX);
-    resp.body()
-        .limit(limit)
-        .await
-        .map(|b| b.to_vec())
-        .map_err(|_| format!("larger than {cap} bytes or cut short"))
+        .map(|(bytes, _)| bytes)
 }

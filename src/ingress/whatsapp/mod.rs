@@ -160,30 +160,13 @@ impl WhatsappInbound {
         if size.is_some_and(|s| s > self.media_max_bytes) {
             return Err(format!("larger than {} bytes", self.media_max_bytes));
         }
-        let mut resp = client
-            .get(url)
-            .insert_header(("Authorization", bearer.as_str()))
-            .send()
-            .await
-            .map_err(|_| "media download failed".to_owned())?;
-        if !resp.status().is_success() {
-            return Err(format!(
-                "media download answered {}",
-                resp.status().as_u16()
-            ));
-        }
-        let served = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let limit = usize::try_from(self.media_max_bytes).unwrap_or(usize::MAX);
-        let bytes = resp
-            .body()
-            .limit(limit)
-            .await
-            .map_err(|_| format!("larger than {} bytes", self.media_max_bytes))?;
-        Ok((bytes.to_vec(), served))
+        crate::ingress::media::download_capped(
+            client
+                .get(url)
+                .insert_header(("Authorization", bearer.as_str())),
+            self.media_max_bytes,
+        )
+        .await
     }
 }
 
