@@ -8,7 +8,7 @@ use actix::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::state::TenantAuth;
-use super::{InboundTarget, Registry, write};
+use super::{InboundTarget, Registry};
 use crate::db::admin::{
     AddApiKey, CreateTenant as CreateTenantOp, NewInboundTarget, NewKey, RevokeApiKey,
     SetTenantStatus,
@@ -67,16 +67,12 @@ impl Handler<CreateTenant> for Registry {
             key,
             now_ms: now_ms(),
         };
-        Box::pin(
-            write(self.writer.clone(), op)
-                .into_actor(self)
-                .map(move |res, act, _| {
-                    let row = res?;
-                    act.state.put_tenant(row.clone());
-                    act.remember_key(&row.id, key_hash, &issued.key_id);
-                    Ok((row, issued))
-                }),
-        )
+        self.write_then(op, move |res, act, _| {
+            let row = res?;
+            act.state.put_tenant(row.clone());
+            act.remember_key(&row.id, key_hash, &issued.key_id);
+            Ok((row, issued))
+        })
     }
 }
 
@@ -103,15 +99,11 @@ impl Handler<AddKey> for Registry {
             key,
             now_ms: now_ms(),
         };
-        Box::pin(
-            write(self.writer.clone(), op)
-                .into_actor(self)
-                .map(move |res, act, _| {
-                    res?;
-                    act.remember_key(&tenant_id, key_hash, &issued.key_id);
-                    Ok(issued)
-                }),
-        )
+        self.write_then(op, move |res, act, _| {
+            res?;
+            act.remember_key(&tenant_id, key_hash, &issued.key_id);
+            Ok(issued)
+        })
     }
 }
 
@@ -132,15 +124,11 @@ impl Handler<RevokeKey> for Registry {
             key_id: msg.key_id,
             now_ms: now_ms(),
         };
-        Box::pin(
-            write(self.writer.clone(), op)
-                .into_actor(self)
-                .map(|res, act, _| {
-                    let key_hash = res?;
-                    act.state.keys.remove(&key_hash);
-                    Ok(())
-                }),
-        )
+        self.write_then(op, |res, act, _| {
+            let key_hash = res?;
+            act.state.keys.remove(&key_hash);
+            Ok(())
+        })
     }
 }
 
@@ -164,17 +152,13 @@ impl Handler<SetTenantEnabled> for Registry {
             enabled,
             now_ms: now_ms(),
         };
-        Box::pin(
-            write(self.writer.clone(), op)
-                .into_actor(self)
-                .map(move |res, act, _| {
-                    res?;
-                    if let Some(t) = act.state.tenants.get_mut(tenant_id.as_str()) {
-                        t.enabled = enabled;
-                    }
-                    Ok(())
-                }),
-        )
+        self.write_then(op, move |res, act, _| {
+            res?;
+            if let Some(t) = act.state.tenants.get_mut(tenant_id.as_str()) {
+                t.enabled = enabled;
+            }
+            Ok(())
+        })
     }
 }
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use actix::prelude::*;
 use secrecy::SecretString;
 
+use super::Registry;
 use super::state::{Binding, BindingStatus, InboundTarget, TenantAuth};
-use super::{Registry, write};
 use crate::db::models::{BindingRow, PairingTokenRow, SessionRouteRow};
 use crate::db::pairing::{ClaimPairingCode, InsertPairingToken, RedeemPairingToken, Redeemed};
 use crate::db::{bindings::Unbind, tenants::SetInboundTarget};
@@ -90,20 +90,16 @@ impl Handler<IssuePairingToken> for Registry {
             token: row,
             pending: pending.clone(),
         };
-        Box::pin(
-            write(self.writer.clone(), op)
-                .into_actor(self)
-                .map(move |res, act, _| {
-                    res?;
-                    if let Some(b) = pending {
-                        act.state.put_binding(b);
-                    }
-                    Ok(IssuedToken {
-                        token,
-                        expires_at_ms,
-                    })
-                }),
-        )
+        self.write_then(op, move |res, act, _| {
+            res?;
+            if let Some(b) = pending {
+                act.state.put_binding(b);
+            }
+            Ok(IssuedToken {
+                token,
+                expires_at_ms,
+            })
+        })
     }
 }
 
@@ -124,16 +120,12 @@ impl Handler<RedeemToken> for Registry {
             route_key: msg.route_key,
             now_ms: now_ms(),
         };
-        Box::pin(
-            write(self.writer.clone(), op)
-                .into_actor(self)
-                .map(|res, act, _| {
-                    if let Ok(Redeemed::Paired { binding, route }) = &res {
-                        act.put_paired(binding.clone(), route.clone());
-                    }
-                    res
-                }),
-        )
+        self.write_then(op, |res, act, _| {
+            if let Ok(Redeemed::Paired { binding, route }) = &res {
+                act.put_paired(binding.clone(), route.clone());
+            }
+            res
+        })
     }
 }
 
@@ -156,16 +148,12 @@ impl Handler<ClaimCode> for Registry {
             session_key: msg.session_key,
             now_ms: now_ms(),
         };
-        Box::pin(
-            write(self.writer.clone(), op)
-                .into_actor(self)
-                .map(|res, act, _| {
-                    if let Ok((binding, route)) = &res {
-                        act.put_paired(binding.clone(), route.clone());
-                    }
-                    res
-                }),
-        )
+        self.write_then(op, |res, act, _| {
+            if let Ok((binding, route)) = &res {
+                act.put_paired(binding.clone(), route.clone());
+            }
+            res
+        })
     }
 }
 
@@ -219,15 +207,11 @@ impl Handler<UnbindBinding> for Registry {
             binding_id: msg.binding_id,
             now_ms: now_ms(),
         };
-        Box::pin(
-            write(self.writer.clone(), op)
-                .into_actor(self)
-                .map(move |res, act, _| {
-                    let removed = res?;
-                    act.state.remove_binding(&binding_id, &removed);
-                    Ok(())
-                }),
-        )
+        self.write_then(op, move |res, act, _| {
+            let removed = res?;
+            act.state.remove_binding(&binding_id, &removed);
+            Ok(())
+        })
     }
 }
 
@@ -267,17 +251,13 @@ impl Handler<ChangeInboundTarget> for Registry {
             now_ms: now_ms(),
         };
         let tenant_id = msg.tenant_id;
-        Box::pin(
-            write(self.writer.clone(), op)
-                .into_actor(self)
-                .map(move |res, act, _| {
-                    res?;
-                    if let Some(t) = act.state.tenants.get_mut(&tenant_id) {
-                        t.inbound = Some(target);
-                    }
-                    Ok(())
-                }),
-        )
+        self.write_then(op, move |res, act, _| {
+            res?;
+            if let Some(t) = act.state.tenants.get_mut(&tenant_id) {
+                t.inbound = Some(target);
+            }
+            Ok(())
+        })
     }
 }
 

@@ -44,6 +44,20 @@ impl Actor for Registry {
     }
 }
 
+impl Registry {
+    /// The one way the Registry changes: write through the Writer, then — in the actor, after the
+    /// commit — let `apply` update memory from the result.
+    fn write_then<M, R, F>(&self, op: M, apply: F) -> ResponseActFuture<Self, R>
+    where
+        M: WriteOp + Message<Result = Result<<M as WriteOp>::Output, StoreError>>,
+        R: 'static,
+        F: FnOnce(Result<M::Output, StoreError>, &mut Registry, &mut Context<Registry>) -> R
+            + 'static,
+    {
+        Box::pin(write(self.writer.clone(), op).into_actor(self).map(apply))
+    }
+}
+
 /// Sends one op to the Writer and flattens the mailbox error into the store error.
 pub(crate) async fn write<M>(writer: Addr<Writer>, op: M) -> Result<M::Output, StoreError>
 where

@@ -54,7 +54,7 @@ pub async fn start(
     health: Arc<ChannelHealth>,
 ) -> anyhow::Result<Option<Addr<DiscordIngress>>> {
     let Some(token) = &cfg.bot_token else {
-        log::warn!("event=discord_ingress_disabled reason=no_bot_token");
+        log::warn!("event=discord_ingress_disabled reason=discord_token_unset");
         return Ok(None);
     };
     let http = Arc::new(rest_client(cfg, token.expose_secret(), rate_limiter)?);
