@@ -3,6 +3,7 @@
 //! the same for all of them and live here.
 
 pub mod discord;
+pub mod envelope;
 pub mod media;
 pub mod notify;
 pub mod route;

@@ -2,7 +2,10 @@
 //! has the same shape as a new message; only its `eventId` (and `rawMessage.edited_timestamp`)
 //! tell it apart.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+
+use crate::domain::Channel;
+use crate::ingress::envelope::Envelope;
 
 use super::message::{DcMessage, snowflake_ms};
 
@@ -23,27 +26,19 @@ pub fn build(
     media: Vec<Value>,
     attachments: Vec<Value>,
 ) -> Value {
-    let mut env = Map::new();
-    env.insert("eventId".into(), json!(msg.event_id(at.edit)));
-    env.insert("channel".into(), json!("discord"));
-    env.insert("sessionKey".into(), json!(at.session_key));
-    env.insert("body".into(), json!(msg.content));
-    env.insert("from".into(), json!(format!("discord:{}", msg.author_id)));
-    env.insert("to".into(), json!(format!("channel:{}", msg.channel_id)));
-    env.insert("accountId".into(), json!("default"));
-    env.insert(
-        "chatType".into(),
-        json!(if msg.is_direct() { "direct" } else { "group" }),
-    );
-    env.insert("messageId".into(), json!(msg.id.to_string()));
-    // The snowflake holds the creation time to the millisecond; edits keep it, as Telegram's do.
-    env.insert("timestampMs".into(), json!(snowflake_ms(msg.id)));
-    if let Some(thread) = at.thread_id {
-        env.insert("threadId".into(), json!(thread.to_string()));
-    }
-    env.insert(
-        "channelData".into(),
-        json!({
+    Envelope {
+        event_id: msg.event_id(at.edit),
+        channel: Channel::Discord,
+        session_key: at.session_key,
+        body: msg.content.clone(),
+        from: format!("discord:{}", msg.author_id),
+        to: format!("channel:{}", msg.channel_id),
+        direct: msg.is_direct(),
+        message_id: msg.id.to_string(),
+        // The snowflake holds the creation time to the millisecond; edits keep it, as Telegram's do.
+        timestamp_ms: snowflake_ms(msg.id),
+        thread_id: at.thread_id.map(|t| json!(t.to_string())),
+        channel_data: json!({
             "accountId": "default",
             "messageId": msg.id.to_string(),
             "channelId": msg.channel_id.to_string(),
@@ -51,11 +46,9 @@ pub fn build(
             "routeKey": at.route_key,
             "discord": {"media": media, "rawMessage": msg.raw},
         }),
-    );
-    if !attachments.is_empty() {
-        env.insert("attachments".into(), Value::Array(attachments));
+        attachments,
     }
-    Value::Object(env)
+    .into_json()
 }
 
 #[cfg(test)]

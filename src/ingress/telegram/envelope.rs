@@ -1,6 +1,9 @@
 //! The envelope OpenClaw's `/v1/mux/inbound` reads (contract §6) for a Telegram message.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+
+use crate::domain::Channel;
+use crate::ingress::envelope::Envelope;
 
 use super::update::TgMessage;
 
@@ -12,33 +15,22 @@ pub fn build(
     media: Vec<Value>,
     attachments: Vec<Value>,
 ) -> Value {
-    let mut env = Map::new();
-    env.insert("eventId".into(), json!(msg.event_id()));
-    env.insert("channel".into(), json!("telegram"));
-    env.insert("sessionKey".into(), json!(session_key));
-    env.insert("body".into(), json!(msg.text.clone().unwrap_or_default()));
-    env.insert(
-        "from".into(),
-        json!(format!(
+    Envelope {
+        event_id: msg.event_id(),
+        channel: Channel::Telegram,
+        session_key,
+        body: msg.text.clone().unwrap_or_default(),
+        from: format!(
             "telegram:{}",
             msg.from_id
                 .map_or_else(|| msg.chat_id.to_string(), |f| f.to_string())
-        )),
-    );
-    env.insert("to".into(), json!(format!("telegram:{}", msg.chat_id)));
-    env.insert("accountId".into(), json!("default"));
-    env.insert(
-        "chatType".into(),
-        json!(if msg.is_direct() { "direct" } else { "group" }),
-    );
-    env.insert("messageId".into(), json!(msg.message_id.to_string()));
-    env.insert("timestampMs".into(), json!(msg.date.saturating_mul(1000)));
-    if let Some(topic) = msg.topic_id {
-        env.insert("threadId".into(), json!(topic));
-    }
-    env.insert(
-        "channelData".into(),
-        json!({
+        ),
+        to: format!("telegram:{}", msg.chat_id),
+        direct: msg.is_direct(),
+        message_id: msg.message_id.to_string(),
+        timestamp_ms: msg.date.saturating_mul(1000),
+        thread_id: msg.topic_id.map(|t| json!(t)),
+        channel_data: json!({
             "accountId": "default",
             "messageId": msg.message_id.to_string(),
             "chatId": msg.chat_id.to_string(),
@@ -51,11 +43,9 @@ pub fn build(
                 "rawUpdate": msg.raw_update,
             },
         }),
-    );
-    if !attachments.is_empty() {
-        env.insert("attachments".into(), Value::Array(attachments));
+        attachments,
     }
-    Value::Object(env)
+    .into_json()
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! Reading WhatsApp Cloud API webhook payloads (raw JSON kept for `rawMessage`) and building the
 //! envelope (contract §6). Pure: any JSON in, never a panic. Statuses and errors are skipped.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::domain::{RouteKey, whatsapp_jid};
+use crate::domain::{Channel, RouteKey, whatsapp_jid};
+use crate::ingress::envelope::Envelope;
 
 /// One inbound message of a webhook POST.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,37 +104,27 @@ impl WaMessage {
         media: Vec<Value>,
         attachments: Vec<Value>,
     ) -> Value {
-        let mut env = Map::new();
-        env.insert("eventId".into(), json!(self.event_id()));
-        env.insert("channel".into(), json!("whatsapp"));
-        env.insert("sessionKey".into(), json!(session_key));
-        env.insert("body".into(), json!(self.text.clone().unwrap_or_default()));
-        env.insert("from".into(), json!(format!("whatsapp:+{}", self.from)));
-        env.insert("to".into(), json!(format!("whatsapp:{}", self.chat_jid)));
-        env.insert("accountId".into(), json!("default"));
-        env.insert(
-            "chatType".into(),
-            json!(if self.is_group { "group" } else { "direct" }),
-        );
-        env.insert("messageId".into(), json!(self.wamid));
-        env.insert(
-            "timestampMs".into(),
-            json!(self.timestamp.saturating_mul(1000)),
-        );
-        env.insert(
-            "channelData".into(),
-            json!({
+        Envelope {
+            event_id: self.event_id(),
+            channel: Channel::Whatsapp,
+            session_key,
+            body: self.text.clone().unwrap_or_default(),
+            from: format!("whatsapp:+{}", self.from),
+            to: format!("whatsapp:{}", self.chat_jid),
+            direct: !self.is_group,
+            message_id: self.wamid.clone(),
+            timestamp_ms: self.timestamp.saturating_mul(1000),
+            thread_id: None,
+            channel_data: json!({
                 "accountId": "default",
                 "messageId": self.wamid,
                 "chatJid": self.chat_jid,
                 "routeKey": route_key,
                 "whatsapp": {"media": media, "rawMessage": self.raw},
             }),
-        );
-        if !attachments.is_empty() {
-            env.insert("attachments".into(), Value::Array(attachments));
+            attachments,
         }
-        Value::Object(env)
+        .into_json()
     }
 }
 
