@@ -16,3 +16,6 @@ pub mod outbound;
 pub mod startup;
 pub mod telemetry;
 pub mod time;
+
+#[cfg(test)]
+mod architecture_tests;

@@ -11,10 +11,11 @@ use anyhow::Context;
 
 use crate::actors::forwarder::{ForwarderDeps, Forwarders, StopAll, Wake};
 use crate::actors::registry::Registry;
-use crate::actors::writer::{CloseWriter, WriteOp, Writer, WriterThread};
+use crate::actors::writer::{CloseWriter, Writer, WriterThread};
 use crate::api::{self, AppState};
 use crate::channel_status::ChannelHealth;
 use crate::config::Config;
+use crate::db::op::WriteOp;
 use crate::db::{self, load::LoadedState, pairing::SeedPairingCodes, tenants::SeedTenants};
 use crate::ingress::IngressCtx;
 use crate::ingress::discord::actor::{DiscordIngress, StopGateway};
@@ -206,7 +207,7 @@ fn spawn_prune(writer: Addr<Writer>) {
         loop {
             tokio::time::sleep(PRUNE_INTERVAL).await;
             let op = crate::db::prune::Prune { now_ms: now_ms() };
-            match crate::actors::registry::write(writer.clone(), op).await {
+            match crate::db::op::write(writer.clone(), op).await {
                 Ok(p) if p == Default::default() => {}
                 Ok(p) => log::info!(
                     "event=pruned events={} tokens={} pending_bindings={}",

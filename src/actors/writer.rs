@@ -15,28 +15,13 @@ use diesel::connection::Connection;
 use diesel::sqlite::SqliteConnection;
 use tokio::sync::oneshot;
 
+use crate::db::op::WriteOp;
 use crate::error::StoreError;
 use crate::metrics::Metrics;
 
 /// Most ops committed in one transaction. Bounds how long one commit holds the write lock and
 /// how much a failed commit has to report; at ~1 µs per small insert it is far from the fsync.
 const MAX_BATCH: usize = 1024;
-
-/// A state change the Writer applies inside a transaction.
-pub trait WriteOp: Send + 'static {
-    type Output: Send + 'static;
-    fn apply(self, conn: &mut SqliteConnection) -> Result<Self::Output, StoreError>;
-}
-
-/// Declares `Message` for write ops, so each is sent as its own typed message.
-#[macro_export]
-macro_rules! write_message {
-    ($($op:ty),+ $(,)?) => {$(
-        impl ::actix::Message for $op {
-            type Result = Result<<$op as $crate::actors::writer::WriteOp>::Output, $crate::error::StoreError>;
-        }
-    )+};
-}
 
 trait Job: Send {
     /// Runs the op in a savepoint and returns how to answer once the batch's fate is known.

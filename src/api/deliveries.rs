@@ -9,22 +9,25 @@ use serde_json::json;
 use super::AppState;
 use super::error::ApiError;
 use crate::actors::forwarder::Wake;
-use crate::actors::registry::{TenantAuth, write};
+use crate::actors::registry::TenantAuth;
+use crate::db::op::write;
 use crate::db::{self, inbound::RequeueDead};
+use crate::domain::EventState;
 use crate::time::now_ms;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
 
 /// `status` and `limit` from the query string.
-pub fn filters(query: &str) -> Result<(Vec<&'static str>, i64), ApiError> {
+pub fn filters(query: &str) -> Result<(Vec<EventState>, i64), ApiError> {
     let q = web::Query::<HashMap<String, String>>::from_query(query)
         .map_err(|_| ApiError::bad_request("invalid query string"))?;
     let states = match q.get("status").map(String::as_str) {
-        None | Some("") => vec!["pending", "dead"],
-        Some("pending") => vec!["pending"],
-        Some("dead") => vec!["dead"],
-        Some(_) => return Err(ApiError::bad_request("status must be pending or dead")),
+        None | Some("") => vec![EventState::Pending, EventState::Dead],
+        Some(s) => match EventState::parse(s) {
+            Some(state @ (EventState::Pending | EventState::Dead)) => vec![state],
+            _ => return Err(ApiError::bad_request("status must be pending or dead")),
+        },
     };
     let limit = match q.get("limit").map(String::as_str) {
         None | Some("") => DEFAULT_LIMIT,

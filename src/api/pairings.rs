@@ -174,7 +174,7 @@ pub async fn claim(
         }
         Err(StoreError::Unavailable(_)) => {}
     }
-    let (binding, _route) = claimed?;
+    let binding = claimed?.binding;
     log::info!(
         "event=pairing_code_claimed tenant={} binding={}",
         tenant.tenant_id,

@@ -2,21 +2,16 @@
 //! Each op writes its audit row in the same transaction as the change.
 
 use diesel::prelude::*;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::json;
 
 use super::audit::{self, Actor};
 use super::models::{ApiKeyInsertForm, PairingCodeRow, TenantInsertForm, TenantRow};
+use super::op::WriteOp;
+use super::overview::TenantOverview;
 use super::schema::{pairing_codes, tenant_api_keys, tenants};
-use crate::actors::writer::WriteOp;
+use crate::domain::{Channel, InboundTarget, RouteKey, Scope, Tenant, TenantStatus};
 use crate::error::StoreError;
-
-/// A new tenant's inbound target, already checked against the URL policy.
-pub struct NewInboundTarget {
-    pub url: String,
-    pub token: SecretString,
-    pub timeout_ms: u64,
-}
 
 /// A new API key: only its hash is stored.
 pub struct NewKey {
@@ -29,15 +24,17 @@ pub struct NewKey {
 pub struct CreateTenant {
     pub id: String,
     pub name: String,
-    pub inbound: Option<NewInboundTarget>,
+    /// Already checked against the URL policy.
+    pub inbound: Option<InboundTarget>,
     pub key: NewKey,
     pub now_ms: i64,
 }
 
 impl WriteOp for CreateTenant {
-    type Output = TenantRow;
+    /// The tenant as the Registry keeps it, and as the create answer shows it.
+    type Output = (Tenant, TenantOverview);
 
-    fn apply(self, conn: &mut SqliteConnection) -> Result<TenantRow, StoreError> {
+    fn apply(self, conn: &mut SqliteConnection) -> Result<Self::Output, StoreError> {
         let exists: i64 = tenants::table
             .filter(tenants::id.eq(&self.id))
             .count()
@@ -50,7 +47,7 @@ impl WriteOp for CreateTenant {
             .values(TenantInsertForm {
                 id: &self.id,
                 name: &self.name,
-                status: "active",
+                status: TenantStatus::Active.as_str(),
                 inbound_url: inbound.map(|t| t.url.as_str()),
                 inbound_token: inbound.map(|t| t.token.expose_secret()),
                 inbound_timeout_ms: inbound.map(|t| t.timeout_ms as i64),
@@ -73,10 +70,12 @@ impl WriteOp for CreateTenant {
                 "inboundUrl": inbound.map(|t| t.url.as_str()),
             }),
         )?;
-        Ok(tenants::table
+        let row: TenantRow = tenants::table
             .find(&self.id)
             .select(TenantRow::as_select())
-            .first(conn)?)
+            .first(conn)?;
+        let overview = TenantOverview::from_row(row.clone());
+        Ok((row.into_domain(), overview))
     }
 }
 
@@ -182,10 +181,14 @@ impl WriteOp for SetTenantStatus {
     type Output = ();
 
     fn apply(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
-        let status = if self.enabled { "active" } else { "disabled" };
+        let status = if self.enabled {
+            TenantStatus::Active
+        } else {
+            TenantStatus::Disabled
+        };
         let changed = diesel::update(tenants::table.find(&self.tenant_id))
             .set((
-                tenants::status.eq(status),
+                tenants::status.eq(status.as_str()),
                 tenants::updated_at_ms.eq(self.now_ms),
             ))
             .execute(conn)?;
@@ -210,16 +213,33 @@ impl WriteOp for SetTenantStatus {
 
 /// `POST /v1/admin/pairing-codes`: a code a tenant can claim with `POST /v1/pairings/claim`.
 pub struct InsertPairingCode {
-    /// `code_hash` holds the hash; the clear code is only in the admin's answer.
-    pub row: PairingCodeRow,
+    /// Only the hash is stored; the clear code is only in the admin's answer.
+    pub code_hash: String,
+    pub channel: Channel,
+    pub route_key: RouteKey,
+    pub scope: Scope,
+    /// None: the code does not expire.
+    pub expires_at_ms: Option<i64>,
+    pub now_ms: i64,
 }
 
 impl WriteOp for InsertPairingCode {
     type Output = ();
 
     fn apply(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        let row = PairingCodeRow {
+            code_hash: self.code_hash,
+            channel: self.channel.as_str().to_owned(),
+            route_key: self.route_key.to_string(),
+            scope: self.scope.as_str().to_owned(),
+            expires_at_ms: self.expires_at_ms,
+            created_at_ms: self.now_ms,
+            claimed_at_ms: None,
+            claimed_by_tenant: None,
+            binding_id: None,
+        };
         diesel::insert_into(pairing_codes::table)
-            .values(&self.row)
+            .values(&row)
             .execute(conn)
             .map_err(|e| match StoreError::from(e) {
                 StoreError::Conflict(_) => StoreError::Conflict("pairing code already exists"),
@@ -227,15 +247,15 @@ impl WriteOp for InsertPairingCode {
             })?;
         audit::record(
             conn,
-            self.row.created_at_ms,
+            row.created_at_ms,
             None,
             Actor::Admin,
             "pairing_code_seeded",
             json!({
-                "channel": self.row.channel,
-                "routeKey": self.row.route_key,
-                "scope": self.row.scope,
-                "expiresAtMs": self.row.expires_at_ms,
+                "channel": row.channel,
+                "routeKey": row.route_key,
+                "scope": row.scope,
+                "expiresAtMs": row.expires_at_ms,
             }),
         )
     }

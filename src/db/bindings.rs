@@ -6,20 +6,21 @@ use serde_json::json;
 
 use super::audit::{self, Actor};
 use super::models::{BindingRow, SessionRouteRow};
+use super::op::WriteOp;
 use super::schema::{bindings, session_routes};
-use crate::actors::writer::WriteOp;
-use crate::domain::RouteKey;
+use crate::domain::{Binding, BindingStatus, Paired, RouteKey, Scope, SessionRoute};
 use crate::error::StoreError;
+
+const ACTIVE: &str = BindingStatus::Active.as_str();
 
 pub fn active_binding_for_route(
     conn: &mut SqliteConnection,
-    channel: &str,
-    route_key: &str,
+    route_key: &RouteKey,
 ) -> Result<Option<BindingRow>, StoreError> {
     Ok(bindings::table
-        .filter(bindings::channel.eq(channel))
-        .filter(bindings::route_key.eq(route_key))
-        .filter(bindings::status.eq("active"))
+        .filter(bindings::channel.eq(route_key.channel().as_str()))
+        .filter(bindings::route_key.eq(route_key.to_string()))
+        .filter(bindings::status.eq(ACTIVE))
         .select(BindingRow::as_select())
         .first(conn)
         .optional()?)
@@ -33,28 +34,27 @@ pub fn activate_or_insert(
     binding_id: &str,
     tenant_id: &str,
     route_key: &RouteKey,
-    scope: &str,
+    scope: Scope,
     session_key: &str,
     now_ms: i64,
-) -> Result<(BindingRow, SessionRouteRow), StoreError> {
-    let binding = BindingRow {
+) -> Result<Paired, StoreError> {
+    let binding = Binding {
         binding_id: binding_id.to_owned(),
-        tenant_id: tenant_id.to_owned(),
-        channel: route_key.channel().as_str().to_owned(),
-        scope: scope.to_owned(),
-        route_key: route_key.to_string(),
+        tenant_id: tenant_id.into(),
+        channel: route_key.channel(),
+        scope,
+        route_key: route_key.clone(),
         session_key: session_key.to_owned(),
-        status: "active".to_owned(),
+        status: BindingStatus::Active,
         created_at_ms: now_ms,
-        updated_at_ms: now_ms,
     };
     let activated = diesel::update(
         bindings::table
             .find(binding_id)
-            .filter(bindings::status.eq("pending")),
+            .filter(bindings::status.eq(BindingStatus::Pending.as_str())),
     )
     .set((
-        bindings::status.eq("active"),
+        bindings::status.eq(ACTIVE),
         bindings::session_key.eq(session_key),
         bindings::created_at_ms.eq(now_ms),
         bindings::updated_at_ms.eq(now_ms),
@@ -63,19 +63,24 @@ pub fn activate_or_insert(
     .map_err(route_conflict)?;
     if activated == 0 {
         diesel::insert_into(bindings::table)
-            .values(&binding)
+            .values(BindingRow::from_domain(&binding))
             .execute(conn)
             .map_err(route_conflict)?;
     }
-    let route = SessionRouteRow {
-        tenant_id: tenant_id.to_owned(),
-        channel: binding.channel.clone(),
+    let route = SessionRoute {
+        tenant_id: binding.tenant_id.clone(),
+        channel: binding.channel,
         session_key: session_key.to_owned(),
         binding_id: binding_id.to_owned(),
-        created_at_ms: now_ms,
     };
     diesel::insert_into(session_routes::table)
-        .values(&route)
+        .values(SessionRouteRow {
+            tenant_id: tenant_id.to_owned(),
+            channel: binding.channel.as_str().to_owned(),
+            session_key: session_key.to_owned(),
+            binding_id: binding_id.to_owned(),
+            created_at_ms: now_ms,
+        })
         .on_conflict((
             session_routes::tenant_id,
             session_routes::channel,
@@ -87,7 +92,7 @@ pub fn activate_or_insert(
             session_routes::created_at_ms.eq(excluded(session_routes::created_at_ms)),
         ))
         .execute(conn)?;
-    Ok((binding, route))
+    Ok(Paired { binding, route })
 }
 
 fn route_conflict(e: diesel::result::Error) -> StoreError {
@@ -113,10 +118,10 @@ impl WriteOp for Unbind {
             bindings::table
                 .find(&self.binding_id)
                 .filter(bindings::tenant_id.eq(&self.tenant_id))
-                .filter(bindings::status.eq("active")),
+                .filter(bindings::status.eq(ACTIVE)),
         )
         .set((
-            bindings::status.eq("unbound"),
+            bindings::status.eq(BindingStatus::Unbound.as_str()),
             bindings::updated_at_ms.eq(self.now_ms),
         ))
         .execute(conn)?;

@@ -5,8 +5,8 @@
 
 use diesel::prelude::*;
 
+use super::op::WriteOp;
 use super::schema::idempotency_keys as ik;
-use crate::actors::writer::WriteOp;
 use crate::error::StoreError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -6,9 +6,12 @@
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
+use super::op::WriteOp;
 use super::schema::{inbound_events, ingress_offsets};
-use crate::actors::writer::WriteOp;
+use crate::domain::{Channel, EventState};
 use crate::error::StoreError;
+
+const PENDING: &str = EventState::Pending.as_str();
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = inbound_events)]
@@ -25,6 +28,58 @@ pub struct InboundEventRow {
     pub last_error: Option<String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+}
+
+/// A queued event in its domain form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedEvent {
+    pub id: i32,
+    pub channel: Channel,
+    pub event_id: String,
+    pub tenant_id: String,
+    pub session_key: String,
+    /// The envelope JSON exactly as it is POSTed.
+    pub envelope: String,
+    pub state: EventState,
+    pub attempts: i32,
+    pub next_attempt_at_ms: i64,
+    pub last_error: Option<String>,
+    pub created_at_ms: i64,
+}
+
+impl InboundEventRow {
+    /// The domain form; fails on a channel or state this version cannot read.
+    pub fn into_domain(self) -> Result<QueuedEvent, StoreError> {
+        let unreadable =
+            |field: &str| StoreError::Unavailable(format!("event {}: unreadable {field}", self.id));
+        Ok(QueuedEvent {
+            channel: Channel::parse(&self.channel).ok_or_else(|| unreadable("channel"))?,
+            state: EventState::parse(&self.state).ok_or_else(|| unreadable("state"))?,
+            id: self.id,
+            event_id: self.event_id,
+            tenant_id: self.tenant_id,
+            session_key: self.session_key,
+            envelope: self.envelope,
+            attempts: self.attempts,
+            next_attempt_at_ms: self.next_attempt_at_ms,
+            last_error: self.last_error,
+            created_at_ms: self.created_at_ms,
+        })
+    }
+}
+
+/// The events this version can read; an unreadable row (hand-edited, or from a newer version)
+/// is left in place and reported, never guessed at.
+fn readable(rows: Vec<InboundEventRow>) -> Vec<QueuedEvent> {
+    rows.into_iter()
+        .filter_map(|r| match r.into_domain() {
+            Ok(e) => Some(e),
+            Err(e) => {
+                log::error!("event=inbound_event_skipped reason=unreadable error={e}");
+                None
+            }
+        })
+        .collect()
 }
 
 /// One event to queue for a tenant.
@@ -46,7 +101,7 @@ pub struct NewInboundEvent {
 
 impl NewInboundEvent {
     pub fn pending(
-        channel: &str,
+        channel: Channel,
         event_id: String,
         tenant_id: &str,
         session_key: &str,
@@ -54,12 +109,12 @@ impl NewInboundEvent {
         now_ms: i64,
     ) -> NewInboundEvent {
         NewInboundEvent {
-            channel: channel.to_owned(),
+            channel: channel.as_str().to_owned(),
             event_id,
             tenant_id: tenant_id.to_owned(),
             session_key: session_key.to_owned(),
             envelope,
-            state: "pending".to_owned(),
+            state: PENDING.to_owned(),
             attempts: 0,
             next_attempt_at_ms: now_ms,
             created_at_ms: now_ms,
@@ -156,7 +211,7 @@ impl WriteOp for RecordAttempt {
         match self.outcome {
             Outcome::Delivered => diesel::update(row)
                 .set((
-                    inbound_events::state.eq("delivered"),
+                    inbound_events::state.eq(EventState::Delivered.as_str()),
                     attempts,
                     now,
                     inbound_events::last_error.eq(None::<String>),
@@ -175,7 +230,7 @@ impl WriteOp for RecordAttempt {
                 .execute(conn)?,
             Outcome::Dead { error } => diesel::update(row)
                 .set((
-                    inbound_events::state.eq("dead"),
+                    inbound_events::state.eq(EventState::Dead.as_str()),
                     inbound_events::last_error.eq(error),
                     attempts,
                     now,
@@ -201,10 +256,10 @@ impl WriteOp for RequeueDead {
             inbound_events::table
                 .filter(inbound_events::tenant_id.eq(&self.tenant_id))
                 .filter(inbound_events::event_id.eq(&self.event_id))
-                .filter(inbound_events::state.eq("dead")),
+                .filter(inbound_events::state.eq(EventState::Dead.as_str())),
         )
         .set((
-            inbound_events::state.eq("pending"),
+            inbound_events::state.eq(PENDING),
             inbound_events::next_attempt_at_ms.eq(self.now_ms),
             // The age limit counts from here: a manual retry gets a full new window.
             inbound_events::created_at_ms.eq(self.now_ms),
@@ -224,21 +279,22 @@ pub fn pending_after(
     tenant_id: &str,
     after_id: i32,
     limit: i64,
-) -> Result<Vec<InboundEventRow>, StoreError> {
-    Ok(inbound_events::table
+) -> Result<Vec<QueuedEvent>, StoreError> {
+    let rows = inbound_events::table
         .filter(inbound_events::tenant_id.eq(tenant_id))
-        .filter(inbound_events::state.eq("pending"))
+        .filter(inbound_events::state.eq(PENDING))
         .filter(inbound_events::id.gt(after_id))
         .order(inbound_events::id)
         .limit(limit)
         .select(InboundEventRow::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    Ok(readable(rows))
 }
 
 /// Tenants that have pending events (their forwarders start at boot).
 pub fn tenants_with_pending(conn: &mut SqliteConnection) -> Result<Vec<String>, StoreError> {
     Ok(inbound_events::table
-        .filter(inbound_events::state.eq("pending"))
+        .filter(inbound_events::state.eq(PENDING))
         .select(inbound_events::tenant_id)
         .distinct()
         .load(conn)?)
@@ -248,16 +304,18 @@ pub fn tenants_with_pending(conn: &mut SqliteConnection) -> Result<Vec<String>, 
 pub fn list_deliveries(
     conn: &mut SqliteConnection,
     tenant_id: &str,
-    states: &[&str],
+    states: &[EventState],
     limit: i64,
-) -> Result<Vec<InboundEventRow>, StoreError> {
-    Ok(inbound_events::table
+) -> Result<Vec<QueuedEvent>, StoreError> {
+    let states: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+    let rows = inbound_events::table
         .filter(inbound_events::tenant_id.eq(tenant_id))
         .filter(inbound_events::state.eq_any(states))
         .order(inbound_events::id)
         .limit(limit)
         .select(InboundEventRow::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    Ok(readable(rows))
 }
 
 /// A stored cursor.

@@ -1,5 +1,24 @@
-//! SQLite: connection setup, embedded migrations, the read pool, and the write operations the
-//! Writer actor runs. Query code lives here, never in handlers or actor glue.
+//! The store: one typed boundary between the service and its SQLite file. Connection setup,
+//! embedded migrations, the read pool, the write ops the Writer actor applies (`op`), and the
+//! queries. Query code lives here, never in handlers or actor glue; rows become domain types
+//! (`crate::domain`: `Binding`, `Tenant`, `TenantStatus`, `BindingStatus`, `EventState`, …) here,
+//! and nothing in `db` imports an actor.
+//!
+//! # What a second backend (PostgreSQL through diesel) would implement
+//! The rest of the service sees only what this module exports, so another backend is this
+//! module again over another connection type:
+//! - `op::WriteOp::apply` for every op (`admin`, `bindings`, `idempotency`, `inbound`, `pairing`,
+//!   `prune`, `tenants`): each runs inside the caller's transaction and returns a domain type or a
+//!   `StoreError` (`NotFound`/`Conflict` with their public messages, `Unavailable` otherwise). The
+//!   Writer's group commit becomes ordinary transactions; per-op savepoints stay.
+//! - the reads: `load::load_all` (the Registry's start-up state), `inbound::pending_after`,
+//!   `inbound::tenants_with_pending`, `inbound::list_deliveries`, `inbound::cursor`,
+//!   `overview::*`, `audit::list`, `idempotency` lookups — through `read` on a pool.
+//! - the guarantees the ops rely on: one active binding per `(channel, route_key)` (a partial
+//!   unique index here), `(channel, event_id)` unique for inbound events, single-use claims by
+//!   `UPDATE … WHERE consumed_at IS NULL`, and `ON CONFLICT` upserts (both PostgreSQL has).
+//! - forwarders claiming work would add `SELECT … FOR UPDATE SKIP LOCKED` once several hosts
+//!   share one database; `backup` and the SQLite pragmas have no counterpart there.
 
 pub mod admin;
 pub mod audit;
@@ -9,6 +28,7 @@ pub mod idempotency;
 pub mod inbound;
 pub mod load;
 pub mod models;
+pub mod op;
 pub mod overview;
 pub mod pairing;
 pub mod prune;

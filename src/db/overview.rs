@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::models::TenantRow;
 use super::schema::{bindings, inbound_events, tenant_api_keys, tenants};
+use crate::domain::{BindingStatus, EventState, TenantStatus};
 use crate::error::StoreError;
 
 /// One active key, without its hash.
@@ -53,7 +54,7 @@ impl TenantOverview {
     pub fn from_row(row: TenantRow) -> TenantOverview {
         let inbound_timeout_ms = row.inbound_url.as_ref().and(row.inbound_timeout_ms);
         TenantOverview {
-            enabled: row.status == "active",
+            enabled: row.status() == TenantStatus::Active,
             id: row.id,
             name: row.name,
             status: row.status,
@@ -105,14 +106,14 @@ pub fn tenants(conn: &mut SqliteConnection) -> Result<Vec<TenantOverview>, Store
         });
     }
     let binding_counts: HashMap<String, i64> = bindings::table
-        .filter(bindings::status.eq("active"))
+        .filter(bindings::status.eq(BindingStatus::Active.as_str()))
         .group_by(bindings::tenant_id)
         .select((bindings::tenant_id, count_star()))
         .load::<(String, i64)>(conn)?
         .into_iter()
         .collect();
     let queue: HashMap<String, i64> = inbound_events::table
-        .filter(inbound_events::state.eq("pending"))
+        .filter(inbound_events::state.eq(EventState::Pending.as_str()))
         .group_by(inbound_events::tenant_id)
         .select((inbound_events::tenant_id, count_star()))
         .load::<(String, i64)>(conn)?
@@ -148,7 +149,7 @@ fn last_deliveries(
     .load(conn)?;
     let mut out = HashMap::new();
     for r in rows {
-        let state = if r.state == "pending" {
+        let state = if r.state == EventState::Pending.as_str() {
             "retrying".to_owned()
         } else {
             r.state
@@ -165,7 +166,7 @@ fn last_deliveries(
 /// Pending inbound events, all tenants, and the creation time of the oldest one.
 pub fn queue_stats(conn: &mut SqliteConnection) -> Result<(i64, Option<i64>), StoreError> {
     Ok(inbound_events::table
-        .filter(inbound_events::state.eq("pending"))
+        .filter(inbound_events::state.eq(EventState::Pending.as_str()))
         .select((count_star(), min(inbound_events::created_at_ms)))
         .first(conn)?)
 }

@@ -8,19 +8,26 @@ use serde_json::json;
 
 use super::audit::{self, Actor};
 use super::bindings::{activate_or_insert, active_binding_for_route};
-use super::models::{BindingRow, PairingCodeRow, PairingTokenRow, SessionRouteRow};
+use super::models::{BindingRow, PairingCodeRow, PairingTokenRow};
+use super::op::WriteOp;
 use super::schema::{bindings, pairing_codes, pairing_tokens};
-use crate::actors::writer::WriteOp;
 use crate::config::PairingCodeSeed;
-use crate::domain::RouteKey;
 use crate::domain::secrets::{hash_secret, new_id};
+use crate::domain::{Binding, Channel, Paired, RouteKey, Scope, SessionRoute};
 use crate::error::StoreError;
 use secrecy::ExposeSecret;
 
 /// Stores a newly issued token (and, for a Discord DM routeKey, its pending binding).
 pub struct InsertPairingToken {
-    pub token: PairingTokenRow,
-    pub pending: Option<BindingRow>,
+    pub token_hash: String,
+    pub tenant_id: String,
+    pub channel: Channel,
+    pub session_key: Option<String>,
+    /// Set only for a Discord DM token, with `pending` the binding it will activate.
+    pub route_key: Option<RouteKey>,
+    pub pending: Option<Binding>,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
 }
 
 impl WriteOp for InsertPairingToken {
@@ -28,27 +35,39 @@ impl WriteOp for InsertPairingToken {
 
     fn apply(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
         if let Some(pending) = &self.pending {
-            let bound = active_binding_for_route(conn, &pending.channel, &pending.route_key)?;
-            if bound.is_some_and(|b| b.tenant_id == pending.tenant_id) {
+            let bound = active_binding_for_route(conn, &pending.route_key)?;
+            if bound.is_some_and(|b| *b.tenant_id == *pending.tenant_id) {
                 return Err(StoreError::Conflict("route already bound"));
             }
             diesel::insert_into(bindings::table)
-                .values(pending)
+                .values(BindingRow::from_domain(pending))
                 .execute(conn)?;
         }
+        let route_key = self.route_key.as_ref().map(ToString::to_string);
         diesel::insert_into(pairing_tokens::table)
-            .values(&self.token)
+            .values(PairingTokenRow {
+                token_hash: self.token_hash,
+                tenant_id: self.tenant_id.clone(),
+                channel: self.channel.as_str().to_owned(),
+                session_key: self.session_key,
+                route_key: route_key.clone(),
+                pending_binding_id: self.pending.map(|b| b.binding_id),
+                created_at_ms: self.created_at_ms,
+                expires_at_ms: self.expires_at_ms,
+                consumed_at_ms: None,
+                binding_id: None,
+            })
             .execute(conn)?;
         audit::record(
             conn,
-            self.token.created_at_ms,
-            Some(&self.token.tenant_id),
+            self.created_at_ms,
+            Some(&self.tenant_id),
             Actor::Tenant,
             "pairing_token_issued",
             json!({
-                "channel": self.token.channel,
-                "expiresAtMs": self.token.expires_at_ms,
-                "routeKey": self.token.route_key,
+                "channel": self.channel.as_str(),
+                "expiresAtMs": self.expires_at_ms,
+                "routeKey": route_key,
             }),
         )
     }
@@ -56,15 +75,11 @@ impl WriteOp for InsertPairingToken {
 
 /// What redeeming a token in a chat came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "answered once per pairing; boxing would only add an allocation"
-)]
 pub enum Redeemed {
     /// The chat is now bound to the token's tenant.
     Paired {
-        binding: BindingRow,
-        route: SessionRouteRow,
+        binding: Binding,
+        route: SessionRoute,
     },
     /// Unknown, expired, used, of another channel, or for another DM than the one it came from.
     Invalid,
@@ -85,7 +100,7 @@ impl WriteOp for RedeemPairingToken {
     fn apply(self, conn: &mut SqliteConnection) -> Result<Redeemed, StoreError> {
         let channel = self.route_key.channel().as_str();
         let route = self.route_key.to_string();
-        if active_binding_for_route(conn, channel, &route)?.is_some() {
+        if active_binding_for_route(conn, &self.route_key)?.is_some() {
             return Ok(Redeemed::AlreadyBound);
         }
         let token: Option<PairingTokenRow> = pairing_tokens::table
@@ -109,12 +124,12 @@ impl WriteOp for RedeemPairingToken {
             .pending_binding_id
             .clone()
             .unwrap_or_else(|| new_id("bind_"));
-        let (binding, route_row) = activate_or_insert(
+        let paired = activate_or_insert(
             conn,
             &binding_id,
             &token.tenant_id,
             &self.route_key,
-            self.route_key.scope().as_str(),
+            self.route_key.scope(),
             &session_key,
             self.now_ms,
         )?;
@@ -125,7 +140,7 @@ impl WriteOp for RedeemPairingToken {
         )
         .set((
             pairing_tokens::consumed_at_ms.eq(self.now_ms),
-            pairing_tokens::binding_id.eq(&binding.binding_id),
+            pairing_tokens::binding_id.eq(&paired.binding.binding_id),
         ))
         .execute(conn)?;
         if consumed != 1 {
@@ -137,11 +152,11 @@ impl WriteOp for RedeemPairingToken {
             Some(&token.tenant_id),
             Actor::Chat,
             "pairing_token_claimed",
-            json!({"bindingId": binding.binding_id, "channel": channel, "routeKey": route}),
+            json!({"bindingId": paired.binding.binding_id, "channel": channel, "routeKey": route}),
         )?;
         Ok(Redeemed::Paired {
-            binding,
-            route: route_row,
+            binding: paired.binding,
+            route: paired.route,
         })
     }
 }
@@ -155,7 +170,7 @@ pub struct ClaimPairingCode {
 }
 
 impl WriteOp for ClaimPairingCode {
-    type Output = (BindingRow, SessionRouteRow);
+    type Output = Paired;
 
     fn apply(self, conn: &mut SqliteConnection) -> Result<Self::Output, StoreError> {
         let code: Option<PairingCodeRow> = pairing_codes::table
@@ -175,7 +190,7 @@ impl WriteOp for ClaimPairingCode {
         }
         let route_key = RouteKey::parse(&code.route_key)
             .map_err(|_| StoreError::NotFound("pairing code not found or expired"))?;
-        if active_binding_for_route(conn, &code.channel, &code.route_key)?.is_some() {
+        if active_binding_for_route(conn, &route_key)?.is_some() {
             return Err(StoreError::Conflict("route already bound"));
         }
         let session_key = self
@@ -183,12 +198,13 @@ impl WriteOp for ClaimPairingCode {
             .clone()
             .unwrap_or_else(|| route_key.derived_session_key());
         // The operator chose the scope when seeding the code.
-        let (binding, route) = activate_or_insert(
+        let scope = Scope::parse(&code.scope).unwrap_or_else(|| route_key.scope());
+        let paired = activate_or_insert(
             conn,
             &new_id("bind_"),
             &self.tenant_id,
             &route_key,
-            &code.scope,
+            scope,
             &session_key,
             self.now_ms,
         )?;
@@ -196,7 +212,7 @@ impl WriteOp for ClaimPairingCode {
             .set((
                 pairing_codes::claimed_at_ms.eq(self.now_ms),
                 pairing_codes::claimed_by_tenant.eq(&self.tenant_id),
-                pairing_codes::binding_id.eq(&binding.binding_id),
+                pairing_codes::binding_id.eq(&paired.binding.binding_id),
             ))
             .execute(conn)?;
         audit::record(
@@ -205,9 +221,9 @@ impl WriteOp for ClaimPairingCode {
             Some(&self.tenant_id),
             Actor::Tenant,
             "pairing_code_claimed",
-            json!({"bindingId": binding.binding_id, "routeKey": binding.route_key}),
+            json!({"bindingId": paired.binding.binding_id, "routeKey": code.route_key}),
         )?;
-        Ok((binding, route))
+        Ok(paired)
     }
 }
 

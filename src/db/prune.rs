@@ -2,8 +2,9 @@
 
 use diesel::prelude::*;
 
+use super::op::WriteOp;
 use super::schema::{bindings, inbound_events, pairing_tokens};
-use crate::actors::writer::WriteOp;
+use crate::domain::{BindingStatus, EventState};
 use crate::error::StoreError;
 
 /// Delivered events are kept this long: their rows are what drops a platform's redelivery (Meta
@@ -36,17 +37,17 @@ impl WriteOp for Prune {
             .select(pairing_tokens::pending_binding_id.assume_not_null());
         let pending_bindings = diesel::update(
             bindings::table
-                .filter(bindings::status.eq("pending"))
+                .filter(bindings::status.eq(BindingStatus::Pending.as_str()))
                 .filter(bindings::binding_id.eq_any(expired_pending)),
         )
         .set((
-            bindings::status.eq("expired"),
+            bindings::status.eq(BindingStatus::Expired.as_str()),
             bindings::updated_at_ms.eq(self.now_ms),
         ))
         .execute(conn)?;
         let events = diesel::delete(
             inbound_events::table
-                .filter(inbound_events::state.eq("delivered"))
+                .filter(inbound_events::state.eq(EventState::Delivered.as_str()))
                 .filter(inbound_events::updated_at_ms.lt(self.now_ms - DELIVERED_RETENTION_MS)),
         )
         .execute(conn)?;
@@ -71,6 +72,7 @@ mod tests {
     use crate::config::TenantSeed;
     use crate::db::inbound::{EnqueueInbound, NewInboundEvent, Outcome, RecordAttempt};
     use crate::db::{self, tenants::SeedTenants};
+    use crate::domain::Channel;
 
     #[test]
     fn only_old_delivered_events_and_old_tokens_go() {
@@ -88,8 +90,9 @@ mod tests {
         }
         .apply(conn)
         .unwrap();
-        let ev =
-            |id: &str| NewInboundEvent::pending("telegram", id.into(), "t", "s", "{}".into(), 0);
+        let ev = |id: &str| {
+            NewInboundEvent::pending(Channel::Telegram, id.into(), "t", "s", "{}".into(), 0)
+        };
         EnqueueInbound {
             events: vec![ev("old"), ev("pending"), ev("recent")],
             cursor: None,

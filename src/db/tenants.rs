@@ -6,9 +6,10 @@ use serde_json::json;
 
 use super::audit::{self, Actor};
 use super::models::{ApiKeyInsertForm, TenantInsertForm, TenantRow};
+use super::op::WriteOp;
 use super::schema::{tenant_api_keys, tenants};
-use crate::actors::writer::WriteOp;
 use crate::config::TenantSeed;
+use crate::domain::TenantStatus;
 use crate::domain::secrets::{hash_secret, new_id};
 use crate::error::StoreError;
 
@@ -50,7 +51,7 @@ fn seed_one(conn: &mut SqliteConnection, seed: &TenantSeed, now: i64) -> Result<
                 .values(TenantInsertForm {
                     id: &seed.id,
                     name: &seed.name,
-                    status: "active",
+                    status: TenantStatus::Active.as_str(),
                     inbound_url: inbound.map(|t| t.url.as_str()),
                     inbound_token: inbound.map(|t| t.token.expose_secret()),
                     inbound_timeout_ms: inbound.map(|t| t.timeout_ms as i64),

@@ -198,6 +198,13 @@ impl fmt::Display for RouteKey {
     }
 }
 
+/// On the wire a route key is its canonical string.
+impl serde::Serialize for RouteKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl FromStr for RouteKey {
     type Err = RouteKeyError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -15,10 +15,11 @@ use std::sync::Arc;
 use actix::Addr;
 
 use crate::actors::forwarder::{Forwarders, Wake};
-use crate::actors::registry::{Binding, RedeemToken, Registry, ResolveIncoming, write};
+use crate::actors::registry::{Binding, RedeemToken, Registry, ResolveIncoming};
 use crate::actors::writer::Writer;
 use crate::config::PairingConfig;
 use crate::db::inbound::{Cursor, EnqueueInbound, NewInboundEvent};
+use crate::db::op::write;
 use crate::db::pairing::Redeemed;
 use crate::domain::{Channel, RouteKey};
 use crate::error::StoreError;
@@ -52,12 +53,10 @@ pub struct Seen<'a> {
 impl IngressCtx {
     /// Forwards (returns the binding to build the envelope for), pairs, answers or drops.
     pub async fn route(&self, seen: Seen<'_>) -> Result<Option<Binding>, StoreError> {
-        let keys = seen.route_keys.iter().map(ToString::to_string).collect();
         let binding = self
             .registry
             .send(ResolveIncoming {
-                channel: seen.channel,
-                route_keys: keys,
+                route_keys: seen.route_keys.to_vec(),
             })
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;

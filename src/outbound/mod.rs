@@ -13,7 +13,7 @@ use actix::{Addr, MailboxError};
 use futures_util::future::LocalBoxFuture;
 use tokio::time::Instant;
 
-use crate::actors::registry::{Registry, ResolveRoute, write};
+use crate::actors::registry::{Registry, ResolveRoute};
 use crate::actors::writer::Writer;
 use crate::channels::discord::{DiscordRoute, DiscordSender};
 use crate::channels::telegram::{TelegramSender, TelegramTarget};
@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::db::idempotency::{
     CompleteIdempotencyKey, ReleaseIdempotencyKey, Reservation, ReserveIdempotencyKey,
 };
+use crate::db::op::write;
 use crate::domain::{Channel, RouteKey};
 use crate::error::StoreError;
 use crate::time::now_ms;
@@ -230,13 +231,7 @@ impl Outbound {
                 return Answer::error(503, "service unavailable", Some("UNAVAILABLE"));
             }
         };
-        let Ok(route) = RouteKey::parse(&binding.route_key) else {
-            log::error!(
-                "event=bad_route_key tenant={tenant} binding={}",
-                binding.binding_id
-            );
-            return Answer::route_not_bound();
-        };
+        let route = binding.route_key;
         let deadline = Instant::now() + self.deadline;
         match self.dispatch(tenant, &route, req, deadline).await {
             Ok(delivered) => Answer::delivered(&delivered),

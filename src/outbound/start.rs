@@ -5,10 +5,11 @@ use std::time::Duration;
 use actix::Addr;
 
 use super::Outbound;
-use crate::actors::registry::{Registry, write};
+use crate::actors::registry::Registry;
 use crate::actors::writer::Writer;
 use crate::config::Config;
 use crate::db::idempotency::{PruneIdempotencyKeys, ReleaseStaleReservations};
+use crate::db::op::write;
 use crate::time::now_ms;
 
 /// How often expired idempotency keys are deleted. Expired keys are already ignored when read;

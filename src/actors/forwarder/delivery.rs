@@ -8,7 +8,7 @@ use secrecy::ExposeSecret;
 
 use super::attempt::{self, Response};
 use crate::actors::registry::InboundTarget;
-use crate::db::inbound::InboundEventRow;
+use crate::db::inbound::QueuedEvent;
 use crate::domain::Channel;
 use crate::time::now_ms;
 
@@ -23,11 +23,11 @@ pub(super) struct Pending {
     pub created_at_ms: i64,
 }
 
-impl From<InboundEventRow> for Pending {
-    fn from(r: InboundEventRow) -> Pending {
+impl From<QueuedEvent> for Pending {
+    fn from(r: QueuedEvent) -> Pending {
         Pending {
             id: r.id,
-            channel: Channel::parse(&r.channel).unwrap_or(Channel::Telegram),
+            channel: r.channel,
             event_id: r.event_id,
             envelope: Bytes::from(r.envelope),
             next_attempt_at_ms: r.next_attempt_at_ms,

@@ -5,15 +5,14 @@
 use std::sync::Arc;
 
 use actix::prelude::*;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use super::state::TenantAuth;
 use super::{InboundTarget, Registry};
 use crate::db::admin::{
-    AddApiKey, CreateTenant as CreateTenantOp, NewInboundTarget, NewKey, RevokeApiKey,
-    SetTenantStatus,
+    AddApiKey, CreateTenant as CreateTenantOp, NewKey, RevokeApiKey, SetTenantStatus,
 };
-use crate::db::models::TenantRow;
+use crate::db::overview::TenantOverview;
 use crate::domain::secrets::{generate_api_key, hash_secret, new_id};
 use crate::error::StoreError;
 use crate::time::now_ms;
@@ -42,7 +41,7 @@ fn mint_key(label: String) -> (NewKey, IssuedKey) {
 
 /// `POST /v1/admin/tenants`, after validation.
 #[derive(Message)]
-#[rtype(result = "Result<(TenantRow, IssuedKey), StoreError>")]
+#[rtype(result = "Result<(TenantOverview, IssuedKey), StoreError>")]
 pub struct CreateTenant {
     pub id: String,
     pub name: String,
@@ -51,7 +50,7 @@ pub struct CreateTenant {
 }
 
 impl Handler<CreateTenant> for Registry {
-    type Result = ResponseActFuture<Self, Result<(TenantRow, IssuedKey), StoreError>>;
+    type Result = ResponseActFuture<Self, Result<(TenantOverview, IssuedKey), StoreError>>;
 
     fn handle(&mut self, msg: CreateTenant, _: &mut Self::Context) -> Self::Result {
         let (key, issued) = mint_key(msg.label);
@@ -59,19 +58,16 @@ impl Handler<CreateTenant> for Registry {
         let op = CreateTenantOp {
             id: msg.id,
             name: msg.name,
-            inbound: msg.inbound.map(|t| NewInboundTarget {
-                url: t.url,
-                token: SecretString::from(t.token.expose_secret()),
-                timeout_ms: t.timeout_ms,
-            }),
+            inbound: msg.inbound,
             key,
             now_ms: now_ms(),
         };
         self.write_then(op, move |res, act, _| {
-            let row = res?;
-            act.state.put_tenant(row.clone());
-            act.remember_key(&row.id, key_hash, &issued.key_id);
-            Ok((row, issued))
+            let (tenant, overview) = res?;
+            let tenant_id = tenant.id.clone();
+            act.state.put_tenant(tenant);
+            act.remember_key(&tenant_id, key_hash, &issued.key_id);
+            Ok((overview, issued))
         })
     }
 }

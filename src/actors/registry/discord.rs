@@ -5,8 +5,8 @@
 use actix::prelude::*;
 
 use super::Registry;
-use super::state::{Binding, BindingStatus};
 use crate::domain::Channel;
+use crate::domain::{Binding, BindingStatus};
 
 /// Every active Discord binding (DM and guild channel), oldest first so that a long catch-up pass
 /// serves long-standing bindings in a stable order.

@@ -7,13 +7,12 @@ use actix::prelude::*;
 use secrecy::SecretString;
 
 use super::Registry;
-use super::state::{Binding, BindingStatus, InboundTarget, TenantAuth};
-use crate::db::models::{BindingRow, PairingTokenRow, SessionRouteRow};
+use super::state::TenantAuth;
 use crate::db::pairing::{ClaimPairingCode, InsertPairingToken, RedeemPairingToken, Redeemed};
 use crate::db::{bindings::Unbind, tenants::SetInboundTarget};
 use crate::domain::pairing_token::generate_pairing_token;
 use crate::domain::secrets::{hash_secret, new_id};
-use crate::domain::{Channel, RouteKey};
+use crate::domain::{Binding, BindingStatus, Channel, InboundTarget, Paired, RouteKey};
 use crate::error::StoreError;
 use crate::time::now_ms;
 
@@ -60,35 +59,28 @@ impl Handler<IssuePairingToken> for Registry {
         let now = now_ms();
         let token = generate_pairing_token();
         let expires_at_ms = now.saturating_add((msg.ttl_sec as i64).saturating_mul(1000));
-        let pending = msg.dm_route.as_ref().map(|route| BindingRow {
+        let pending = msg.dm_route.as_ref().map(|route| Binding {
             binding_id: new_id("bind_"),
-            tenant_id: msg.tenant_id.to_string(),
-            channel: route.channel().as_str().to_owned(),
-            scope: route.scope().as_str().to_owned(),
-            route_key: route.to_string(),
+            tenant_id: msg.tenant_id.clone(),
+            channel: route.channel(),
+            scope: route.scope(),
+            route_key: route.clone(),
             session_key: msg
                 .session_key
                 .clone()
                 .unwrap_or_else(|| route.derived_session_key()),
-            status: "pending".to_owned(),
+            status: BindingStatus::Pending,
             created_at_ms: now,
-            updated_at_ms: now,
         });
-        let row = PairingTokenRow {
+        let op = InsertPairingToken {
             token_hash: hash_secret(&token),
             tenant_id: msg.tenant_id.to_string(),
-            channel: msg.channel.as_str().to_owned(),
+            channel: msg.channel,
             session_key: msg.session_key,
-            route_key: msg.dm_route.map(|r| r.to_string()),
-            pending_binding_id: pending.as_ref().map(|b| b.binding_id.clone()),
+            route_key: msg.dm_route,
+            pending: pending.clone(),
             created_at_ms: now,
             expires_at_ms,
-            consumed_at_ms: None,
-            binding_id: None,
-        };
-        let op = InsertPairingToken {
-            token: row,
-            pending: pending.clone(),
         };
         self.write_then(op, move |res, act, _| {
             res?;
@@ -122,7 +114,10 @@ impl Handler<RedeemToken> for Registry {
         };
         self.write_then(op, |res, act, _| {
             if let Ok(Redeemed::Paired { binding, route }) = &res {
-                act.put_paired(binding.clone(), route.clone());
+                act.put_paired(Paired {
+                    binding: binding.clone(),
+                    route: route.clone(),
+                });
             }
             res
         })
@@ -131,7 +126,7 @@ impl Handler<RedeemToken> for Registry {
 
 /// `POST /v1/pairings/claim`.
 #[derive(Message)]
-#[rtype(result = "Result<(BindingRow, SessionRouteRow), StoreError>")]
+#[rtype(result = "Result<Paired, StoreError>")]
 pub struct ClaimCode {
     pub tenant_id: Arc<str>,
     pub code: String,
@@ -139,7 +134,7 @@ pub struct ClaimCode {
 }
 
 impl Handler<ClaimCode> for Registry {
-    type Result = ResponseActFuture<Self, Result<(BindingRow, SessionRouteRow), StoreError>>;
+    type Result = ResponseActFuture<Self, Result<Paired, StoreError>>;
 
     fn handle(&mut self, msg: ClaimCode, _: &mut Self::Context) -> Self::Result {
         let op = ClaimPairingCode {
@@ -149,8 +144,8 @@ impl Handler<ClaimCode> for Registry {
             now_ms: now_ms(),
         };
         self.write_then(op, |res, act, _| {
-            if let Ok((binding, route)) = &res {
-                act.put_paired(binding.clone(), route.clone());
+            if let Ok(paired) = &res {
+                act.put_paired(paired.clone());
             }
             res
         })
@@ -158,11 +153,11 @@ impl Handler<ClaimCode> for Registry {
 }
 
 impl Registry {
-    fn put_paired(&mut self, binding: BindingRow, route: SessionRouteRow) {
-        // A pending row of the same id is replaced by its active form.
-        self.state.bindings.remove(&binding.binding_id);
-        self.state.put_binding(binding);
-        self.state.put_route(route);
+    fn put_paired(&mut self, paired: Paired) {
+        // A pending binding of the same id is replaced by its active form.
+        self.state.bindings.remove(&paired.binding.binding_id);
+        self.state.put_binding(paired.binding);
+        self.state.put_route(paired.route);
     }
 }
 
@@ -284,15 +279,14 @@ impl Handler<ResolveRoute> for Registry {
 #[derive(Message)]
 #[rtype(result = "Option<Binding>")]
 pub struct ResolveIncoming {
-    pub channel: Channel,
-    pub route_keys: Vec<String>,
+    pub route_keys: Vec<RouteKey>,
 }
 
 impl Handler<ResolveIncoming> for Registry {
     type Result = Option<Binding>;
 
     fn handle(&mut self, msg: ResolveIncoming, _: &mut Self::Context) -> Self::Result {
-        self.state.incoming(msg.channel, &msg.route_keys).cloned()
+        self.state.incoming(&msg.route_keys).cloned()
     }
 }
 

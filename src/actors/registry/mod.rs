@@ -9,15 +9,17 @@ mod discord;
 mod handlers;
 mod state;
 
+pub use crate::domain::{Binding, BindingStatus, InboundTarget};
 pub use admin::*;
 pub use discord::ListDiscordBindings;
 pub use handlers::*;
-pub use state::{Binding, BindingStatus, InboundTarget, TenantAuth};
+pub use state::TenantAuth;
 
 use actix::prelude::*;
 
-use crate::actors::writer::{WriteOp, Writer};
+use crate::actors::writer::Writer;
 use crate::db::load::LoadedState;
+use crate::db::op::{WriteOp, write};
 use crate::error::StoreError;
 use state::State;
 
@@ -56,15 +58,4 @@ impl Registry {
     {
         Box::pin(write(self.writer.clone(), op).into_actor(self).map(apply))
     }
-}
-
-/// Sends one op to the Writer and flattens the mailbox error into the store error.
-pub(crate) async fn write<M>(writer: Addr<Writer>, op: M) -> Result<M::Output, StoreError>
-where
-    M: WriteOp + Message<Result = Result<<M as WriteOp>::Output, StoreError>>,
-{
-    writer
-        .send(op)
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("writer mailbox: {e}")))?
 }

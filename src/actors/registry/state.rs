@@ -3,45 +3,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use secrecy::SecretString;
-
 use crate::db::load::LoadedState;
-use crate::db::models::{BindingRow, SessionRouteRow, TenantRow};
-use crate::domain::Channel;
+use crate::domain::{
+    Binding, BindingStatus, Channel, InboundTarget, RouteKey, SessionRoute, Tenant, TenantStatus,
+};
 
 /// The tenant behind an accepted API key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantAuth {
     pub tenant_id: Arc<str>,
     pub key_id: Arc<str>,
-}
-
-/// Where a tenant's inbound messages go.
-#[derive(Debug, Clone)]
-pub struct InboundTarget {
-    pub url: String,
-    pub token: SecretString,
-    pub timeout_ms: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BindingStatus {
-    Active,
-    /// A Discord DM binding waiting for its token.
-    Pending,
-}
-
-/// A chat bound to a tenant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Binding {
-    pub binding_id: String,
-    pub tenant_id: Arc<str>,
-    pub channel: Channel,
-    pub scope: String,
-    pub route_key: String,
-    pub session_key: String,
-    pub status: BindingStatus,
-    pub created_at_ms: i64,
 }
 
 pub(super) struct TenantEntry {
@@ -56,8 +27,8 @@ pub(super) struct State {
     /// blake3 hex of an active key → (tenant, key id).
     pub keys: HashMap<String, TenantAuth>,
     pub bindings: HashMap<String, Binding>,
-    /// (channel, route key) → active binding id.
-    pub active_routes: HashMap<(Channel, String), String>,
+    /// route key → active binding id (the route key names its channel).
+    pub active_routes: HashMap<RouteKey, String>,
     /// (tenant, channel, session key) → binding id.
     pub sessions: HashMap<(Arc<str>, Channel, String), String>,
 }
@@ -91,70 +62,53 @@ impl State {
         self.tenants.get(id).map(|t| t.id.clone())
     }
 
-    pub fn put_tenant(&mut self, row: TenantRow) {
-        let id: Arc<str> = Arc::from(row.id.as_str());
-        let inbound = match (row.inbound_url, row.inbound_token) {
-            (Some(url), Some(token)) => Some(InboundTarget {
-                url,
-                token: SecretString::from(token),
-                timeout_ms: row.inbound_timeout_ms.unwrap_or(15_000).max(1) as u64,
-            }),
-            _ => None,
-        };
+    pub fn put_tenant(&mut self, t: Tenant) {
+        let id: Arc<str> = Arc::from(t.id.as_str());
         let entry = TenantEntry {
             id: id.clone(),
-            enabled: row.status == "active",
-            inbound,
+            enabled: t.status == TenantStatus::Active,
+            inbound: t.inbound,
         };
         self.tenants.insert(id, entry);
     }
 
-    pub fn put_binding(&mut self, row: BindingRow) {
-        let (Some(tenant_id), Some(channel)) =
-            (self.tenant_id(&row.tenant_id), Channel::parse(&row.channel))
-        else {
+    /// Keeps an active or pending binding (an unbound one has nothing to answer).
+    pub fn put_binding(&mut self, mut binding: Binding) {
+        let Some(tenant_id) = self.tenant_id(&binding.tenant_id) else {
             log::warn!(
-                "event=binding_skipped binding={} reason=unknown_tenant_or_channel",
-                row.binding_id
+                "event=binding_skipped binding={} reason=unknown_tenant",
+                binding.binding_id
             );
             return;
         };
-        let status = if row.status == "active" {
-            self.active_routes
-                .insert((channel, row.route_key.clone()), row.binding_id.clone());
-            BindingStatus::Active
-        } else {
-            BindingStatus::Pending
-        };
-        let binding = Binding {
-            binding_id: row.binding_id.clone(),
-            tenant_id,
-            channel,
-            scope: row.scope,
-            route_key: row.route_key,
-            session_key: row.session_key,
-            status,
-            created_at_ms: row.created_at_ms,
-        };
-        self.bindings.insert(row.binding_id, binding);
+        // One shared allocation per tenant across every map.
+        binding.tenant_id = tenant_id;
+        match binding.status {
+            BindingStatus::Active => {
+                self.active_routes
+                    .insert(binding.route_key.clone(), binding.binding_id.clone());
+            }
+            BindingStatus::Pending => {}
+            BindingStatus::Unbound | BindingStatus::Expired => return,
+        }
+        self.bindings.insert(binding.binding_id.clone(), binding);
     }
 
-    pub fn put_route(&mut self, row: SessionRouteRow) {
-        let (Some(tenant_id), Some(channel)) =
-            (self.tenant_id(&row.tenant_id), Channel::parse(&row.channel))
-        else {
+    pub fn put_route(&mut self, route: SessionRoute) {
+        let Some(tenant_id) = self.tenant_id(&route.tenant_id) else {
             return;
         };
-        self.sessions
-            .insert((tenant_id, channel, row.session_key), row.binding_id);
+        self.sessions.insert(
+            (tenant_id, route.channel, route.session_key),
+            route.binding_id,
+        );
     }
 
     /// Forgets an unbound binding and the session keys that pointed at it.
     pub fn remove_binding(&mut self, binding_id: &str, session_keys: &[String]) {
         if let Some(b) = self.bindings.remove(binding_id) {
-            let route = (b.channel, b.route_key.clone());
-            if self.active_routes.get(&route).map(String::as_str) == Some(binding_id) {
-                self.active_routes.remove(&route);
+            if self.active_routes.get(&b.route_key).map(String::as_str) == Some(binding_id) {
+                self.active_routes.remove(&b.route_key);
             }
             for key in session_keys {
                 let k = (b.tenant_id.clone(), b.channel, key.clone());
@@ -193,9 +147,9 @@ impl State {
     }
 
     /// The first of `route_keys` (most specific first) with an active binding.
-    pub fn incoming(&self, channel: Channel, route_keys: &[String]) -> Option<&Binding> {
+    pub fn incoming(&self, route_keys: &[RouteKey]) -> Option<&Binding> {
         route_keys.iter().find_map(|rk| {
-            let id = self.active_routes.get(&(channel, rk.clone()))?;
+            let id = self.active_routes.get(rk)?;
             self.bindings.get(id)
         })
     }

@@ -10,7 +10,7 @@ use crate::api::AppState;
 use crate::api::body::ApiJson;
 use crate::api::error::ApiError;
 use crate::db::admin::InsertPairingCode;
-use crate::db::models::PairingCodeRow;
+use crate::db::op::write;
 use crate::domain::pairing_token::parse_ttl;
 use crate::domain::secrets::{hash_secret, new_id};
 use crate::domain::{Channel, RouteKey, Scope};
@@ -22,8 +22,8 @@ const MAX_CODE_LEN: usize = 200;
 const AUDIT_DEFAULT_LIMIT: i64 = 100;
 const AUDIT_MAX_LIMIT: i64 = 1000;
 
-/// A validated code: the clear code (for the answer) and the row to store (hash only).
-pub fn code_spec(body: &Value, now: i64) -> Result<(String, PairingCodeRow), ApiError> {
+/// A validated code: the clear code (for the answer) and the write that stores it (hash only).
+pub fn code_spec(body: &Value, now: i64) -> Result<(String, InsertPairingCode), ApiError> {
     let text = |k: &str| {
         body.get(k)
             .and_then(Value::as_str)
@@ -57,35 +57,32 @@ pub fn code_spec(body: &Value, now: i64) -> Result<(String, PairingCodeRow), Api
     let expires_at_ms = ttl
         .filter(|s| *s > 0)
         .map(|sec| now.saturating_add(sec.saturating_mul(1000)));
-    let row = PairingCodeRow {
+    let op = InsertPairingCode {
         code_hash: hash_secret(&code),
-        channel: channel.as_str().to_owned(),
-        route_key: route_key.to_string(),
-        scope: scope.as_str().to_owned(),
+        channel,
+        route_key,
+        scope,
         expires_at_ms,
-        created_at_ms: now,
-        claimed_at_ms: None,
-        claimed_by_tenant: None,
-        binding_id: None,
+        now_ms: now,
     };
-    Ok((code, row))
+    Ok((code, op))
 }
 
 pub async fn create_code(
     state: web::Data<AppState>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let (code, row) = code_spec(&body, now_ms())?;
+    let (code, op) = code_spec(&body, now_ms())?;
     let answer = json!({
         "ok": true,
         "code": code,
-        "channel": row.channel,
-        "routeKey": row.route_key,
-        "scope": row.scope,
-        "expiresAtMs": row.expires_at_ms,
+        "channel": op.channel,
+        "routeKey": op.route_key,
+        "scope": op.scope,
+        "expiresAtMs": op.expires_at_ms,
     });
-    let route_key = row.route_key.clone();
-    state.writer.send(InsertPairingCode { row }).await??;
+    let route_key = op.route_key.clone();
+    write(state.writer.clone(), op).await?;
     log::info!("event=admin_pairing_code_seeded route={route_key}");
     Ok(HttpResponse::Created().json(answer))
 }
@@ -155,7 +152,7 @@ mod tests {
         let (code, row) = code_spec(&body, 1_000).unwrap();
         assert!(code.starts_with("mpc_"));
         assert_eq!(row.code_hash, hash_secret(&code));
-        assert_eq!(row.scope, "chat", "scope defaults to the route's");
+        assert_eq!(row.scope, Scope::Chat, "scope defaults to the route's");
         assert_eq!(row.expires_at_ms, Some(61_000));
     }
 

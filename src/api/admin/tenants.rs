@@ -88,15 +88,15 @@ pub async fn create(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let spec = tenant_spec(body, &state.config.inbound_url_allow)?;
-    let (row, key) = state.registry.send(spec).await??;
+    let (tenant, key) = state.registry.send(spec).await??;
     log::info!(
         "event=admin_tenant_created tenant={} key_id={}",
-        row.id,
+        tenant.id,
         key.key_id
     );
     Ok(HttpResponse::Created().json(json!({
         "ok": true,
-        "tenant": tenant_json(TenantOverview::from_row(row)),
+        "tenant": tenant_json(tenant),
         "apiKey": key.api_key.expose_secret(),
         "keyId": key.key_id,
     })))

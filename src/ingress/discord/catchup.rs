@@ -53,12 +53,12 @@ pub fn targets(bindings: &[Binding], cursors: &Cursors) -> VecDeque<Target> {
     let mut seen = HashSet::new();
     let mut out = VecDeque::new();
     for b in bindings {
-        let (channel_id, guild_id) = match RouteKey::parse(&b.route_key) {
-            Ok(RouteKey::DiscordChannel {
+        let (channel_id, guild_id) = match b.route_key {
+            RouteKey::DiscordChannel {
                 guild_id,
                 channel_id,
-            }) => (channel_id, Some(guild_id)),
-            Ok(RouteKey::DiscordDm { user_id }) => match cursors.dm_channel(user_id) {
+            } => (channel_id, Some(guild_id)),
+            RouteKey::DiscordDm { user_id } => match cursors.dm_channel(user_id) {
                 Some(channel_id) => (channel_id, None),
                 None => continue,
             },
@@ -175,8 +175,8 @@ mod tests {
             binding_id: route_key.into(),
             tenant_id: "t".into(),
             channel: crate::domain::Channel::Discord,
-            scope: "channel".into(),
-            route_key: route_key.into(),
+            scope: crate::domain::Scope::Channel,
+            route_key: RouteKey::parse(route_key).unwrap(),
             session_key: "s".into(),
             status: crate::actors::registry::BindingStatus::Active,
             created_at_ms,

@@ -139,15 +139,16 @@ impl DiscordInbound {
                 paired: false,
             });
         }
+        let route_key = binding.route_key.to_string();
         let at = Placement {
             session_key: &binding.session_key,
-            route_key: &binding.route_key,
+            route_key: &route_key,
             thread_id: matches!(place, Place::Thread { .. }).then_some(msg.channel_id),
             edit,
         };
         let envelope = envelope::build(msg, &at, described, attachments);
         let event = NewInboundEvent::pending(
-            "discord",
+            Channel::Discord,
             event_id,
             &binding.tenant_id,
             &binding.session_key,
@@ -164,8 +165,7 @@ impl DiscordInbound {
     /// Around a token message: is the chat bound (before: the token is ignored; after: it paired)?
     async fn is_bound(&self, route_keys: &[crate::domain::RouteKey]) -> bool {
         let ask = ResolveIncoming {
-            channel: Channel::Discord,
-            route_keys: route_keys.iter().map(ToString::to_string).collect(),
+            route_keys: route_keys.to_vec(),
         };
         matches!(self.ctx.registry.send(ask).await, Ok(Some(_)))
     }

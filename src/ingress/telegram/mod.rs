@@ -79,12 +79,12 @@ impl TelegramInbound {
             let envelope = envelope::build(
                 &msg,
                 &binding.session_key,
-                &binding.route_key,
+                &binding.route_key.to_string(),
                 described,
                 attachments,
             );
             events.push(NewInboundEvent::pending(
-                "telegram",
+                Channel::Telegram,
                 event_id,
                 &binding.tenant_id,
                 &binding.session_key,

@@ -92,10 +92,14 @@ impl WhatsappInbound {
                 );
                 continue;
             }
-            let envelope =
-                msg.envelope(&binding.session_key, &binding.route_key, media, attachments);
+            let envelope = msg.envelope(
+                &binding.session_key,
+                &binding.route_key.to_string(),
+                media,
+                attachments,
+            );
             events.push(NewInboundEvent::pending(
-                "whatsapp",
+                Channel::Whatsapp,
                 event_id,
                 &binding.tenant_id,
                 &binding.session_key,

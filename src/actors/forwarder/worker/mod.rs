@@ -10,7 +10,8 @@ use actix::prelude::*;
 use super::attempt::{self, Response};
 use super::delivery::{Pending, post};
 use super::manager::{ForwarderDeps, Forwarders, Idle};
-use crate::actors::registry::{ForwardTarget, write};
+use crate::actors::registry::ForwardTarget;
+use crate::db::op::write;
 use crate::db::{self, inbound::Outcome, inbound::RecordAttempt};
 use crate::time::now_ms;
 
