@@ -59,9 +59,7 @@ impl Application {
             writer: writer.clone(),
             forwarders: forwarders.clone(),
             pairing: config.pairing.clone(),
-            notifier: Some(Arc::new(crate::ingress::notify::SenderNotifier(
-                outbound.clone(),
-            ))),
+            outbound: outbound.clone(),
             metrics: metrics.clone(),
         };
         let whatsapp_inbound = config
@@ -103,7 +101,9 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(outbound.clone())
+                .configure(api::fallback::extractor_errors)
                 .configure(api::routes)
+                .wrap(api::fallback::json_error_bodies())
         })
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SEC)
         .listen(listener)?

@@ -7,11 +7,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-
-/// Compares without an early exit, so the time taken does not tell how much of a guess was right.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+use crate::domain::secrets::constant_time_eq;
 
 pub async fn telegram(
     state: web::Data<AppState>,

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod body;
 pub mod deliveries;
 pub mod error;
+pub mod fallback;
 pub mod health;
 pub mod inbound_target;
 pub mod ingress;

@@ -36,10 +36,9 @@ use std::sync::{Arc, Mutex};
 
 use twilight_http::Client;
 
-use super::{IngressCtx, Seen};
-use crate::actors::registry::ResolveIncoming;
+use super::{IngressCtx, Routed, Seen};
 use crate::db::inbound::NewInboundEvent;
-use crate::domain::{Channel, extract_token};
+use crate::domain::Channel;
 use crate::error::StoreError;
 use crate::time::now_ms;
 use envelope::Placement;
@@ -118,15 +117,15 @@ impl DiscordInbound {
             from_bot,
             event_id: &event_id,
         };
-        let has_token = msg.text().and_then(extract_token).is_some();
-        let was_bound = has_token && self.is_bound(&route_keys).await;
-        let Some(binding) = self.ctx.route(seen).await? else {
-            let bound = has_token && self.is_bound(&route_keys).await;
-            return Ok(Processed {
-                event: None,
-                bound,
-                paired: bound && !was_bound,
-            });
+        let binding = match self.ctx.route(seen).await? {
+            Routed::Forwarded(binding) => binding,
+            other => {
+                return Ok(Processed {
+                    event: None,
+                    bound: other.chat_bound(),
+                    paired: matches!(other, Routed::Paired),
+                });
+            }
         };
         let (described, attachments) = media::inline(&msg.attachments, self.media_max_bytes).await;
         if msg.text().is_none() && attachments.is_empty() {
@@ -161,15 +160,6 @@ impl DiscordInbound {
         })
     }
 
-    /// Around a token message: is the chat bound (before: the token is ignored; after: it paired)?
-    async fn is_bound(&self, route_keys: &[crate::domain::RouteKey]) -> bool {
-        let ask = ResolveIncoming {
-            channel: Channel::Discord,
-            route_keys: route_keys.iter().map(ToString::to_string).collect(),
-        };
-        matches!(self.ctx.registry.send(ask).await, Ok(Some(_)))
-    }
-
     /// Whether the message's channel is a thread, and its parent. DMs and channels the gateway
     /// typed as non-threads need no call; otherwise the answer is cached per channel.
     async fn place(&self, msg: &DcMessage) -> Place {
@@ -183,9 +173,8 @@ impl DiscordInbound {
             Ok(place) => (place, true),
             Err(e) => {
                 log::warn!(
-                    "event=discord_channel_lookup_failed channel_id={} error={}",
-                    msg.channel_id,
-                    e.message
+                    "event=discord_channel_lookup_failed channel_id={} error={e}",
+                    msg.channel_id
                 );
                 let guess = match msg.channel_type {
                     Some(_) => Place::Thread { parent: None },
@@ -193,7 +182,7 @@ impl DiscordInbound {
                 };
                 // A 403/404 will not change soon, and asking again counts toward Discord's
                 // invalid-request limit: remember the guess. Other failures are asked again.
-                (guess, e.gone)
+                (guess, e.is_gone())
             }
         };
         if keep {

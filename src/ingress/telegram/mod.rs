@@ -5,6 +5,7 @@
 //! carry the platform's own objects unmodified (`rawUpdate`, `rawMessage`), and the long-poll
 //! timeout must be under our control.
 
+pub mod bot_api;
 pub mod envelope;
 pub mod media;
 pub mod poller;
@@ -14,7 +15,7 @@ pub mod update;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::{IngressCtx, Seen};
+use super::{IngressCtx, Routed, Seen};
 use crate::config::TelegramConfig;
 use crate::db::inbound::NewInboundEvent;
 use crate::domain::Channel;
@@ -66,7 +67,7 @@ impl TelegramInbound {
                 from_bot: msg.from_is_bot,
                 event_id: &event_id,
             };
-            let Some(binding) = self.ctx.route(seen).await? else {
+            let Routed::Forwarded(binding) = self.ctx.route(seen).await? else {
                 continue;
             };
             let (described, attachments) = media::inline(self, &msg.media).await;

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use actix::{Actor, Addr};
 use serde_json::json;
 
-use super::TelegramInbound;
 use super::poller::TelegramPoller;
+use super::{TelegramInbound, bot_api};
 use crate::channel_status::{ChannelHealth, ChannelState};
 use crate::config::TelegramConfig;
 use crate::db::ReadPool;
@@ -31,8 +31,8 @@ pub async fn start(
         (Some(url), Some(secret)) => {
             let body = json!({"url": url, "secret_token": secrecy::ExposeSecret::expose_secret(secret),
                               "allowed_updates": ["message", "edited_message"]});
-            match call(&client, &inbound, "setWebhook", &body).await {
-                Ok(()) => {
+            match bot_api::call(&client, &inbound, "setWebhook", &body, None).await {
+                Ok(_) => {
                     health.set(Channel::Telegram, ChannelState::Connected);
                     log::info!("event=telegram_webhook_registered");
                 }
@@ -44,38 +44,14 @@ pub async fn start(
             Started::Webhook(Box::new(inbound))
         }
         _ => {
-            if let Err(e) = call(&client, &inbound, "deleteWebhook", &json!({})).await {
+            if let Err(e) =
+                bot_api::call(&client, &inbound, "deleteWebhook", &json!({}), None).await
+            {
                 log::warn!("event=telegram_delete_webhook_failed error={e}");
             }
             let poller = TelegramPoller::new(inbound, reads, health, cfg).start();
             log::info!("event=telegram_polling_started");
             Started::Polling(poller)
         }
-    }
-}
-
-async fn call(
-    client: &awc::Client,
-    inbound: &TelegramInbound,
-    method: &str,
-    body: &serde_json::Value,
-) -> Result<(), String> {
-    let token = secrecy::ExposeSecret::expose_secret(&inbound.token);
-    let mut resp = client
-        .post(inbound.method_url(method))
-        .send_json(body)
-        .await
-        .map_err(|e| crate::channels::scrub(&e.to_string(), token))?;
-    let answer: serde_json::Value = resp
-        .json()
-        .await
-        .map_err(|_| format!("{method} answered no JSON"))?;
-    if answer["ok"] == json!(true) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{method}: {}",
-            answer["description"].as_str().unwrap_or("failed")
-        ))
     }
 }

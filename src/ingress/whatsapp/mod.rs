@@ -12,11 +12,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::{IngressCtx, Seen};
+use super::{IngressCtx, Routed, Seen};
 use crate::config::WhatsappConfig;
 use crate::db::inbound::NewInboundEvent;
 use crate::domain::Channel;
 use crate::error::StoreError;
+use crate::ingress::media::{MediaError, download_capped};
 use crate::time::now_ms;
 use payload::WaMessage;
 
@@ -47,7 +48,7 @@ pub fn signature_valid(app_secret: &str, header: Option<&str>, body: &[u8]) -> b
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    crate::api::ingress::constant_time_eq(
+    crate::domain::secrets::constant_time_eq(
         given.to_ascii_lowercase().as_bytes(),
         expected.as_bytes(),
     )
@@ -82,7 +83,7 @@ impl WhatsappInbound {
                 from_bot: false,
                 event_id: &event_id,
             };
-            let Some(binding) = self.ctx.route(seen).await? else {
+            let Routed::Forwarded(binding) = self.ctx.route(seen).await? else {
                 continue;
             };
             let (media, attachments) = self.inline(&msg).await;
@@ -128,18 +129,18 @@ impl WhatsappInbound {
             }
             Err(reason) => {
                 log::info!("event=inbound_media_skipped channel=whatsapp reason={reason}");
-                desc["skipped"] = json!(reason);
+                desc["skipped"] = json!(reason.to_string());
                 (vec![desc], Vec::new())
             }
         }
     }
 
     /// Graph media endpoint → short-lived URL → bytes (both with the bearer token).
-    async fn download(&self, media_id: &str) -> Result<(Vec<u8>, Option<String>), String> {
+    async fn download(&self, media_id: &str) -> Result<(Vec<u8>, Option<String>), MediaError> {
         let token = self
             .access_token
             .as_ref()
-            .ok_or("no access token")?
+            .ok_or(MediaError::NoAccessToken)?
             .expose_secret();
         let client = awc::Client::builder().timeout(DOWNLOAD_TIMEOUT).finish();
         let bearer = format!("Bearer {token}");
@@ -148,19 +149,22 @@ impl WhatsappInbound {
             .insert_header(("Authorization", bearer.as_str()))
             .send()
             .await
-            .map_err(|_| "media lookup failed".to_owned())?;
+            .map_err(|_| MediaError::LookupFailed("media lookup"))?;
         let meta: Value = resp
             .json()
             .await
-            .map_err(|_| "media lookup answered no JSON".to_owned())?;
-        let url = meta["url"].as_str().ok_or("media lookup gave no url")?;
+            .map_err(|_| MediaError::LookupNotJson("media lookup"))?;
+        let url = meta["url"].as_str().ok_or(MediaError::LookupIncomplete {
+            lookup: "media lookup",
+            field: "url",
+        })?;
         let size = meta["file_size"]
             .as_u64()
             .or_else(|| meta["file_size"].as_str().and_then(|s| s.parse().ok()));
         if size.is_some_and(|s| s > self.media_max_bytes) {
-            return Err(format!("larger than {} bytes", self.media_max_bytes));
+            return Err(MediaError::TooLarge(self.media_max_bytes));
         }
-        crate::ingress::media::download_capped(
+        download_capped(
             client
                 .get(url)
                 .insert_header(("Authorization", bearer.as_str())),
