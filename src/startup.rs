@@ -17,10 +17,10 @@ use crate::channel_status::ChannelHealth;
 use crate::config::Config;
 use crate::db::{self, load::LoadedState, pairing::SeedPairingCodes, tenants::SeedTenants};
 use crate::ingress::IngressCtx;
-use crate::ingress::discord::actor::{DiscordIngress, StopGateway};
+use crate::ingress::discord::connection::{DiscordIngress, StopGateway};
 use crate::ingress::telegram::TelegramInbound;
-use crate::ingress::telegram::poller::{StopPolling, TelegramPoller};
-use crate::ingress::telegram::start::Started;
+use crate::ingress::telegram::connection::Started;
+use crate::ingress::telegram::connection::poller::{StopPolling, TelegramPoller};
 use crate::time::now_ms;
 
 /// How long in-flight requests get to finish after SIGTERM.
@@ -62,14 +62,14 @@ impl Application {
             outbound: outbound.clone(),
             metrics: metrics.clone(),
         };
-        let whatsapp_inbound = config
+        let whatsapp_webhook = config
             .whatsapp
             .inbound_enabled
             .then(|| {
-                crate::ingress::whatsapp::WhatsappInbound::new(ingress.clone(), &config.whatsapp)
+                crate::ingress::whatsapp::WhatsappWebhook::new(ingress.clone(), &config.whatsapp)
             })
             .flatten();
-        if whatsapp_inbound.is_some() {
+        if whatsapp_webhook.is_some() {
             channels.set(
                 crate::domain::Channel::Whatsapp,
                 crate::channel_status::ChannelState::Connected,
@@ -90,7 +90,7 @@ impl Application {
             reads,
             channels,
             telegram_webhook,
-            whatsapp_inbound,
+            whatsapp_webhook,
             forwarders: forwarders.clone(),
             metrics,
         });
@@ -165,7 +165,7 @@ async fn start_discord(
         return Ok(None);
     }
     let limiter = outbound.discord.as_ref().and_then(|d| d.rate_limiter());
-    crate::ingress::discord::start::start(
+    crate::ingress::discord::connection::start::start(
         ctx,
         &config.discord,
         limiter,
@@ -175,7 +175,7 @@ async fn start_discord(
     .await
 }
 
-/// Telegram ingress when enabled: polling starts here; webhook mode returns the route's processor.
+/// Telegram ingress when enabled: polling starts here; webhook mode returns the route's receiver.
 async fn start_telegram(
     config: &Config,
     ctx: IngressCtx,
@@ -187,7 +187,7 @@ async fn start_telegram(
     }
     let inbound = TelegramInbound::new(ctx, &config.telegram)?;
     Some(
-        crate::ingress::telegram::start::start(
+        crate::ingress::telegram::connection::start(
             inbound,
             &config.telegram,
             reads.clone(),

@@ -122,7 +122,10 @@ mod tests {
                 test::TestRequest::get().uri("/n/abc"),
                 StatusCode::NOT_FOUND,
             ),
-            (test::TestRequest::get().uri("/plain"), StatusCode::PAYLOAD_TOO_LARGE),
+            (
+                test::TestRequest::get().uri("/plain"),
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
             (
                 test::TestRequest::post()
                     .uri("/j")

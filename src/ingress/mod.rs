@@ -1,6 +1,20 @@
-//! Ingress: platform messages in, durable queue rows out. Each channel parses its platform's
-//! payloads; what to do with a message (forward, pair, hint, drop) and how it is committed are
-//! the same for all of them and live here.
+//! Ingress: platform messages in, durable queue rows out. What to do with a message (forward,
+//! pair, hint, drop: `route`), the envelope's common fields (`envelope`), the capped media
+//! download (`media`) and the commit are the same for every channel and live here.
+//!
+//! Each channel has the same two roles, whatever form each takes:
+//!
+//! | channel  | `inbound`: payload → queue rows | `connection`: keeps the link, acks after commit |
+//! |----------|---------------------------------|--------------------------------------------------|
+//! | telegram | `TelegramInbound` (plain value) | `poller` (actor) or `webhook` (plain struct)     |
+//! | discord  | `DiscordInbound` (plain value)  | `DiscordIngress` (actor: gateway + catch-up)     |
+//! | whatsapp | `WhatsappInbound` (plain value) | `WhatsappWebhook` (plain struct)                 |
+//!
+//! A connection that runs on its own (a poll loop, a gateway socket) is an actor, so its steps
+//! never interleave and its cursor is moved in one place. A webhook is pushed to: the HTTP
+//! handler calls it, each delivery is answered within its request, and there is nothing to keep
+//! between deliveries, so it is a plain struct. Translators are plain values either way, shared
+//! by whichever connection calls them. Pairing notices go back out through `crate::outbound`.
 
 pub mod discord;
 pub mod envelope;

@@ -1,4 +1,4 @@
-//! Long polling: `getUpdates` with the stored offset; the offset advances (is stored, and sent
+//! Telegram's connection in polling mode, an actor: `getUpdates` with the stored offset; the offset advances (is stored, and sent
 //! on the next call) only after the batch's events are committed. A tenant whose OpenClaw is
 //! down never holds the poller back: its events wait in its own queue.
 
@@ -8,13 +8,13 @@ use std::time::Duration;
 use actix::prelude::*;
 use serde_json::{Value, json};
 
-use super::TelegramInbound;
 use super::bot_api::{self, BotApiError};
-use super::update::update_id;
 use crate::channel_status::{ChannelHealth, ChannelState};
 use crate::db::{self, ReadPool, inbound::Cursor};
 use crate::domain::Channel;
 use crate::ingress::error::IngressError;
+use crate::ingress::telegram::TelegramInbound;
+use crate::ingress::telegram::update::update_id;
 
 /// Longest wait between failed polls, however long the failures last.
 const MAX_RETRY_MS: u64 = 30_000;

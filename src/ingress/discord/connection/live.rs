@@ -4,10 +4,10 @@
 
 use serde_json::Value;
 
-use super::DiscordInbound;
 use super::cursors::{dm_cursor, last_seen_cursor};
-use super::message;
 use crate::error::StoreError;
+use crate::ingress::discord::DiscordInbound;
+use crate::ingress::discord::message;
 
 /// What the caller knows of the message's channel.
 #[derive(Debug, Clone, Copy)]

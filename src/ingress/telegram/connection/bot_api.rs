@@ -7,7 +7,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use super::TelegramInbound;
+use crate::ingress::telegram::TelegramInbound;
 use crate::senders::scrub;
 
 /// The largest answer read (a full `getUpdates` page with long texts stays far below it).

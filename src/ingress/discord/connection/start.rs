@@ -9,11 +9,12 @@ use secrecy::ExposeSecret;
 use twilight_http_ratelimiting::RateLimiter;
 
 use super::actor::DiscordIngress;
-use super::{DiscordInbound, gateway, rest};
+use super::gateway;
 use crate::channel_status::ChannelHealth;
 use crate::config::DiscordConfig;
 use crate::db::ReadPool;
 use crate::ingress::IngressCtx;
+use crate::ingress::discord::{DiscordInbound, rest};
 use crate::senders::discord::rest_client;
 
 /// Per REST call (twilight's default); a catch-up page that takes longer is retried next pass.

@@ -12,12 +12,12 @@ use std::collections::{HashSet, VecDeque};
 
 use serde_json::Value;
 
-use super::DiscordInbound;
 use super::cursors::{Cursors, last_seen_cursor};
-use super::message::{self, snowflake_at};
-use super::rest::{self, PAGE_LIMIT, RestError};
 use crate::actors::registry::Binding;
 use crate::domain::RouteKey;
+use crate::ingress::discord::DiscordInbound;
+use crate::ingress::discord::message::{self, snowflake_at};
+use crate::ingress::discord::rest::{self, PAGE_LIMIT, RestError};
 use crate::ingress::error::IngressError;
 use crate::time::now_ms;
 

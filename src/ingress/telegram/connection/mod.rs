@@ -1,20 +1,33 @@
-//! Starting Telegram ingress in the configured mode.
+//! Telegram's connection, in the configured mode. Both acknowledge an update only after its rows
+//! are committed: the poller by sending the next `getUpdates` offset, the webhook by answering
+//! 200.
+//! - `poller`: long polling, an actor — it runs on its own, without any request to serve, and
+//!   owns the offset and the retry backoff between polls.
+//! - `webhook`: Telegram pushes each update to `POST /v1/ingress/telegram`; the handler calls the
+//!   plain `TelegramWebhook`, and the request itself is the connection, so nothing is kept.
+//!
+//! `start` picks the mode, registers or removes the webhook at Telegram, and starts the poller.
+
+pub mod bot_api;
+pub mod poller;
+pub mod webhook;
 
 use std::sync::Arc;
 
 use actix::{Actor, Addr};
 use serde_json::json;
 
-use super::poller::TelegramPoller;
-use super::{TelegramInbound, bot_api};
+use super::TelegramInbound;
 use crate::channel_status::{ChannelHealth, ChannelState};
 use crate::config::TelegramConfig;
 use crate::db::ReadPool;
 use crate::domain::Channel;
+use poller::TelegramPoller;
+use webhook::TelegramWebhook;
 
-/// How Telegram ingress runs: a webhook route's processor, or a poller to stop at shutdown.
+/// How Telegram ingress runs: a webhook route's receiver, or a poller to stop at shutdown.
 pub enum Started {
-    Webhook(Box<TelegramInbound>),
+    Webhook(Box<TelegramWebhook>),
     Polling(Addr<TelegramPoller>),
 }
 
@@ -41,7 +54,7 @@ pub async fn start(
                     log::error!("event=telegram_webhook_failed error={e}");
                 }
             }
-            Started::Webhook(Box::new(inbound))
+            Started::Webhook(Box::new(TelegramWebhook::new(inbound, secret.clone())))
         }
         _ => {
             if let Err(e) =
