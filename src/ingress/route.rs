@@ -217,4 +217,12 @@ mod tests {
         assert_eq!(decide(Some("hi"), true, true, false), Action::Drop);
         assert_eq!(decide(Some(TOKEN), true, false, false), Action::Drop);
     }
+
+    #[test]
+    fn a_chat_is_bound_after_pairing_or_an_ignored_token_only() {
+        assert!(Routed::Paired.chat_bound());
+        assert!(Routed::TokenIgnored.chat_bound());
+        assert!(!Routed::Hinted.chat_bound());
+        assert!(!Routed::Dropped.chat_bound());
+    }
 }

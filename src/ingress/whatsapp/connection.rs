@@ -40,6 +40,18 @@ pub fn signature_valid(app_secret: &str, header: Option<&str>, body: &[u8]) -> b
     constant_time_eq(given.to_ascii_lowercase().as_bytes(), expected.as_bytes())
 }
 
+/// `hub.challenge` when `hub.mode` is `subscribe` and `hub.verify_token` is ours.
+fn verified_challenge<'a>(
+    verify_token: &str,
+    mode: Option<&str>,
+    token: Option<&str>,
+    challenge: Option<&'a str>,
+) -> Option<&'a str> {
+    let mode_ok = mode == Some("subscribe");
+    let token_ok = token.is_some_and(|t| constant_time_eq(t.as_bytes(), verify_token.as_bytes()));
+    challenge.filter(|_| mode_ok && token_ok)
+}
+
 impl WhatsappWebhook {
     /// None unless both the app secret and the verify token are configured.
     pub fn new(ctx: IngressCtx, cfg: &WhatsappConfig) -> Option<WhatsappWebhook> {
@@ -57,11 +69,7 @@ impl WhatsappWebhook {
         token: Option<&str>,
         challenge: Option<&'a str>,
     ) -> Option<&'a str> {
-        let mode_ok = mode == Some("subscribe");
-        let token_ok = token.is_some_and(|t| {
-            constant_time_eq(t.as_bytes(), self.verify_token.expose_secret().as_bytes())
-        });
-        challenge.filter(|_| mode_ok && token_ok)
+        verified_challenge(self.verify_token.expose_secret(), mode, token, challenge)
     }
 
     /// One notification: `signature` is `X-Hub-Signature-256` as received, `body` the raw
@@ -108,5 +116,27 @@ mod tests {
         ));
         assert!(!signature_valid("s3cret", None, body));
         assert!(!signature_valid("s3cret", Some("sha1=abc"), body));
+    }
+
+    #[test]
+    fn the_challenge_is_echoed_only_for_a_subscribe_with_our_token() {
+        let ok = verified_challenge("vt", Some("subscribe"), Some("vt"), Some("42"));
+        assert_eq!(ok, Some("42"));
+        assert_eq!(
+            verified_challenge("vt", Some("subscribe"), Some("vx"), Some("42")),
+            None
+        );
+        assert_eq!(
+            verified_challenge("vt", Some("unsubscribe"), Some("vt"), Some("42")),
+            None
+        );
+        assert_eq!(
+            verified_challenge("vt", Some("subscribe"), None, Some("42")),
+            None
+        );
+        assert_eq!(
+            verified_challenge("vt", Some("subscribe"), Some("vt"), None),
+            None
+        );
     }
 }
