@@ -4,7 +4,6 @@
 pub mod actors;
 pub mod api;
 pub mod channel_status;
-pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -13,6 +12,7 @@ pub mod error;
 pub mod ingress;
 pub mod metrics;
 pub mod outbound;
+pub mod senders;
 pub mod startup;
 pub mod telemetry;
 pub mod time;

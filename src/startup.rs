@@ -18,10 +18,10 @@ use crate::config::Config;
 use crate::db::op::WriteOp;
 use crate::db::{self, load::LoadedState, pairing::SeedPairingCodes, tenants::SeedTenants};
 use crate::ingress::IngressCtx;
-use crate::ingress::discord::actor::{DiscordIngress, StopGateway};
+use crate::ingress::discord::connection::{DiscordIngress, StopGateway};
 use crate::ingress::telegram::TelegramInbound;
-use crate::ingress::telegram::poller::{StopPolling, TelegramPoller};
-use crate::ingress::telegram::start::Started;
+use crate::ingress::telegram::connection::Started;
+use crate::ingress::telegram::connection::poller::{StopPolling, TelegramPoller};
 use crate::time::now_ms;
 
 /// How long in-flight requests get to finish after SIGTERM.
@@ -60,19 +60,17 @@ impl Application {
             writer: writer.clone(),
             forwarders: forwarders.clone(),
             pairing: config.pairing.clone(),
-            notifier: Some(Arc::new(crate::ingress::notify::SenderNotifier(
-                outbound.clone(),
-            ))),
+            outbound: outbound.clone(),
             metrics: metrics.clone(),
         };
-        let whatsapp_inbound = config
+        let whatsapp_webhook = config
             .whatsapp
             .inbound_enabled
             .then(|| {
-                crate::ingress::whatsapp::WhatsappInbound::new(ingress.clone(), &config.whatsapp)
+                crate::ingress::whatsapp::WhatsappWebhook::new(ingress.clone(), &config.whatsapp)
             })
             .flatten();
-        if whatsapp_inbound.is_some() {
+        if whatsapp_webhook.is_some() {
             channels.set(
                 crate::domain::Channel::Whatsapp,
                 crate::channel_status::ChannelState::Connected,
@@ -93,7 +91,7 @@ impl Application {
             reads,
             channels,
             telegram_webhook,
-            whatsapp_inbound,
+            whatsapp_webhook,
             forwarders: forwarders.clone(),
             metrics,
         });
@@ -104,7 +102,9 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(outbound.clone())
+                .configure(api::fallback::extractor_errors)
                 .configure(api::routes)
+                .wrap(api::fallback::json_error_bodies())
         })
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SEC)
         .listen(listener)?
@@ -166,7 +166,7 @@ async fn start_discord(
         return Ok(None);
     }
     let limiter = outbound.discord.as_ref().and_then(|d| d.rate_limiter());
-    crate::ingress::discord::start::start(
+    crate::ingress::discord::connection::start::start(
         ctx,
         &config.discord,
         limiter,
@@ -176,7 +176,7 @@ async fn start_discord(
     .await
 }
 
-/// Telegram ingress when enabled: polling starts here; webhook mode returns the route's processor.
+/// Telegram ingress when enabled: polling starts here; webhook mode returns the route's receiver.
 async fn start_telegram(
     config: &Config,
     ctx: IngressCtx,
@@ -188,7 +188,7 @@ async fn start_telegram(
     }
     let inbound = TelegramInbound::new(ctx, &config.telegram)?;
     Some(
-        crate::ingress::telegram::start::start(
+        crate::ingress::telegram::connection::start(
             inbound,
             &config.telegram,
             reads.clone(),

@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::error::StoreError;
+use crate::ingress::error::WebhookError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -85,6 +86,16 @@ impl From<StoreError> for ApiError {
                 log::error!("event=store_unavailable error={cause}");
                 ApiError::unavailable()
             }
+        }
+    }
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(e: WebhookError) -> ApiError {
+        match e {
+            WebhookError::Unauthorized => ApiError::unauthorized(),
+            WebhookError::NotJson(message) => ApiError::bad_request(message),
+            WebhookError::Store(e) => e.into(),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod body;
 pub mod deliveries;
 pub mod error;
+pub mod fallback;
 pub mod health;
 pub mod inbound_target;
 pub mod ingress;
@@ -35,10 +36,10 @@ pub struct AppState {
     pub channels: Arc<ChannelHealth>,
     /// Per-tenant inbound forwarders (woken when a target changes or events are queued).
     pub forwarders: Addr<crate::actors::forwarder::Forwarders>,
-    /// Telegram in webhook mode: the processor behind `POST /v1/ingress/telegram`.
-    pub telegram_webhook: Option<crate::ingress::telegram::TelegramInbound>,
+    /// Telegram in webhook mode: the connection behind `POST /v1/ingress/telegram`.
+    pub telegram_webhook: Option<crate::ingress::telegram::connection::webhook::TelegramWebhook>,
     /// WhatsApp Cloud API webhook, when its inbound is enabled.
-    pub whatsapp_inbound: Option<crate::ingress::whatsapp::WhatsappInbound>,
+    pub whatsapp_webhook: Option<crate::ingress::whatsapp::WhatsappWebhook>,
     /// Counters and histograms for `GET /metrics`, shared with the Writer thread.
     pub metrics: Arc<crate::metrics::Metrics>,
 }

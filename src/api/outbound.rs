@@ -10,10 +10,10 @@ use serde_json::Value;
 use super::body::ApiJson;
 use super::error::ApiError;
 use crate::actors::registry::TenantAuth;
-use crate::channels::OutgoingMessage;
 use crate::domain::Channel;
 use crate::domain::secrets::hash_secret;
 use crate::outbound::{Answer, IdempotencyKey, Outbound, SendRequest};
+use crate::senders::OutgoingMessage;
 
 /// Longest `Idempotency-Key` accepted (UUIDs and request ids are far shorter).
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 256;

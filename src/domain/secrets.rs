@@ -38,6 +38,12 @@ pub fn new_id(prefix: &str) -> String {
     id
 }
 
+/// Compares without an early exit, so the time taken does not tell how much of a guess was right
+/// (webhook secrets, verify tokens, signatures).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// `N` bytes from the OS CSPRNG.
 ///
 /// Panics if the OS has no working randomness source. There is no safe fallback for minting
@@ -102,5 +108,13 @@ mod tests {
         );
         assert_ne!(new_id("key_"), new_id("key_"));
         assert_eq!(new_id("").len(), 24);
+    }
+
+    #[test]
+    fn constant_time_eq_needs_equal_length_and_bytes() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert!(constant_time_eq(b"", b""));
     }
 }

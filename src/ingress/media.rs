@@ -1,18 +1,51 @@
-//! The download every channel's media inlining shares: one GET, a 2xx required, the body capped.
+//! The download every channel's media inlining shares: one GET, a 2xx required, the body capped;
+//! and why an attachment was not inlined.
+
+/// Why an attachment was not inlined. Its text goes into the log and into `channelData.*.media`
+/// as `skipped`, so it never holds a URL (Telegram's holds the bot token).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaError {
+    #[error("not an image")]
+    NotAnImage,
+    /// The platform's declared size is over the cap.
+    #[error("larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("no url")]
+    NoUrl,
+    #[error("no access token")]
+    NoAccessToken,
+    /// The platform's file lookup (`getFile`, the Graph media endpoint) did not answer.
+    #[error("{0} failed")]
+    LookupFailed(&'static str),
+    #[error("{0} answered no JSON")]
+    LookupNotJson(&'static str),
+    /// The lookup answered without the field that leads to the bytes.
+    #[error("{lookup} gave no {field}")]
+    LookupIncomplete {
+        lookup: &'static str,
+        field: &'static str,
+    },
+    #[error("download failed")]
+    DownloadFailed,
+    #[error("download answered {0}")]
+    DownloadStatus(u16),
+    /// The body went over the cap while reading (no size was declared), or broke off.
+    #[error("larger than {0} bytes or cut short")]
+    CutShort(u64),
+}
 
 /// Sends `request` and reads the body, refusing more than `cap` bytes. Answers the bytes and the
-/// served `Content-Type`. Errors are short reasons for logs and `channelData.media` (never a URL:
-/// Telegram's holds the bot token).
+/// served `Content-Type`.
 pub async fn download_capped(
     request: awc::ClientRequest,
     cap: u64,
-) -> Result<(Vec<u8>, Option<String>), String> {
+) -> Result<(Vec<u8>, Option<String>), MediaError> {
     let mut resp = request
         .send()
         .await
-        .map_err(|_| "download failed".to_owned())?;
+        .map_err(|_| MediaError::DownloadFailed)?;
     if !resp.status().is_success() {
-        return Err(format!("download answered {}", resp.status().as_u16()));
+        return Err(MediaError::DownloadStatus(resp.status().as_u16()));
     }
     let served = resp
         .headers()
@@ -24,6 +57,6 @@ pub async fn download_capped(
         .body()
         .limit(limit)
         .await
-        .map_err(|_| format!("larger than {cap} bytes or cut short"))?;
+        .map_err(|_| MediaError::CutShort(cap))?;
     Ok((bytes.to_vec(), served))
 }

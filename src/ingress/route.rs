@@ -1,7 +1,137 @@
 //! What to do with a chat message, the same for every channel (contract §3.2): forward it,
-//! redeem the pairing token it carries, answer with a hint, or drop it.
+//! redeem the pairing token it carries, answer with a hint, or drop it. `decide` is the pure rule;
+//! `IngressCtx::route` asks the Registry, carries the decision out and says what it did.
 
-use crate::domain::extract_token;
+use super::{IngressCtx, Seen};
+use crate::actors::registry::{Binding, RedeemToken, ResolveIncoming};
+use crate::db::pairing::Redeemed;
+use crate::domain::{RouteKey, extract_token};
+use crate::error::StoreError;
+use crate::metrics::PairingOutcome;
+
+/// What routing one message came to.
+#[derive(Debug, Clone)]
+pub enum Routed {
+    /// The chat is bound: build the message's envelope for this binding.
+    Forwarded(Binding),
+    /// The message's token paired its chat: the chat's history starts here. Not forwarded.
+    Paired,
+    /// A token posted in a chat that is already bound: not consumed, not forwarded.
+    TokenIgnored,
+    /// An unbound chat was answered (the unpaired hint, or "invalid link" for a bad token).
+    Hinted,
+    /// Nothing to do: bots' messages, plain talk in unbound chats.
+    Dropped,
+}
+
+impl Routed {
+    /// Whether the message's chat is bound now (it was, or this message paired it).
+    pub fn chat_bound(&self) -> bool {
+        matches!(
+            self,
+            Routed::Forwarded(_) | Routed::Paired | Routed::TokenIgnored
+        )
+    }
+}
+
+impl IngressCtx {
+    /// Forwards, pairs, answers or drops one message, and says which.
+    pub async fn route(&self, seen: Seen<'_>) -> Result<Routed, StoreError> {
+        let binding = self
+            .registry
+            .send(ResolveIncoming {
+                route_keys: seen.route_keys.to_vec(),
+            })
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        self.metrics.inbound_received(seen.channel);
+        let bang = seen.channel == crate::domain::Channel::Whatsapp;
+        let channel = seen.channel;
+        let routed = match decide(seen.text, seen.from_bot, binding.is_some(), bang) {
+            Action::Forward => binding.map_or(Routed::Dropped, Routed::Forwarded),
+            Action::IgnoreToken => {
+                log::info!(
+                    "event=pairing_token_in_bound_chat channel={channel} event_id={}",
+                    seen.event_id
+                );
+                Routed::TokenIgnored
+            }
+            Action::Redeem(token) => match seen.route_keys.first() {
+                Some(route_key) => self.redeem(token, route_key, &seen).await?,
+                None => Routed::Dropped,
+            },
+            Action::Hint => match seen.route_keys.first() {
+                Some(route_key) => {
+                    self.notify(route_key.clone(), self.pairing.unpaired_hint_text.clone());
+                    Routed::Hinted
+                }
+                None => Routed::Dropped,
+            },
+            Action::Drop => Routed::Dropped,
+        };
+        Ok(routed)
+    }
+
+    /// Claims the token for the message's most specific route key and answers in the chat.
+    async fn redeem(
+        &self,
+        token: String,
+        route_key: &RouteKey,
+        seen: &Seen<'_>,
+    ) -> Result<Routed, StoreError> {
+        let channel = seen.channel;
+        let outcome = self
+            .registry
+            .send(RedeemToken {
+                token,
+                route_key: route_key.clone(),
+            })
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))??;
+        let (text, routed) = match outcome {
+            Redeemed::Paired { binding, .. } => {
+                self.metrics.pairing(PairingOutcome::TokenRedeemed);
+                log::info!(
+                    "event=pairing_token_claimed channel={channel} tenant={} binding={}",
+                    binding.tenant_id,
+                    binding.binding_id
+                );
+                (&self.pairing.success_text, Routed::Paired)
+            }
+            Redeemed::Invalid => {
+                self.metrics.pairing(PairingOutcome::TokenInvalid);
+                log::info!(
+                    "event=pairing_token_invalid channel={channel} event_id={}",
+                    seen.event_id
+                );
+                (&self.pairing.invalid_text, Routed::Hinted)
+            }
+            Redeemed::AlreadyBound => {
+                self.metrics.pairing(PairingOutcome::AlreadyBound);
+                log::info!(
+                    "event=pairing_token_in_bound_chat channel={channel} event_id={}",
+                    seen.event_id
+                );
+                return Ok(Routed::TokenIgnored);
+            }
+        };
+        self.notify(route_key.clone(), text.clone());
+        Ok(routed)
+    }
+
+    /// Sends a notice through the outbound send path without holding up the ingress.
+    fn notify(&self, route_key: RouteKey, text: String) {
+        let outbound = self.outbound.clone();
+        actix_web::rt::spawn(async move {
+            if let Err(e) = outbound.notice(&route_key, &text).await {
+                log::warn!(
+                    "event=notice_failed channel={} error={e:?}",
+                    route_key.channel()
+                );
+            }
+        });
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -84,5 +214,13 @@ mod tests {
     fn bots_are_never_forwarded_or_answered() {
         assert_eq!(decide(Some("hi"), true, true, false), Action::Drop);
         assert_eq!(decide(Some(TOKEN), true, false, false), Action::Drop);
+    }
+
+    #[test]
+    fn a_chat_is_bound_after_pairing_or_an_ignored_token_only() {
+        assert!(Routed::Paired.chat_bound());
+        assert!(Routed::TokenIgnored.chat_bound());
+        assert!(!Routed::Hinted.chat_bound());
+        assert!(!Routed::Dropped.chat_bound());
     }
 }

@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::channels::{Delivered, SendError};
 use crate::domain::Channel;
+use crate::senders::{Delivered, SendError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {

@@ -1,8 +1,10 @@
 //! Outbound sends (contract §5): resolve the binding, send through the channel's sender, and keep
 //! the idempotency promise — reserve the key durably before the platform call, store the exact
-//! answer after it, replay it for the same key and body.
+//! answer after it, replay it for the same key and body. The one dispatch to the platform senders
+//! is here; ingress's pairing notices go through it too (`notice`).
 
 pub mod answer;
+mod notice;
 pub mod single_flight;
 mod start;
 
@@ -15,10 +17,6 @@ use tokio::time::Instant;
 
 use crate::actors::registry::{Registry, ResolveRoute};
 use crate::actors::writer::Writer;
-use crate::channels::discord::{DiscordRoute, DiscordSender};
-use crate::channels::telegram::{TelegramSender, TelegramTarget};
-use crate::channels::whatsapp::WhatsappSender;
-use crate::channels::{Delivered, OutgoingMessage, SendError};
 use crate::config::Config;
 use crate::db::idempotency::{
     CompleteIdempotencyKey, ReleaseIdempotencyKey, Reservation, ReserveIdempotencyKey,
@@ -26,6 +24,10 @@ use crate::db::idempotency::{
 use crate::db::op::write;
 use crate::domain::{Channel, RouteKey};
 use crate::error::StoreError;
+use crate::senders::discord::{DiscordRoute, DiscordSender};
+use crate::senders::telegram::{TelegramSender, TelegramTarget};
+use crate::senders::whatsapp::WhatsappSender;
+use crate::senders::{Delivered, OutgoingMessage, SendError};
 use crate::time::now_ms;
 pub use answer::Answer;
 use single_flight::{SingleFlight, Turn};
@@ -81,23 +83,6 @@ impl Outbound {
             owner,
             flights: Arc::default(),
         })
-    }
-
-    /// Sends a plain text into a chat outside any tenant request: the pairing notices of the
-    /// ingress actors ("Paired successfully", "invalid link"). Paced like every other send.
-    pub async fn notice(&self, route: &RouteKey, text: &str) -> Result<Delivered, SendError> {
-        let req = SendRequest {
-            channel: route.channel(),
-            session_key: String::new(),
-            to: None,
-            message: OutgoingMessage {
-                text: Some(text.to_owned()),
-                ..OutgoingMessage::default()
-            },
-        };
-        let system: Arc<str> = Arc::from("mux:notice");
-        let deadline = Instant::now() + self.deadline;
-        self.dispatch(&system, route, &req, deadline).await
     }
 
     /// One send, idempotent when a key is given.

@@ -8,6 +8,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::message::DcAttachment;
+use crate::ingress::media::{MediaError, download_capped};
 
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -36,7 +37,7 @@ pub async fn inline(items: &[DcAttachment], cap: u64) -> (Vec<Value>, Vec<Value>
                     "event=inbound_media_skipped channel=discord attachment={} reason={reason}",
                     item.id
                 );
-                desc["skipped"] = json!(reason);
+                desc["skipped"] = json!(reason.to_string());
             }
         }
         described.push(desc);
@@ -58,15 +59,15 @@ fn is_image(item: &DcAttachment) -> bool {
         .is_some_and(|m| m.starts_with("image/"))
 }
 
-async fn fetch(client: &awc::Client, item: &DcAttachment, cap: u64) -> Result<Vec<u8>, String> {
+async fn fetch(client: &awc::Client, item: &DcAttachment, cap: u64) -> Result<Vec<u8>, MediaError> {
     if !is_image(item) {
-        return Err("not an image".into());
+        return Err(MediaError::NotAnImage);
     }
     if item.size.is_some_and(|s| s > cap) {
-        return Err(format!("larger than {cap} bytes"));
+        return Err(MediaError::TooLarge(cap));
     }
-    let url = item.url.as_deref().ok_or_else(|| "no url".to_owned())?;
-    crate::ingress::media::download_capped(client.get(url), cap)
+    let url = item.url.as_deref().ok_or(MediaError::NoUrl)?;
+    download_capped(client.get(url), cap)
         .await
         .map(|(bytes, _)| bytes)
 }
@@ -90,11 +91,12 @@ mod tests {
     #[actix_web::test]
     async fn only_images_within_the_cap_are_fetched() {
         let client = awc::Client::default();
-        let not_image = fetch(&client, &item(Some("application/pdf"), Some(1)), 10).await;
+        let reason = |r: Result<Vec<u8>, MediaError>| r.map_err(|e| e.to_string());
+        let not_image = reason(fetch(&client, &item(Some("application/pdf"), Some(1)), 10).await);
         assert_eq!(not_image, Err("not an image".to_owned()));
-        let too_big = fetch(&client, &item(Some("image/png"), Some(11)), 10).await;
+        let too_big = reason(fetch(&client, &item(Some("image/png"), Some(11)), 10).await);
         assert_eq!(too_big, Err("larger than 10 bytes".to_owned()));
-        let no_url = fetch(&client, &item(Some("image/png"), Some(1)), 10).await;
+        let no_url = reason(fetch(&client, &item(Some("image/png"), Some(1)), 10).await);
         assert_eq!(no_url, Err("no url".to_owned()));
     }
 }

@@ -20,24 +20,43 @@ pub enum Place {
     Thread { parent: Option<u64> },
 }
 
-/// Why a call failed; `gone` for channels that no longer exist or that the bot may not read.
-#[derive(Debug)]
-pub struct RestError {
-    pub message: String,
-    pub gone: bool,
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestError {
+    /// Discord answered with an error status.
+    #[error("status {status} {body}")]
+    Status { status: u16, body: String },
+    /// No answer. twilight's Display never includes the token (it lives in a header).
+    #[error("{0}")]
+    Request(String),
+    #[error("reading the answer: {0}")]
+    Read(String),
+    #[error("answer is not JSON")]
+    NotJson,
+    #[error("messages answer is not a list")]
+    NotAList,
+}
+
+impl RestError {
+    /// The channel no longer exists or the bot may not read it.
+    pub fn is_gone(&self) -> bool {
+        matches!(
+            self,
+            RestError::Status {
+                status: 403 | 404,
+                ..
+            }
+        )
+    }
 }
 
 fn failure(e: &twilight_http::Error) -> RestError {
     match e.kind() {
-        ErrorType::Response { status, body, .. } => RestError {
-            message: format!("status {} {}", status.get(), String::from_utf8_lossy(body)),
-            gone: matches!(status.get(), 403 | 404),
+        ErrorType::Response { status, body, .. } => RestError::Status {
+            status: status.get(),
+            body: String::from_utf8_lossy(body).into_owned(),
         },
-        // twilight's Display never includes the token (it lives in a header).
-        _ => RestError {
-            message: e.to_string(),
-            gone: false,
-        },
+        _ => RestError::Request(e.to_string()),
     }
 }
 
@@ -47,14 +66,11 @@ async fn json<T>(
     >,
 ) -> Result<Value, RestError> {
     let response = request.await.map_err(|e| failure(&e))?;
-    let bytes = response.bytes().await.map_err(|e| RestError {
-        message: format!("reading the answer: {e}"),
-        gone: false,
-    })?;
-    serde_json::from_slice(&bytes).map_err(|_| RestError {
-        message: "answer is not JSON".into(),
-        gone: false,
-    })
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| RestError::Read(e.to_string()))?;
+    serde_json::from_slice(&bytes).map_err(|_| RestError::NotJson)
 }
 
 /// Up to `limit` messages of a channel, after `after` when given (else the newest), in the order
@@ -75,10 +91,7 @@ pub async fn messages(
     };
     match page {
         Value::Array(list) => Ok(list),
-        _ => Err(RestError {
-            message: "messages answer is not a list".into(),
-            gone: false,
-        }),
+        _ => Err(RestError::NotAList),
     }
 }
 

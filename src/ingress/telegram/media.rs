@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::TelegramInbound;
 use super::update::TgMedia;
+use crate::ingress::media::{MediaError, download_capped};
 
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -37,7 +38,7 @@ pub async fn inline(inbound: &TelegramInbound, media: &[TgMedia]) -> (Vec<Value>
             }
             Err(reason) => {
                 log::info!("event=inbound_media_skipped channel=telegram reason={reason}");
-                desc["skipped"] = json!(reason);
+                desc["skipped"] = json!(reason.to_string());
             }
         }
         described.push(desc);
@@ -57,32 +58,35 @@ async fn fetch(
     inbound: &TelegramInbound,
     client: &awc::Client,
     item: &TgMedia,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, MediaError> {
     if !is_image(item) {
-        return Err("not an image".into());
+        return Err(MediaError::NotAnImage);
     }
     let cap = inbound.media_max_bytes;
     if item.file_size.is_some_and(|s| s > cap) {
-        return Err(format!("larger than {cap} bytes"));
+        return Err(MediaError::TooLarge(cap));
     }
     let mut resp = client
         .post(inbound.method_url("getFile"))
         .send_json(&json!({"file_id": item.file_id}))
         .await
-        .map_err(|_| "getFile failed".to_owned())?;
+        .map_err(|_| MediaError::LookupFailed("getFile"))?;
     let body: Value = resp
         .json()
         .await
-        .map_err(|_| "getFile answered no JSON".to_owned())?;
+        .map_err(|_| MediaError::LookupNotJson("getFile"))?;
     let path = body["result"]["file_path"]
         .as_str()
-        .ok_or_else(|| "getFile gave no file_path".to_owned())?;
+        .ok_or(MediaError::LookupIncomplete {
+            lookup: "getFile",
+            field: "file_path",
+        })?;
     let url = format!(
         "{}/file/bot{}/{path}",
         inbound.api_base,
         secrecy::ExposeSecret::expose_secret(&inbound.token)
     );
-    crate::ingress::media::download_capped(client.get(url), cap)
+    download_capped(client.get(url), cap)
         .await
         .map(|(bytes, _)| bytes)
 }

@@ -1,97 +1,20 @@
-//! Telegram ingress: long polling (`poller`) or webhook (`POST /v1/ingress/telegram`), both
-//! feeding updates through `TelegramInbound::process`.
+//! Telegram ingress, in two roles:
+//! - `inbound` turns updates into queue rows (`TelegramInbound`): pairing, routing, media,
+//!   envelopes. A plain `Clone + Send + Sync` value, because both connection modes call it — the
+//!   poller from its actor, webhook deliveries from whichever HTTP worker received them.
+//! - `connection` keeps the channel's link to Telegram and acknowledges updates only after their
+//!   rows are committed: long polling (an actor, since it owns a loop and the offset) or webhook
+//!   mode (a plain struct the HTTP handler calls, since Telegram pushes and each delivery is
+//!   answered within its own request).
 //!
 //! Updates are read as raw JSON with awc rather than teloxide's typed `Update`: the envelope must
 //! carry the platform's own objects unmodified (`rawUpdate`, `rawMessage`), and the long-poll
 //! timeout must be under our control.
 
+pub mod connection;
 pub mod envelope;
+pub mod inbound;
 pub mod media;
-pub mod poller;
-pub mod start;
 pub mod update;
 
-use secrecy::{ExposeSecret, SecretString};
-use serde_json::Value;
-
-use super::{IngressCtx, Seen};
-use crate::config::TelegramConfig;
-use crate::db::inbound::NewInboundEvent;
-use crate::domain::Channel;
-use crate::error::StoreError;
-use crate::time::now_ms;
-
-/// Turns updates into queue rows (pairing and notices on the way). Send + Sync: the webhook
-/// handler calls it from any worker.
-#[derive(Clone)]
-pub struct TelegramInbound {
-    pub ctx: IngressCtx,
-    pub api_base: String,
-    pub token: SecretString,
-    pub media_max_bytes: u64,
-}
-
-impl TelegramInbound {
-    pub fn new(ctx: IngressCtx, cfg: &TelegramConfig) -> Option<TelegramInbound> {
-        Some(TelegramInbound {
-            ctx,
-            api_base: cfg.api_base_url.clone(),
-            token: cfg.bot_token.clone()?,
-            media_max_bytes: cfg.media_max_bytes,
-        })
-    }
-
-    /// `<base>/bot<token>/<method>`: never log it.
-    pub fn method_url(&self, method: &str) -> String {
-        format!(
-            "{}/bot{}/{method}",
-            self.api_base,
-            self.token.expose_secret()
-        )
-    }
-
-    /// The queue rows for a batch of updates. Unknown update kinds and unbound chats give none.
-    pub async fn process(&self, updates: &[Value]) -> Result<Vec<NewInboundEvent>, StoreError> {
-        let mut events = Vec::new();
-        for raw in updates {
-            let Some(msg) = update::parse(raw, self.media_max_bytes) else {
-                continue;
-            };
-            let route_keys = msg.route_keys();
-            let event_id = msg.event_id();
-            let seen = Seen {
-                channel: Channel::Telegram,
-                route_keys: &route_keys,
-                text: msg.text.as_deref(),
-                from_bot: msg.from_is_bot,
-                event_id: &event_id,
-            };
-            let Some(binding) = self.ctx.route(seen).await? else {
-                continue;
-            };
-            let (described, attachments) = media::inline(self, &msg.media).await;
-            if msg.text.as_deref().is_none_or(str::is_empty) && attachments.is_empty() {
-                log::warn!(
-                    "event=inbound_dropped channel=telegram event_id={event_id} reason=no_text_and_no_inlined_media"
-                );
-                continue;
-            }
-            let envelope = envelope::build(
-                &msg,
-                &binding.session_key,
-                &binding.route_key.to_string(),
-                described,
-                attachments,
-            );
-            events.push(NewInboundEvent::pending(
-                Channel::Telegram,
-                event_id,
-                &binding.tenant_id,
-                &binding.session_key,
-                envelope.to_string(),
-                now_ms(),
-            ));
-        }
-        Ok(events)
-    }
-}
+pub use inbound::TelegramInbound;

@@ -58,20 +58,14 @@ impl DiscordSender {
         let Some(token) = &cfg.bot_token else {
             return Ok(None);
         };
-        let mut builder = Client::builder()
-            .token(token.expose_secret().to_owned())
-            .timeout(Duration::from_millis(outbound.deadline_ms));
-        let url = url::Url::parse(&cfg.api_base_url)?;
-        let host = url.host_str().unwrap_or("discord.com");
-        if url.scheme() == "http" || host != "discord.com" || url.port().is_some() {
-            let authority = match url.port() {
-                Some(port) => format!("{host}:{port}"),
-                None => host.to_owned(),
-            };
-            builder = builder.proxy(authority, url.scheme() == "http");
-        }
+        let http = rest_client(
+            &cfg.api_base_url,
+            token.expose_secret(),
+            Duration::from_millis(outbound.deadline_ms),
+            None,
+        )?;
         Ok(Some(DiscordSender {
-            http: builder.build(),
+            http,
             dm_channels: Mutex::new(HashMap::new()),
             channel_guilds: Mutex::new(HashMap::new()),
         }))
@@ -192,6 +186,32 @@ impl DiscordSender {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The one way mux builds a Discord REST client (the sender's, and ingress's for catch-up):
+/// against `MUX_DISCORD_API_BASE_URL` (scheme and host[:port]; twilight always speaks `/api/v10`
+/// under it). `rate_limiter`: share an existing client's buckets and global limit; `None` gives
+/// the client its own.
+pub fn rest_client(
+    api_base_url: &str,
+    token: &str,
+    timeout: Duration,
+    rate_limiter: Option<twilight_http_ratelimiting::RateLimiter>,
+) -> anyhow::Result<Client> {
+    let mut builder = Client::builder().token(token.to_owned()).timeout(timeout);
+    if let Some(limiter) = rate_limiter {
+        builder = builder.ratelimiter(Some(limiter));
+    }
+    let url = url::Url::parse(api_base_url)?;
+    let host = url.host_str().unwrap_or("discord.com");
+    if url.scheme() == "http" || host != "discord.com" || url.port().is_some() {
+        let authority = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        builder = builder.proxy(authority, url.scheme() == "http");
+    }
+    Ok(builder.build())
 }
 
 /// Runs one twilight request within the deadline and reads the answer's `id`/`guild_id` only.

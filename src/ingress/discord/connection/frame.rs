@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::message::snowflake;
+use crate::ingress::discord::message::snowflake;
 
 /// What one gateway frame means for ingress.
 #[derive(Debug, Clone, PartialEq)]

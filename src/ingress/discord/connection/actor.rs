@@ -15,17 +15,17 @@ use std::time::Duration;
 use actix::prelude::*;
 use tokio::time::Instant;
 
-use super::DiscordInbound;
 use super::catchup::{self, CatchUp, Target, targets};
 use super::cursors::{Cursors, load};
 use super::frame::Frame;
 use super::gateway::{GatewayEvent, pump};
 use super::live::{self, Known, Live};
-use super::message;
 use crate::actors::registry::ListDiscordBindings;
 use crate::channel_status::{ChannelHealth, ChannelState};
 use crate::db::{self, ReadPool};
 use crate::domain::Channel;
+use crate::ingress::discord::DiscordInbound;
+use crate::ingress::discord::message;
 
 /// Catch-up requests per second: half of Discord's global 50/s, so outbound sends (which share
 /// twilight's ratelimiter) keep the other half even during a long pass over many bindings.

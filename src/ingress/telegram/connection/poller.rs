@@ -1,4 +1,4 @@
-//! Long polling: `getUpdates` with the stored offset; the offset advances (is stored, and sent
+//! Telegram's connection in polling mode, an actor: `getUpdates` with the stored offset; the offset advances (is stored, and sent
 //! on the next call) only after the batch's events are committed. A tenant whose OpenClaw is
 //! down never holds the poller back: its events wait in its own queue.
 
@@ -8,11 +8,13 @@ use std::time::Duration;
 use actix::prelude::*;
 use serde_json::{Value, json};
 
-use super::TelegramInbound;
-use super::update::update_id;
+use super::bot_api::{self, BotApiError};
 use crate::channel_status::{ChannelHealth, ChannelState};
 use crate::db::{self, ReadPool, inbound::Cursor};
 use crate::domain::Channel;
+use crate::ingress::error::IngressError;
+use crate::ingress::telegram::TelegramInbound;
+use crate::ingress::telegram::update::update_id;
 
 /// Longest wait between failed polls, however long the failures last.
 const MAX_RETRY_MS: u64 = 30_000;
@@ -35,7 +37,7 @@ pub enum PollOutcome {
     /// Updates handled and committed (count); poll again at once.
     Committed(usize),
     /// Telegram or the store failed; wait and try again.
-    Failed(String),
+    Failed(IngressError),
 }
 
 impl TelegramPoller {
@@ -77,23 +79,23 @@ async fn poll_once(
                 Err(e) => return (PollOutcome::Failed(e), None),
             },
             Ok(None) => 0,
-            Err(e) => return (PollOutcome::Failed(e.to_string()), None),
+            Err(e) => return (PollOutcome::Failed(e.into()), None),
         },
     };
     let updates = match get_updates(&inbound, &client, offset, timeout_sec).await {
         Ok(u) => u,
-        Err(e) => return (PollOutcome::Failed(e), Some(offset)),
+        Err(e) => return (PollOutcome::Failed(e.into()), Some(offset)),
     };
     let Some(next) = updates.iter().filter_map(update_id).max().map(|id| id + 1) else {
         return (PollOutcome::Committed(0), Some(offset));
     };
     let events = match inbound.process(&updates).await {
         Ok(events) => events,
-        Err(e) => return (PollOutcome::Failed(e.to_string()), Some(offset)),
+        Err(e) => return (PollOutcome::Failed(e.into()), Some(offset)),
     };
     match inbound.ctx.commit(events, Some(cursor(next))).await {
         Ok(()) => (PollOutcome::Committed(updates.len()), Some(next)),
-        Err(e) => (PollOutcome::Failed(e.to_string()), Some(offset)),
+        Err(e) => (PollOutcome::Failed(e.into()), Some(offset)),
     }
 }
 
@@ -112,18 +114,17 @@ async fn stored_offset(reads: &ReadPool) -> Result<Option<i64>, crate::error::St
 
 /// First start with bootstrap-latest: confirm everything waiting (offset -1 returns the last
 /// update only) and remember where new traffic starts.
-async fn skip_backlog(inbound: &TelegramInbound, client: &awc::Client) -> Result<i64, String> {
+async fn skip_backlog(
+    inbound: &TelegramInbound,
+    client: &awc::Client,
+) -> Result<i64, IngressError> {
     let latest = get_updates(inbound, client, -1, 0).await?;
     let next = latest
         .iter()
         .filter_map(update_id)
         .max()
         .map_or(0, |id| id + 1);
-    inbound
-        .ctx
-        .commit(Vec::new(), Some(cursor(next)))
-        .await
-        .map_err(|e| e.to_string())?;
+    inbound.ctx.commit(Vec::new(), Some(cursor(next))).await?;
     log::info!("event=telegram_bootstrapped skipped_backlog=true");
     Ok(next)
 }
@@ -133,36 +134,12 @@ async fn get_updates(
     client: &awc::Client,
     offset: i64,
     timeout_sec: u64,
-) -> Result<Vec<Value>, String> {
+) -> Result<Vec<Value>, BotApiError> {
     let body = json!({"offset": offset, "timeout": timeout_sec, "limit": 100,
                       "allowed_updates": ["message", "edited_message"]});
-    let mut resp = client
-        .post(inbound.method_url("getUpdates"))
-        .timeout(Duration::from_secs(timeout_sec + 15))
-        .send_json(&body)
-        .await
-        .map_err(|e| {
-            format!(
-                "getUpdates: {}",
-                crate::channels::scrub(
-                    &e.to_string(),
-                    secrecy::ExposeSecret::expose_secret(&inbound.token)
-                )
-            )
-        })?;
-    let status = resp.status().as_u16();
-    let answer: Value = resp
-        .json()
-        .limit(64 * 1024 * 1024)
-        .await
-        .map_err(|_| format!("getUpdates answered {status} without JSON"))?;
-    if answer["ok"] != json!(true) {
-        return Err(format!(
-            "getUpdates answered {status}: {}",
-            answer["description"].as_str().unwrap_or("")
-        ));
-    }
-    Ok(answer["result"].as_array().cloned().unwrap_or_default())
+    let timeout = Duration::from_secs(timeout_sec + 15);
+    let result = bot_api::call(client, inbound, "getUpdates", &body, Some(timeout)).await?;
+    Ok(result.as_array().cloned().unwrap_or_default())
 }
 
 impl Actor for TelegramPoller {

@@ -12,12 +12,13 @@ use std::collections::{HashSet, VecDeque};
 
 use serde_json::Value;
 
-use super::DiscordInbound;
 use super::cursors::{Cursors, last_seen_cursor};
-use super::message::{self, snowflake_at};
-use super::rest::{self, PAGE_LIMIT};
 use crate::actors::registry::Binding;
 use crate::domain::RouteKey;
+use crate::ingress::discord::DiscordInbound;
+use crate::ingress::discord::message::{self, snowflake_at};
+use crate::ingress::discord::rest::{self, PAGE_LIMIT, RestError};
+use crate::ingress::error::IngressError;
 use crate::time::now_ms;
 
 /// One bound Discord place to read.
@@ -42,9 +43,9 @@ pub enum CatchUp {
     /// Nothing after the last seen id.
     UpToDate,
     /// The channel is gone or unreadable (403/404): skipped until the binding changes.
-    Gone(String),
+    Gone(RestError),
     /// Discord or the store failed; the next pass tries again.
-    Failed(String),
+    Failed(IngressError),
 }
 
 /// The channels to read: guild channel bindings directly, DM bindings through their DM channel
@@ -90,8 +91,8 @@ pub async fn step(
     let page = match rest::messages(&inbound.http, target.channel_id, Some(after), PAGE_LIMIT).await
     {
         Ok(page) => page,
-        Err(e) if e.gone => return CatchUp::Gone(e.message),
-        Err(e) => return CatchUp::Failed(e.message),
+        Err(e) if e.is_gone() => return CatchUp::Gone(e),
+        Err(e) => return CatchUp::Failed(e.into()),
     };
     let more = page.len() >= usize::from(PAGE_LIMIT);
     // The cursor passes every listed id, even of objects that do not parse, so a page can never
@@ -111,7 +112,7 @@ pub async fn step(
         msg.guild_id = msg.guild_id.or(target.guild_id);
         match inbound.process(&msg, false).await {
             Ok(processed) => events.extend(processed.event),
-            Err(e) => return CatchUp::Failed(e.to_string()),
+            Err(e) => return CatchUp::Failed(e.into()),
         }
     }
     let forwarded = events.len();
@@ -125,7 +126,7 @@ pub async fn step(
             forwarded,
             more,
         },
-        Err(e) => CatchUp::Failed(e.to_string()),
+        Err(e) => CatchUp::Failed(e.into()),
     }
 }
 
@@ -134,8 +135,8 @@ pub async fn step(
 async fn bootstrap(inbound: &DiscordInbound, target: &Target) -> CatchUp {
     let newest = match rest::messages(&inbound.http, target.channel_id, None, 1).await {
         Ok(page) => newest_id(&page),
-        Err(e) if e.gone => return CatchUp::Gone(e.message),
-        Err(e) => return CatchUp::Failed(e.message),
+        Err(e) if e.is_gone() => return CatchUp::Gone(e),
+        Err(e) => return CatchUp::Failed(e.into()),
     };
     let last = newest.unwrap_or_else(|| snowflake_at(now_ms()));
     match inbound
@@ -154,7 +155,7 @@ async fn bootstrap(inbound: &DiscordInbound, target: &Target) -> CatchUp {
                 more: false,
             }
         }
-        Err(e) => CatchUp::Failed(e.to_string()),
+        Err(e) => CatchUp::Failed(e.into()),
     }
 }
 

@@ -4,9 +4,10 @@
 
 use serde_json::Value;
 
-use super::DiscordInbound;
 use super::cursors::{dm_cursor, last_seen_cursor};
-use super::message;
+use crate::error::StoreError;
+use crate::ingress::discord::DiscordInbound;
+use crate::ingress::discord::message;
 
 /// What the caller knows of the message's channel.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +26,7 @@ pub enum Live {
     /// Committed; `advanced` when the last-seen id moved to this message.
     Committed { advanced: bool, learned_dm: bool },
     /// The store failed: nothing acknowledged.
-    Failed(String),
+    Failed(StoreError),
 }
 
 pub async fn step(inbound: &DiscordInbound, data: &Value, edit: bool, known: Known) -> Live {
@@ -35,7 +36,7 @@ pub async fn step(inbound: &DiscordInbound, data: &Value, edit: bool, known: Kno
     let processed = match inbound.process(&msg, edit).await {
         Ok(p) if p.bound => p,
         Ok(_) => return Live::Skipped,
-        Err(e) => return Live::Failed(e.to_string()),
+        Err(e) => return Live::Failed(e),
     };
     let advanced = known.advance || processed.paired;
     let cursor = advanced.then(|| last_seen_cursor(msg.channel_id, msg.id));
@@ -44,7 +45,7 @@ pub async fn step(inbound: &DiscordInbound, data: &Value, edit: bool, known: Kno
         .commit(processed.event.into_iter().collect(), cursor)
         .await
     {
-        return Live::Failed(e.to_string());
+        return Live::Failed(e);
     }
     let learned_dm = known.learn_dm
         && msg.is_direct()

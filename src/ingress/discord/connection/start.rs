@@ -1,4 +1,4 @@
-//! Starting Discord ingress: the REST client (sharing the sender's ratelimiter), the gateway URL,
+//! Starting Discord ingress: the REST client (the sender's builder, sharing its ratelimiter), the gateway URL,
 //! the shard and the actor.
 
 use std::sync::Arc;
@@ -6,43 +6,19 @@ use std::time::Duration;
 
 use actix::{Actor, Addr};
 use secrecy::ExposeSecret;
-use twilight_http::Client;
 use twilight_http_ratelimiting::RateLimiter;
 
 use super::actor::DiscordIngress;
-use super::{DiscordInbound, gateway, rest};
+use super::gateway;
 use crate::channel_status::ChannelHealth;
 use crate::config::DiscordConfig;
 use crate::db::ReadPool;
 use crate::ingress::IngressCtx;
+use crate::ingress::discord::{DiscordInbound, rest};
+use crate::senders::discord::rest_client;
 
 /// Per REST call (twilight's default); a catch-up page that takes longer is retried next pass.
 const REST_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The REST client against `MUX_DISCORD_API_BASE_URL` (scheme and host[:port]; twilight always
-/// speaks `/api/v10` under it). `rate_limiter`: the sender's, when there is one.
-pub fn rest_client(
-    cfg: &DiscordConfig,
-    token: &str,
-    rate_limiter: Option<RateLimiter>,
-) -> anyhow::Result<Client> {
-    let mut builder = Client::builder()
-        .token(token.to_owned())
-        .timeout(REST_TIMEOUT);
-    if let Some(limiter) = rate_limiter {
-        builder = builder.ratelimiter(Some(limiter));
-    }
-    let url = url::Url::parse(&cfg.api_base_url)?;
-    let host = url.host_str().unwrap_or("discord.com");
-    if url.scheme() == "http" || host != "discord.com" || url.port().is_some() {
-        let authority = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        };
-        builder = builder.proxy(authority, url.scheme() == "http");
-    }
-    Ok(builder.build())
-}
 
 /// Starts ingress when a bot token is configured. Must run inside the actix system (twilight's
 /// ratelimiter and the shard need the tokio runtime).
@@ -57,7 +33,12 @@ pub async fn start(
         log::warn!("event=discord_ingress_disabled reason=discord_token_unset");
         return Ok(None);
     };
-    let http = Arc::new(rest_client(cfg, token.expose_secret(), rate_limiter)?);
+    let http = Arc::new(rest_client(
+        &cfg.api_base_url,
+        token.expose_secret(),
+        REST_TIMEOUT,
+        rate_limiter,
+    )?);
     let url = match &cfg.gateway_url {
         Some(url) => Some(url.clone()),
         None => rest::gateway_url(&http).await,

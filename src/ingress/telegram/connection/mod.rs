@@ -1,4 +1,16 @@
-//! Starting Telegram ingress in the configured mode.
+//! Telegram's connection, in the configured mode. Both acknowledge an update only after its rows
+//! are committed: the poller by sending the next `getUpdates` offset, the webhook by answering
+//! 200.
+//! - `poller`: long polling, an actor — it runs on its own, without any request to serve, and
+//!   owns the offset and the retry backoff between polls.
+//! - `webhook`: Telegram pushes each update to `POST /v1/ingress/telegram`; the handler calls the
+//!   plain `TelegramWebhook`, and the request itself is the connection, so nothing is kept.
+//!
+//! `start` picks the mode, registers or removes the webhook at Telegram, and starts the poller.
+
+pub mod bot_api;
+pub mod poller;
+pub mod webhook;
 
 use std::sync::Arc;
 
@@ -6,15 +18,16 @@ use actix::{Actor, Addr};
 use serde_json::json;
 
 use super::TelegramInbound;
-use super::poller::TelegramPoller;
 use crate::channel_status::{ChannelHealth, ChannelState};
 use crate::config::TelegramConfig;
 use crate::db::ReadPool;
 use crate::domain::Channel;
+use poller::TelegramPoller;
+use webhook::TelegramWebhook;
 
-/// How Telegram ingress runs: a webhook route's processor, or a poller to stop at shutdown.
+/// How Telegram ingress runs: a webhook route's receiver, or a poller to stop at shutdown.
 pub enum Started {
-    Webhook(Box<TelegramInbound>),
+    Webhook(Box<TelegramWebhook>),
     Polling(Addr<TelegramPoller>),
 }
 
@@ -31,8 +44,8 @@ pub async fn start(
         (Some(url), Some(secret)) => {
             let body = json!({"url": url, "secret_token": secrecy::ExposeSecret::expose_secret(secret),
                               "allowed_updates": ["message", "edited_message"]});
-            match call(&client, &inbound, "setWebhook", &body).await {
-                Ok(()) => {
+            match bot_api::call(&client, &inbound, "setWebhook", &body, None).await {
+                Ok(_) => {
                     health.set(Channel::Telegram, ChannelState::Connected);
                     log::info!("event=telegram_webhook_registered");
                 }
@@ -41,41 +54,17 @@ pub async fn start(
                     log::error!("event=telegram_webhook_failed error={e}");
                 }
             }
-            Started::Webhook(Box::new(inbound))
+            Started::Webhook(Box::new(TelegramWebhook::new(inbound, secret.clone())))
         }
         _ => {
-            if let Err(e) = call(&client, &inbound, "deleteWebhook", &json!({})).await {
+            if let Err(e) =
+                bot_api::call(&client, &inbound, "deleteWebhook", &json!({}), None).await
+            {
                 log::warn!("event=telegram_delete_webhook_failed error={e}");
             }
             let poller = TelegramPoller::new(inbound, reads, health, cfg).start();
             log::info!("event=telegram_polling_started");
             Started::Polling(poller)
         }
-    }
-}
-
-async fn call(
-    client: &awc::Client,
-    inbound: &TelegramInbound,
-    method: &str,
-    body: &serde_json::Value,
-) -> Result<(), String> {
-    let token = secrecy::ExposeSecret::expose_secret(&inbound.token);
-    let mut resp = client
-        .post(inbound.method_url(method))
-        .send_json(body)
-        .await
-        .map_err(|e| crate::channels::scrub(&e.to_string(), token))?;
-    let answer: serde_json::Value = resp
-        .json()
-        .await
-        .map_err(|_| format!("{method} answered no JSON"))?;
-    if answer["ok"] == json!(true) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{method}: {}",
-            answer["description"].as_str().unwrap_or("failed")
-        ))
     }
 }

@@ -1,6 +1,7 @@
-//! Channel senders: one per platform, each a small client with one method per platform call,
-//! its own rate limiting and a shared outcome type. Used by the outbound handler and, later, by
-//! the ingress actors for pairing notices; nothing here knows about HTTP requests to mux itself.
+//! Outbound senders: one per platform, each a small client with one method per platform call,
+//! its own rate limiting and a shared outcome type. Only `crate::outbound` calls them (tenant
+//! sends, and the pairing notices ingress asks it for); nothing here knows about HTTP requests to
+//! mux itself, nor about ingress.
 
 pub mod discord;
 pub mod discord_target;

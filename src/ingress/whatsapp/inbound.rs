@@ -1,0 +1,151 @@
+//! WhatsApp's webhook payloads → queue rows (`WhatsappInbound::process`): every message of a
+//! notification parsed (`payload`), routed (`IngressCtx::route`, with `!word` commands), its
+//! media fetched from the Graph API and inlined, its envelope built. Role: the translator, a
+//! plain value the webhook (`super::connection`) calls.
+
+use std::time::Duration;
+
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+
+use super::payload::{self, WaMessage};
+use crate::config::WhatsappConfig;
+use crate::db::inbound::NewInboundEvent;
+use crate::domain::Channel;
+use crate::error::StoreError;
+use crate::ingress::media::{MediaError, download_capped};
+use crate::ingress::{IngressCtx, Routed, Seen};
+use crate::time::now_ms;
+
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct WhatsappInbound {
+    pub ctx: IngressCtx,
+    api_base: String,
+    access_token: Option<SecretString>,
+    media_max_bytes: u64,
+}
+
+impl WhatsappInbound {
+    pub fn new(ctx: IngressCtx, cfg: &WhatsappConfig) -> WhatsappInbound {
+        WhatsappInbound {
+            ctx,
+            api_base: cfg.api_base_url.clone(),
+            access_token: cfg.access_token.clone(),
+            media_max_bytes: cfg.media_max_bytes,
+        }
+    }
+
+    /// Routes every message of a POST and returns the rows to queue.
+    pub async fn process(&self, payload: &Value) -> Result<Vec<NewInboundEvent>, StoreError> {
+        let mut events = Vec::new();
+        for msg in payload::messages(payload) {
+            let Some(route_key) = msg.route_key() else {
+                log::info!("event=inbound_dropped channel=whatsapp reason=unroutable_chat");
+                continue;
+            };
+            let event_id = msg.event_id();
+            let keys = [route_key];
+            let seen = Seen {
+                channel: Channel::Whatsapp,
+                route_keys: &keys,
+                text: msg.text.as_deref(),
+                from_bot: false,
+                event_id: &event_id,
+            };
+            let Routed::Forwarded(binding) = self.ctx.route(seen).await? else {
+                continue;
+            };
+            let (media, attachments) = self.inline(&msg).await;
+            if msg.text.as_deref().is_none_or(str::is_empty) && attachments.is_empty() {
+                log::warn!(
+                    "event=inbound_dropped channel=whatsapp event_id={event_id} reason=no_text_and_no_inlined_media"
+                );
+                continue;
+            }
+            let envelope = msg.envelope(
+                &binding.session_key,
+                &binding.route_key.to_string(),
+                media,
+                attachments,
+            );
+            events.push(NewInboundEvent::pending(
+                Channel::Whatsapp,
+                event_id,
+                &binding.tenant_id,
+                &binding.session_key,
+                envelope.to_string(),
+                now_ms(),
+            ));
+        }
+        Ok(events)
+    }
+
+    async fn inline(&self, msg: &WaMessage) -> (Vec<Value>, Vec<Value>) {
+        let Some((id, mime, kind)) = &msg.media else {
+            return (Vec::new(), Vec::new());
+        };
+        let mut desc = json!({"type": kind, "id": id, "mimeType": mime, "inlined": false});
+        match self.download(id).await {
+            Ok((bytes, served_mime)) => {
+                let mime = mime
+                    .clone()
+                    .or(served_mime)
+                    .unwrap_or_else(|| "application/octet-stream".into());
+                desc["inlined"] = json!(true);
+                let attachment = json!({
+                    "type": if mime.starts_with("image/") { "image" } else { "document" },
+                    "mimeType": mime,
+                    "fileName": id,
+                    "content": base64::engine::general_purpose::STANDARD.encode(&bytes),
+                });
+                (vec![desc], vec![attachment])
+            }
+            Err(reason) => {
+                log::info!("event=inbound_media_skipped channel=whatsapp reason={reason}");
+                desc["skipped"] = json!(reason.to_string());
+                (vec![desc], Vec::new())
+            }
+        }
+    }
+
+    /// Graph media endpoint → short-lived URL → bytes (both with the bearer token).
+    async fn download(&self, media_id: &str) -> Result<(Vec<u8>, Option<String>), MediaError> {
+        let token = self
+            .access_token
+            .as_ref()
+            .ok_or(MediaError::NoAccessToken)?
+            .expose_secret();
+        let client = awc::Client::builder().timeout(DOWNLOAD_TIMEOUT).finish();
+        let bearer = format!("Bearer {token}");
+        let mut resp = client
+            .get(format!("{}/{media_id}", self.api_base))
+            .insert_header(("Authorization", bearer.as_str()))
+            .send()
+            .await
+            .map_err(|_| MediaError::LookupFailed("media lookup"))?;
+        let meta: Value = resp
+            .json()
+            .await
+            .map_err(|_| MediaError::LookupNotJson("media lookup"))?;
+        let url = meta["url"].as_str().ok_or(MediaError::LookupIncomplete {
+            lookup: "media lookup",
+            field: "url",
+        })?;
+        let size = meta["file_size"]
+            .as_u64()
+            .or_else(|| meta["file_size"].as_str().and_then(|s| s.parse().ok()));
+        if size.is_some_and(|s| s > self.media_max_bytes) {
+            return Err(MediaError::TooLarge(self.media_max_bytes));
+        }
+        download_capped(
+            client
+                .get(url)
+                .insert_header(("Authorization", bearer.as_str())),
+            self.media_max_bytes,
+        )
+        .await
+    }
+}
