@@ -64,11 +64,11 @@ pub fn send_request(body: SendBody) -> Result<SendRequest, ApiError> {
         channel,
         session_key,
         to: scalar(body.to),
+        thread_id: scalar(body.thread_id),
         message: OutgoingMessage {
             text,
             media,
             reply_to: scalar(body.reply_to_id),
-            thread_id: scalar(body.thread_id),
         },
     })
 }
@@ -240,6 +240,6 @@ mod tests {
         assert_eq!(req.message.text.as_deref(), Some("  *hi*\n"));
         assert_eq!(req.message.media, vec!["https://a", "https://b"]);
         assert_eq!(req.message.reply_to.as_deref(), Some("5"));
-        assert_eq!(req.message.thread_id.as_deref(), Some("7"));
+        assert_eq!(req.thread_id.as_deref(), Some("7"));
     }
 }

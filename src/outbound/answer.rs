@@ -64,6 +64,10 @@ impl Answer {
                 &format!("{channel} channel is not configured"),
                 Some("CHANNEL_DISABLED"),
             ),
+            SendError::RouteNotBound => Answer::route_not_bound(),
+            SendError::Unavailable => {
+                Answer::error(503, "service unavailable", Some("UNAVAILABLE"))
+            }
             SendError::Rejected { status, message } => Answer::error(*status, message, None),
             SendError::Platform { details } => Answer::json(
                 502,

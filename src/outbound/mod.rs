@@ -5,6 +5,7 @@
 
 pub mod answer;
 mod notice;
+pub mod route_lock;
 pub mod single_flight;
 mod start;
 
@@ -22,14 +23,15 @@ use crate::db::idempotency::{
     CompleteIdempotencyKey, ReleaseIdempotencyKey, Reservation, ReserveIdempotencyKey,
 };
 use crate::db::op::write;
-use crate::domain::{Channel, RouteKey};
+use crate::domain::Channel;
 use crate::error::StoreError;
 use crate::senders::discord::{DiscordRoute, DiscordSender};
-use crate::senders::telegram::{TelegramSender, TelegramTarget};
+use crate::senders::telegram::TelegramSender;
 use crate::senders::whatsapp::WhatsappSender;
 use crate::senders::{Delivered, OutgoingMessage, SendError};
 use crate::time::now_ms;
 pub use answer::Answer;
+use route_lock::Target;
 use single_flight::{SingleFlight, Turn};
 pub use start::{spawn_expiry_sweep, start};
 
@@ -38,8 +40,10 @@ pub use start::{spawn_expiry_sweep, start};
 pub struct SendRequest {
     pub channel: Channel,
     pub session_key: String,
-    /// Only read for Discord guild routes without a bound channel.
+    /// `to` and `threadId` as given: read only by the route lock (`route_lock`), never by a
+    /// sender, so they can narrow a send to a thread of the bound place and nothing more.
     pub to: Option<String>,
+    pub thread_id: Option<String>,
     pub message: OutgoingMessage,
 }
 
@@ -216,59 +220,46 @@ impl Outbound {
                 return Answer::error(503, "service unavailable", Some("UNAVAILABLE"));
             }
         };
-        let route = binding.route_key;
         let deadline = Instant::now() + self.deadline;
-        match self.dispatch(tenant, &route, req, deadline).await {
+        let sent = match self.lock(tenant, &binding.route_key, req, deadline).await {
+            Ok(target) => self.dispatch(tenant, target, req, deadline).await,
+            Err(e) => Err(e),
+        };
+        match sent {
             Ok(delivered) => Answer::delivered(&delivered),
             Err(e) => Answer::failed(req.channel, &e),
         }
     }
 
+    /// The platform send into a target the route lock chose.
     async fn dispatch(
         &self,
         tenant: &Arc<str>,
-        route: &RouteKey,
+        target: Target,
         req: &SendRequest,
         deadline: Instant,
     ) -> Result<Delivered, SendError> {
         let msg = &req.message;
-        match route {
-            RouteKey::TelegramChat { chat_id } => {
-                let target = TelegramTarget {
-                    chat_id: *chat_id,
-                    topic_id: None,
-                };
+        match target {
+            Target::Telegram(target) => {
                 let sender = self.telegram.as_ref().ok_or(SendError::Disabled)?;
                 sender.send(tenant, target, msg, deadline).await
             }
-            RouteKey::TelegramTopic { chat_id, topic_id } => {
-                let target = TelegramTarget {
-                    chat_id: *chat_id,
-                    topic_id: Some(*topic_id),
-                };
-                let sender = self.telegram.as_ref().ok_or(SendError::Disabled)?;
-                sender.send(tenant, target, msg, deadline).await
-            }
-            RouteKey::DiscordDm { user_id } => {
+            Target::DiscordDm { user_id } => {
                 let sender = self.discord.as_ref().ok_or(SendError::Disabled)?;
                 sender
-                    .send(DiscordRoute::Dm { user_id: *user_id }, msg, None, deadline)
+                    .send(DiscordRoute::Dm { user_id }, msg, deadline)
                     .await
             }
-            RouteKey::DiscordChannel {
-                guild_id,
-                channel_id,
-            } => {
+            Target::DiscordChannel { channel_id } => {
                 let sender = self.discord.as_ref().ok_or(SendError::Disabled)?;
-                let route = DiscordRoute::Guild {
-                    guild_id: *guild_id,
-                    channel_id: *channel_id,
-                };
-                sender.send(route, msg, req.to.as_deref(), deadline).await
+                sender
+                    .send(DiscordRoute::Channel { channel_id }, msg, deadline)
+                    .await
             }
-            RouteKey::WhatsappChat { jid } => {
+            Target::Whatsapp { jid } => {
                 let sender = self.whatsapp.as_ref().ok_or(SendError::Disabled)?;
-                sender.send(jid, msg, deadline).await
+                sender.send(&jid, msg, deadline).await
             }
         }
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::route_lock::Target;
 use super::{Outbound, SendRequest};
 use crate::domain::RouteKey;
 use crate::senders::{Delivered, OutgoingMessage, SendError};
@@ -28,6 +29,7 @@ impl Outbound {
             channel: route.channel(),
             session_key: String::new(),
             to: None,
+            thread_id: None,
             message: OutgoingMessage {
                 text: Some(text.to_owned()),
                 ..OutgoingMessage::default()
@@ -35,6 +37,7 @@ impl Outbound {
         };
         let tenant: Arc<str> = Arc::from(NOTICES_TENANT);
         let deadline = Instant::now() + NOTICE_DEADLINE;
-        self.dispatch(&tenant, route, &req, deadline).await
+        self.dispatch(&tenant, Target::of_route(route), &req, deadline)
+            .await
     }
 }

@@ -1,7 +1,7 @@
 //! The Discord sender: twilight-http (its ratelimiter handles Discord's buckets, the global
 //! 50/s and 429s) against `MUX_DISCORD_API_BASE_URL`. DM routes open the DM channel once and
-//! cache it; guild routes may only post into channels of the bound guild, checked with
-//! `GET /channels/{id}` and cached for a while.
+//! cache it. It posts where it is told; which channel that may be is the route lock's decision
+//! (`crate::outbound::route_lock`), made with `place` (`GET /channels/{id}`, cached a while).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -16,7 +16,7 @@ use twilight_http::error::ErrorType;
 use twilight_model::channel::message::embed::{Embed, EmbedImage};
 use twilight_model::id::Id;
 
-use super::discord_target::{OTHER_GUILD, guild_target, snowflake};
+use super::discord_target::snowflake;
 use super::{Delivered, OutgoingMessage, SendError, after_partial, remaining, split};
 use crate::config::{DiscordConfig, OutboundConfig};
 
@@ -24,21 +24,32 @@ use crate::config::{DiscordConfig, OutboundConfig};
 pub const TEXT_LIMIT: usize = 2000;
 /// Embeds per message.
 pub const MAX_EMBEDS: usize = 10;
-/// How long a channel's guild is trusted. Channels do not move between guilds, but they can be
-/// deleted; five minutes bounds how long a deleted channel id stays "allowed".
-const CHANNEL_GUILD_TTL: Duration = Duration::from_secs(300);
+/// How long a channel's place is trusted. Threads do not move between channels, but they can
+/// be deleted; five minutes bounds how long a deleted channel id stays "inside".
+const CHANNEL_PLACE_TTL: Duration = Duration::from_secs(300);
 
-/// Where a binding points in Discord.
+/// Where a send goes in Discord.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiscordRoute {
+    /// The DM with a user (its channel is opened once and cached).
     Dm { user_id: u64 },
-    Guild { guild_id: u64, channel_id: u64 },
+    /// A guild channel or thread.
+    Channel { channel_id: u64 },
 }
+
+/// Where a channel sits: its guild and, for a thread, its parent channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelPlace {
+    pub guild_id: Option<u64>,
+    pub parent_id: Option<u64>,
+}
+
+type PlaceCache = HashMap<u64, (Option<ChannelPlace>, Instant)>;
 
 pub struct DiscordSender {
     http: Client,
     dm_channels: Mutex<HashMap<u64, u64>>,
-    channel_guilds: Mutex<HashMap<u64, (Option<u64>, Instant)>>,
+    places: Mutex<PlaceCache>,
 }
 
 /// The fields of a channel or message object mux reads.
@@ -47,6 +58,8 @@ struct Object {
     id: String,
     #[serde(default)]
     guild_id: Option<String>,
+    #[serde(default)]
+    parent_id: Option<String>,
 }
 
 impl DiscordSender {
@@ -67,7 +80,7 @@ impl DiscordSender {
         Ok(Some(DiscordSender {
             http,
             dm_channels: Mutex::new(HashMap::new()),
-            channel_guilds: Mutex::new(HashMap::new()),
+            places: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -75,26 +88,11 @@ impl DiscordSender {
         &self,
         route: DiscordRoute,
         msg: &OutgoingMessage,
-        to: Option<&str>,
         deadline: Instant,
     ) -> Result<Delivered, SendError> {
         let channel_id = match route {
             DiscordRoute::Dm { user_id } => self.dm_channel(user_id, deadline).await?,
-            DiscordRoute::Guild {
-                guild_id,
-                channel_id,
-            } => {
-                let target = guild_target(Some(channel_id), msg.thread_id.as_deref(), to)?;
-                if target != channel_id
-                    && self.channel_guild(target, deadline).await? != Some(guild_id)
-                {
-                    return Err(SendError::Rejected {
-                        status: 403,
-                        message: OTHER_GUILD,
-                    });
-                }
-                target
-            }
+            DiscordRoute::Channel { channel_id } => channel_id,
         };
         let embeds: Vec<Embed> = msg
             .media
@@ -145,20 +143,23 @@ impl DiscordSender {
         Ok(id)
     }
 
-    /// The guild of a channel (None for a DM channel or one that does not exist).
-    async fn channel_guild(
+    /// Where a channel sits (None for one that does not exist or the bot cannot read).
+    pub async fn place(
         &self,
         channel_id: u64,
         deadline: Instant,
-    ) -> Result<Option<u64>, SendError> {
-        if let Some((guild, at)) = self.lock_guilds().get(&channel_id)
-            && at.elapsed() < CHANNEL_GUILD_TTL
+    ) -> Result<Option<ChannelPlace>, SendError> {
+        if let Some((place, at)) = self.lock_places().get(&channel_id)
+            && at.elapsed() < CHANNEL_PLACE_TTL
         {
-            return Ok(*guild);
+            return Ok(*place);
         }
-        let guild = match call(self.http.channel(Id::new(channel_id)), deadline).await {
-            Ok(channel) => channel.guild_id.as_deref().and_then(snowflake),
-            // An unknown or inaccessible channel is simply not in the bound guild.
+        let place = match call(self.http.channel(Id::new(channel_id)), deadline).await {
+            Ok(channel) => Some(ChannelPlace {
+                guild_id: channel.guild_id.as_deref().and_then(snowflake),
+                parent_id: channel.parent_id.as_deref().and_then(snowflake),
+            }),
+            // An unknown or inaccessible channel is simply not inside the bound one.
             Err(SendError::Platform { details })
                 if matches!(details["status"].as_u64(), Some(403 | 404)) =>
             {
@@ -166,9 +167,9 @@ impl DiscordSender {
             }
             Err(e) => return Err(e),
         };
-        self.lock_guilds()
-            .insert(channel_id, (guild, Instant::now()));
-        Ok(guild)
+        self.lock_places()
+            .insert(channel_id, (place, Instant::now()));
+        Ok(place)
     }
 
     /// twilight's ratelimiter, so that Discord ingress's REST catch-up shares the bot's buckets
@@ -181,10 +182,8 @@ impl DiscordSender {
         self.dm_channels.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn lock_guilds(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (Option<u64>, Instant)>> {
-        self.channel_guilds
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+    fn lock_places(&self) -> std::sync::MutexGuard<'_, PlaceCache> {
+        self.places.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

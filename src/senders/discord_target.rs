@@ -1,6 +1,8 @@
-//! Which Discord channel a guild-bound send goes to (contract §5): the requested thread, else the
-//! bound channel, else `to` in one of its channel forms. A DM-style `to` on a guild route is
-//! refused outright: a tenant bound to a guild channel must never reach a user's DMs.
+//! Reading Discord targets out of a request: snowflakes, `to` in its channel forms, DM-style
+//! `to`. The route lock (`crate::outbound::route_lock`) uses them for channel-bound routes.
+//! `guild_target` is the rule for whole-guild bindings (scope `guild`, contract §5: the requested
+//! thread, else `to`; a DM-style `to` refused outright), which have no route key yet; the guild
+//! lock and the other-tenant check stay the route lock's when that scope is added.
 
 use super::SendError;
 

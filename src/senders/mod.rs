@@ -22,10 +22,8 @@ pub struct OutgoingMessage {
     pub text: Option<String>,
     /// Media URLs in order.
     pub media: Vec<String>,
-    /// The platform message id to answer (`replyToId`), as given.
+    /// The platform message id to answer (`replyToId`), as given; always inside the chat.
     pub reply_to: Option<String>,
-    /// A thread or topic (`threadId`), as given.
-    pub thread_id: Option<String>,
 }
 
 /// A successful send: every platform message id, first one first.
@@ -43,6 +41,10 @@ pub struct Delivered {
 pub enum SendError {
     /// No credentials for the channel: `503 CHANNEL_DISABLED`.
     Disabled,
+    /// The request steers into a place bound to another tenant: `403 ROUTE_NOT_BOUND`.
+    RouteNotBound,
+    /// mux itself cannot answer right now (its registry is gone, shutting down): `503`.
+    Unavailable,
     /// The request cannot be sent as asked (a Discord target outside the binding): 400 or 403.
     Rejected { status: u16, message: &'static str },
     /// The platform refused or failed: `502 <channel> send failed` with its error in `details`.
@@ -118,7 +120,10 @@ pub fn after_partial(err: SendError, sent: &[String]) -> SendError {
             serde_json::json!({"error": "rate limited", "retryAfter": retry_after.as_secs()})
         }
         SendError::OutcomeUnknown => serde_json::json!({"error": "platform outcome unknown"}),
-        SendError::Disabled | SendError::Rejected { .. } => return err,
+        SendError::Disabled
+        | SendError::RouteNotBound
+        | SendError::Unavailable
+        | SendError::Rejected { .. } => return err,
     };
     SendError::Platform {
         details: serde_json::json!({"error": reason, "sentMessageIds": sent}),

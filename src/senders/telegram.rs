@@ -30,7 +30,7 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TelegramTarget {
     pub chat_id: i64,
-    /// The bound forum topic, if the binding is a topic.
+    /// The forum topic: the bound one, or one the route lock allowed in a bound chat.
     pub topic_id: Option<i64>,
 }
 
@@ -75,9 +75,8 @@ impl TelegramSender {
         msg: &OutgoingMessage,
         deadline: Instant,
     ) -> Result<Delivered, SendError> {
-        let thread = positive(msg.thread_id.as_deref())
-            .or(target.topic_id)
-            .and_then(|t| i32::try_from(t).ok());
+        // The topic comes from the route lock only (the bound topic, or one it allowed).
+        let thread = target.topic_id.and_then(|t| i32::try_from(t).ok());
         let reply = positive(msg.reply_to.as_deref()).and_then(|r| i32::try_from(r).ok());
         let mut turn = self.pacer.chat_turn(target.chat_id).await;
         let mut ids = Vec::new();
