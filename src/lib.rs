@@ -15,4 +15,5 @@ pub mod metrics;
 pub mod outbound;
 pub mod startup;
 pub mod telemetry;
+pub mod testkit;
 pub mod time;

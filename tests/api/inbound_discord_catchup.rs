@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::fakes::discord::{GUILD, Say, gateway};
-use crate::fakes::eventually;
-use crate::helpers::{KEY_A, spawn_in};
-use crate::inbound_discord::{Rig, rig};
+use mux_server::testkit::discord::{GUILD, Say, gateway};
+
+use crate::helpers::{KEY_A, TestApp, eventually};
+use crate::inbound_discord::rig;
 
 /// A channel bound by a seeded code: no message was ever seen there, so it has no cursor.
 const CODED: u64 = 504;
@@ -23,26 +23,21 @@ async fn restart_with_a_backlog(bootstrap_latest: &str) -> Vec<String> {
         ("MUX_DISCORD_BOOTSTRAP_LATEST", bootstrap_latest),
     ])
     .await;
-    rig.dc.add_channel(CODED, None);
-    rig.claim(KEY_A, "DC504").await;
-    let Rig { app, dc, oc, vars } = rig;
-    let dir = app.stop().await;
-    dc.say(Say::guild(CODED, 7, "said while stopped"));
-    let rig = Rig {
-        app: spawn_in(dir, vars.clone()).await,
-        dc,
-        oc,
-        vars,
-    };
-    rig.wait_discord("connected").await;
-    rig.dc.say(Say::guild(CODED, 7, "new"));
+    rig.dc().add_channel(CODED, None);
+    rig.claim(KEY_A, "DC504", None).await;
+    let world = rig.world.clone();
+    let dir = rig.stop().await;
+    world.dc().say(Say::guild(CODED, 7, "said while stopped"));
+    let rig = world.spawn_in(dir).await;
+    rig.wait_channel("discord", "connected").await;
+    rig.dc().say(Say::guild(CODED, 7, "new"));
     eventually("the live message", || {
-        rig.bodies("tenant-a").contains(&"new".to_owned())
+        rig.oc().bodies("tenant-a").contains(&"new".to_owned())
     })
     .await;
     actix_web::rt::time::sleep(Duration::from_millis(400)).await;
-    let bodies = rig.bodies("tenant-a");
-    rig.app.stop().await;
+    let bodies = rig.oc().bodies("tenant-a");
+    rig.stop().await;
     bodies
 }
 
@@ -70,14 +65,14 @@ async fn catch_up_over_many_bindings_stays_well_below_discords_global_rate_limit
         .collect();
     let rig = rig(&[("MUX_PAIRING_CODES_JSON", &json!(codes).to_string())]).await;
     for i in 0..n {
-        rig.claim(KEY_A, &format!("C{i}")).await;
+        rig.claim(KEY_A, &format!("C{i}"), None).await;
     }
-    rig.dc.set_accepting(false);
-    gateway::close(&rig.dc.gw, 4000);
-    rig.wait_discord("retrying").await;
+    rig.dc().set_accepting(false);
+    gateway::close(&rig.dc().gw, 4000);
+    rig.wait_channel("discord", "retrying").await;
     let from = Instant::now();
-    let read = |rig: &Rig| {
-        let rest = rig.dc.rest.lock().unwrap();
+    let read = |rig: &TestApp| {
+        let rest = rig.dc().rest.lock().unwrap();
         let calls = rest
             .list_calls
             .iter()
@@ -90,7 +85,7 @@ async fn catch_up_over_many_bindings_stays_well_below_discords_global_rate_limit
     };
     eventually("every bound channel read while down", || read(&rig) >= n).await;
     let times: Vec<Instant> = rig
-        .dc
+        .dc()
         .rest
         .lock()
         .unwrap()
@@ -113,5 +108,5 @@ async fn catch_up_over_many_bindings_stays_well_below_discords_global_rate_limit
         busiest <= 27,
         "{busiest} catch-up requests in one second (25/s budget)"
     );
-    rig.app.stop().await;
+    rig.stop().await;
 }

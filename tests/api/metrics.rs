@@ -254,9 +254,8 @@ async fn the_queue_gauges_follow_pending_events() {
 #[actix_web::test]
 async fn inbound_counters_move_with_telegram_traffic() {
     let r = crate::inbound_telegram::rig(&[("MUX_ADMIN_TOKEN", ADMIN)]).await;
-    let before = parse_prometheus(&scrape(&r.app, Some(ADMIN)).await.2);
+    let before = parse_prometheus(&scrape(&r, Some(ADMIN)).await.2);
     let claimed = r
-        .app
         .post(
             "/v1/pairings/claim",
             Some(KEY_A),
@@ -264,18 +263,18 @@ async fn inbound_counters_move_with_telegram_traffic() {
         )
         .await;
     assert_eq!(claimed.status, StatusCode::OK);
-    r.tg.push_text(1, 100, "hello");
-    crate::fakes::eventually("delivered", || r.oc.accepted("tenant-a").len() == 1).await;
+    r.tg().push_text(1, 100, "hello");
+    crate::helpers::eventually("delivered", || r.oc().accepted("tenant-a").len() == 1).await;
 
     // The forwarder counts a delivery once it is recorded, a moment after the endpoint saw it.
     let forwarded = "mux_inbound_events_forwarded_total{channel=\"telegram\"}";
-    let mut after = parse_prometheus(&scrape(&r.app, Some(ADMIN)).await.2);
+    let mut after = parse_prometheus(&scrape(&r, Some(ADMIN)).await.2);
     for _ in 0..500 {
         if after[forwarded] > before[forwarded] && after["mux_inbound_queue_depth"] == 0.0 {
             break;
         }
         actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
-        after = parse_prometheus(&scrape(&r.app, Some(ADMIN)).await.2);
+        after = parse_prometheus(&scrape(&r, Some(ADMIN)).await.2);
     }
     let moved = |series: &str| after[series] - before[series];
     for series in [
@@ -288,7 +287,7 @@ async fn inbound_counters_move_with_telegram_traffic() {
         assert_eq!(moved(series), 1.0, "{series}");
     }
     assert_eq!(after["mux_inbound_queue_depth"], 0.0);
-    r.app.stop().await;
+    r.stop().await;
 }
 
 #[actix_web::test]

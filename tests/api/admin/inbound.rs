@@ -5,8 +5,8 @@ use diesel::RunQueryDsl;
 use serde_json::json;
 
 use super::{ADMIN, call};
-use crate::fakes::eventually;
 use crate::helpers::KEY_A;
+use crate::helpers::eventually;
 use crate::inbound_telegram::rig;
 use crate::restart::diesel_conn;
 
@@ -29,7 +29,6 @@ fn pending_of(db: &std::path::Path, tenant: &str) -> i64 {
 async fn a_disabled_tenants_inbound_is_held_and_delivered_after_enable() {
     let r = rig(&[("MUX_ADMIN_TOKEN", ADMIN)]).await;
     let claimed = r
-        .app
         .post(
             "/v1/pairings/claim",
             Some(KEY_A),
@@ -38,7 +37,7 @@ async fn a_disabled_tenants_inbound_is_held_and_delivered_after_enable() {
         .await;
     assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
     let disabled = call(
-        &r.app,
+        &r,
         Method::POST,
         "/v1/admin/tenants/tenant-a/disable",
         Some(ADMIN),
@@ -47,20 +46,20 @@ async fn a_disabled_tenants_inbound_is_held_and_delivered_after_enable() {
     .await;
     assert_eq!(disabled.status, StatusCode::OK);
 
-    r.tg.push_text(1, 100, "sent while disabled");
-    let db = r.app.db_path.clone();
+    r.tg().push_text(1, 100, "sent while disabled");
+    let db = r.db_path.clone();
     eventually("the message is queued for tenant-a", || {
         pending_of(&db, "tenant-a") == 1
     })
     .await;
     eventually("the update is acknowledged to the platform", || {
-        r.tg.pending_updates() == 0
+        r.tg().pending_updates() == 0
     })
     .await;
     // Given the forwarder every chance to (wrongly) deliver it.
     actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert_eq!(r.oc.attempts("tenant-a"), 0, "held, not forwarded");
-    let list = call(&r.app, Method::GET, "/v1/admin/tenants", Some(ADMIN), None).await;
+    assert_eq!(r.oc().attempts("tenant-a"), 0, "held, not forwarded");
+    let list = call(&r, Method::GET, "/v1/admin/tenants", Some(ADMIN), None).await;
     let a = list.body["items"]
         .as_array()
         .expect("items")
@@ -70,7 +69,7 @@ async fn a_disabled_tenants_inbound_is_held_and_delivered_after_enable() {
     assert_eq!(a.expect("tenant-a")["queueDepth"], json!(1));
 
     let enabled = call(
-        &r.app,
+        &r,
         Method::POST,
         "/v1/admin/tenants/tenant-a/enable",
         Some(ADMIN),
@@ -79,13 +78,13 @@ async fn a_disabled_tenants_inbound_is_held_and_delivered_after_enable() {
     .await;
     assert_eq!(enabled.status, StatusCode::OK);
     eventually("the held message is delivered", || {
-        r.oc.accepted("tenant-a").len() == 1
+        r.oc().accepted("tenant-a").len() == 1
     })
     .await;
     assert_eq!(
-        r.oc.accepted("tenant-a")[0].body["body"],
+        r.oc().accepted("tenant-a")[0].body["body"],
         json!("sent while disabled")
     );
     assert_eq!(pending_of(&db, "tenant-a"), 0);
-    r.app.stop().await;
+    r.stop().await;
 }
