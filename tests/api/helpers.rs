@@ -25,6 +25,8 @@ use tempfile::TempDir;
 pub const KEY_A: &str = "key-tenant-a";
 pub const KEY_B: &str = "key-tenant-b";
 pub const SEND: &str = "/v1/mux/outbound/send";
+/// The admin token of the tests that enable the admin API.
+pub const ADMIN: &str = "admin-token-for-tests";
 /// HTTP worker threads per fake.
 const FAKE_WORKERS: usize = 2;
 
@@ -412,19 +414,115 @@ impl TestApp {
         reply.body["token"].as_str().expect("token").to_owned()
     }
 
-    /// Claims a seeded pairing code, for `session` if given (asserting it succeeded).
-    pub async fn claim<'a>(&self, key: &str, code: &str, session: impl Into<Option<&'a str>>) {
+    /// `POST /v1/pairings/claim`: claims a seeded pairing code, for `session` if given.
+    pub async fn claim<'a>(
+        &self,
+        key: &str,
+        code: &str,
+        session: impl Into<Option<&'a str>>,
+    ) -> Reply {
         let body = match session.into() {
             Some(session) => json!({"code": code, "sessionKey": session}),
             None => json!({"code": code}),
         };
-        let reply = self.post("/v1/pairings/claim", Some(key), body).await;
+        self.post("/v1/pairings/claim", Some(key), body).await
+    }
+
+    /// Set-up: claims a seeded code and insists it worked.
+    pub async fn bind<'a>(&self, key: &str, code: &str, session: impl Into<Option<&'a str>>) {
+        let reply = self.claim(key, code, session).await;
         assert_eq!(reply.status.as_u16(), 200, "claim {code}: {}", reply.body);
+    }
+
+    /// `POST /v1/pairings/unbind`.
+    pub async fn unbind(&self, key: &str, binding_id: impl serde::Serialize) -> Reply {
+        self.post(
+            "/v1/pairings/unbind",
+            Some(key),
+            json!({"bindingId": binding_id}),
+        )
+        .await
+    }
+
+    /// Any request with a JSON body (or none) and a bearer credential; an answer that is not
+    /// JSON comes back as a string.
+    pub async fn call(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let req = self.request(method, path, key);
+        let resp = match body {
+            Some(b) => {
+                req.insert_header(("Content-Type", "application/json"))
+                    .send_body(b.to_string())
+                    .await
+            }
+            None => req.send().await,
+        };
+        let mut resp = resp.expect("request reaches the server");
+        let bytes = resp.body().await.expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Reply {
+            status: resp.status(),
+            body,
+            headers: resp.headers().clone(),
+        }
+    }
+
+    /// An admin API call with the admin token.
+    pub async fn admin(&self, method: awc::http::Method, path: &str, body: Option<Value>) -> Reply {
+        self.call(method, path, Some(ADMIN), body).await
+    }
+
+    /// `POST /v1/admin/tenants`.
+    pub async fn admin_create_tenant(&self, body: Value) -> Reply {
+        self.admin(awc::http::Method::POST, "/v1/admin/tenants", Some(body))
+            .await
+    }
+
+    /// `GET /v1/admin/tenants`.
+    pub async fn admin_tenants(&self) -> Reply {
+        self.admin(awc::http::Method::GET, "/v1/admin/tenants", None)
+            .await
+    }
+
+    /// `POST /v1/admin/pairing-codes`.
+    pub async fn admin_create_code(&self, body: Value) -> Reply {
+        self.admin(
+            awc::http::Method::POST,
+            "/v1/admin/pairing-codes",
+            Some(body),
+        )
+        .await
+    }
+
+    /// `GET /ready`.
+    pub async fn ready(&self) -> Reply {
+        self.get("/ready", None).await
     }
 
     /// `GET /ready`'s state of `channel`.
     pub async fn channel_state(&self, channel: &str) -> Value {
-        self.get("/ready", None).await.body["channels"][channel].clone()
+        self.ready().await.body["channels"][channel].clone()
+    }
+
+    /// `GET /v1/tenant/inbound-target`.
+    pub async fn inbound_target(&self, key: &str) -> Reply {
+        self.get("/v1/tenant/inbound-target", Some(key)).await
+    }
+
+    /// `POST /v1/tenant/inbound-target`.
+    pub async fn set_inbound_target(&self, key: &str, body: Value) -> Reply {
+        self.post("/v1/tenant/inbound-target", Some(key), body)
+            .await
     }
 
     /// Waits (bounded) until `/ready` reports `channel` in `state`.
@@ -456,6 +554,21 @@ impl TestApp {
     /// `POST /v1/mux/outbound/send`.
     pub async fn send(&self, key: &str, body: Value) -> Sent {
         self.send_raw(key, None, body.to_string()).await
+    }
+
+    /// `POST /v1/mux/outbound/send` of a plain text.
+    pub async fn send_text(
+        &self,
+        key: &str,
+        channel: &str,
+        session: &str,
+        text: impl serde::Serialize,
+    ) -> Sent {
+        self.send(
+            key,
+            json!({"channel": channel, "sessionKey": session, "text": text}),
+        )
+        .await
     }
 
     /// `POST /v1/mux/outbound/send` with an `Idempotency-Key`.

@@ -24,7 +24,7 @@ async fn restart_with_a_backlog(bootstrap_latest: &str) -> Vec<String> {
     ])
     .await;
     rig.dc().add_channel(CODED, None);
-    rig.claim(KEY_A, "DC504", None).await;
+    rig.bind(KEY_A, "DC504", None).await;
     let world = rig.world.clone();
     let dir = rig.stop().await;
     world.dc().say(Say::guild(CODED, 7, "said while stopped"));
@@ -65,7 +65,7 @@ async fn catch_up_over_many_bindings_stays_well_below_discords_global_rate_limit
         .collect();
     let rig = rig(&[("MUX_PAIRING_CODES_JSON", &json!(codes).to_string())]).await;
     for i in 0..n {
-        rig.claim(KEY_A, &format!("C{i}"), None).await;
+        rig.bind(KEY_A, &format!("C{i}"), None).await;
     }
     rig.dc().set_accepting(false);
     gateway::close(&rig.dc().gw, 4000);

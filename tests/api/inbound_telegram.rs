@@ -184,9 +184,9 @@ async fn a_forum_topic_is_bound_on_its_own_and_its_messages_carry_the_thread() {
 #[actix_web::test]
 async fn a_failing_or_hanging_tenant_never_delays_another_and_catches_up_in_order() {
     let rig = rig(&[]).await;
-    rig.claim(KEY_A, "A1", "sa").await;
-    rig.claim(KEY_B, "B2", "sb").await;
-    rig.claim(KEY_C, "C3", "sc").await;
+    rig.bind(KEY_A, "A1", "sa").await;
+    rig.bind(KEY_B, "B2", "sb").await;
+    rig.bind(KEY_C, "C3", "sc").await;
     rig.oc().set_mode("tenant-a", Mode::Status(503));
     rig.oc().set_mode("tenant-c", Mode::Hang);
     for i in 0..5 {
@@ -249,7 +249,7 @@ async fn a_failing_or_hanging_tenant_never_delays_another_and_catches_up_in_orde
 #[actix_web::test]
 async fn a_400_is_given_up_at_once_listed_as_dead_and_can_be_retried() {
     let rig = rig(&[]).await;
-    rig.claim(KEY_A, "A1", "sa").await;
+    rig.bind(KEY_A, "A1", "sa").await;
     rig.oc().set_mode("tenant-a", Mode::Status(400));
     let update_id = rig.tg().push_text(1, 11, "bad one");
     let event_id = format!("tg:{update_id}");
@@ -302,7 +302,7 @@ async fn a_400_is_given_up_at_once_listed_as_dead_and_can_be_retried() {
 #[actix_web::test]
 async fn changing_the_target_sends_waiting_events_there_at_once() {
     let rig = rig(&[]).await;
-    rig.claim(KEY_A, "A1", "sa").await;
+    rig.bind(KEY_A, "A1", "sa").await;
     rig.oc().set_mode("tenant-a", Mode::Status(503));
     rig.tg().push_text(1, 11, "wait for me");
     eventually("first attempt failed", || {
@@ -310,9 +310,7 @@ async fn changing_the_target_sends_waiting_events_there_at_once() {
     })
     .await;
     let new_target = json!({"inboundUrl": rig.oc().url("tenant-a-new"), "inboundToken": "new-tok"});
-    let r = rig
-        .post("/v1/tenant/inbound-target", Some(KEY_A), new_target)
-        .await;
+    let r = rig.set_inbound_target(KEY_A, new_target).await;
     assert_eq!(r.status.as_u16(), 200);
     eventually("delivered to the new target", || {
         rig.oc().accepted("tenant-a-new").len() == 1
@@ -329,9 +327,7 @@ async fn waiting_events_survive_a_restart_and_are_delivered_after_it() {
     let world = world(&[]);
     let (tg, oc) = (world.tg(), world.oc());
     let app = world.spawn().await;
-    let r = app
-        .post("/v1/pairings/claim", Some(KEY_A), json!({"code": "A1"}))
-        .await;
+    let r = app.claim(KEY_A, "A1", None).await;
     assert_eq!(r.status.as_u16(), 200);
     oc.set_mode("tenant-a", Mode::Status(503));
     for i in 0..3 {
@@ -385,7 +381,7 @@ async fn bootstrap_latest_skips_the_backlog_on_the_first_start_only() {
 #[actix_web::test]
 async fn photos_are_inlined_within_the_cap_and_described_always() {
     let rig = rig(&[("MUX_TELEGRAM_INBOUND_MEDIA_MAX_BYTES", "1000")]).await;
-    rig.claim(KEY_A, "A1", "sa").await;
+    rig.bind(KEY_A, "A1", "sa").await;
     rig.tg().add_file("small", vec![1, 2, 3, 4]);
     rig.tg().add_file("huge", vec![0; 5000]);
     let photo = |id: &str, caption: Option<&str>| {
@@ -445,7 +441,7 @@ async fn webhook_mode_checks_the_secret_and_drops_duplicate_deliveries() {
     ])
     .await;
     assert!(rig.tg().calls().contains(&"setWebhook".to_owned()));
-    rig.claim(KEY_A, "A1", "sa").await;
+    rig.bind(KEY_A, "A1", "sa").await;
     let update = json!({"update_id": 9001, "message": {"message_id": 1, "date": 1,
         "chat": {"id": 1, "type": "private"}, "from": {"id": 11}, "text": "via webhook"}});
     let post = |secret: Option<&'static str>| {
@@ -506,9 +502,7 @@ async fn a_graceful_stop_lets_a_delivery_in_flight_finish_and_be_recorded() {
     let world = world(&[]).openclaw_tenants(&TENANTS, 5000);
     let (tg, oc) = (world.tg(), world.oc());
     let app = world.spawn().await;
-    let r = app
-        .post("/v1/pairings/claim", Some(KEY_A), json!({"code": "A1"}))
-        .await;
+    let r = app.claim(KEY_A, "A1", None).await;
     assert_eq!(r.status.as_u16(), 200);
     oc.set_mode("tenant-a", Mode::Slow(800));
     tg.push_text(1, 11, "in flight at shutdown");

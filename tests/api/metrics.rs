@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use awc::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::admin::{ADMIN, admin_vars, call};
+use crate::admin::{ADMIN, admin_vars};
 use crate::helpers::{KEY_A, TestApp, spawn_app_with, two_tenants};
 
 /// One scrape: status and raw text.
@@ -145,9 +145,7 @@ async fn metrics_parse_as_prometheus_text_and_move_with_traffic() {
         StatusCode::OK
     );
     assert_eq!(
-        app.post("/v1/pairings/claim", Some(KEY_A), json!({"code": "x"}))
-            .await
-            .status,
+        app.claim(KEY_A, "x", None).await.status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
@@ -183,14 +181,8 @@ async fn metrics_carry_no_tenant_chat_or_session_labels() {
         json!({"channel": "telegram", "sessionKey": "sess-secret-1"}),
     )
     .await;
-    call(
-        &app,
-        Method::POST,
-        "/v1/admin/tenants",
-        Some(ADMIN),
-        Some(json!({"id": "metrics-tenant"})),
-    )
-    .await;
+    app.admin_create_tenant(json!({"id": "metrics-tenant"}))
+        .await;
     app.get("/v1/pairings", Some("bad-key-xyz")).await;
     let (_, _, text) = scrape(&app, Some(ADMIN)).await;
     for needle in [
@@ -255,13 +247,7 @@ async fn the_queue_gauges_follow_pending_events() {
 async fn inbound_counters_move_with_telegram_traffic() {
     let r = crate::inbound_telegram::rig(&[("MUX_ADMIN_TOKEN", ADMIN)]).await;
     let before = parse_prometheus(&scrape(&r, Some(ADMIN)).await.2);
-    let claimed = r
-        .post(
-            "/v1/pairings/claim",
-            Some(KEY_A),
-            json!({"code": "A1", "sessionKey": "s"}),
-        )
-        .await;
+    let claimed = r.claim(KEY_A, "A1", "s").await;
     assert_eq!(claimed.status, StatusCode::OK);
     r.tg().push_text(1, 100, "hello");
     crate::helpers::eventually("delivered", || r.oc().accepted("tenant-a").len() == 1).await;

@@ -17,31 +17,15 @@ fn vars() -> Vec<(&'static str, String)> {
 #[actix_web::test]
 async fn bindings_targets_and_claimed_codes_survive_a_restart() {
     let app = spawn_app_with(vars()).await;
-    let c1 = app
-        .post(
-            "/v1/pairings/claim",
-            Some(KEY_A),
-            json!({"code": "C1", "sessionKey": "s1"}),
-        )
-        .await;
-    let c2 = app
-        .post("/v1/pairings/claim", Some(KEY_A), json!({"code": "C2"}))
-        .await;
+    let c1 = app.claim(KEY_A, "C1", "s1").await;
+    let c2 = app.claim(KEY_A, "C2", None).await;
     assert_eq!(c1.status, StatusCode::OK);
     assert_eq!(c2.status, StatusCode::OK);
-    let unbound = app
-        .post(
-            "/v1/pairings/unbind",
-            Some(KEY_A),
-            json!({"bindingId": c2.body["bindingId"]}),
-        )
-        .await;
+    let unbound = app.unbind(KEY_A, &c2.body["bindingId"]).await;
     assert_eq!(unbound.status, StatusCode::OK);
     let target = json!({"inboundUrl": "http://127.0.0.1:4000/in", "inboundToken": "tok", "inboundTimeoutMs": 3000});
     assert_eq!(
-        app.post("/v1/tenant/inbound-target", Some(KEY_B), target)
-            .await
-            .status,
+        app.set_inbound_target(KEY_B, target).await.status,
         StatusCode::OK
     );
     let before = app.list_bindings(KEY_A).await;
@@ -54,15 +38,13 @@ async fn bindings_targets_and_claimed_codes_survive_a_restart() {
         "same active bindings, unbound one gone"
     );
     assert_eq!(before.len(), 1);
-    let again = app
-        .post("/v1/pairings/claim", Some(KEY_B), json!({"code": "C1"}))
-        .await;
+    let again = app.claim(KEY_B, "C1", None).await;
     assert_eq!(
         again.status,
         StatusCode::CONFLICT,
         "seeding again does not re-open a claimed code"
     );
-    let read = app.get("/v1/tenant/inbound-target", Some(KEY_B)).await;
+    let read = app.inbound_target(KEY_B).await;
     assert_eq!(
         read.body,
         json!({"ok": true, "configured": true, "inboundUrl": "http://127.0.0.1:4000/in", "inboundTimeoutMs": 3000})
@@ -85,16 +67,14 @@ async fn a_seeded_target_never_overwrites_one_set_at_runtime() {
     let app = spawn_app_with(seeded("http://127.0.0.1:1/seed-1")).await;
     let runtime = json!({"inboundUrl": "http://127.0.0.1:2/runtime", "inboundToken": "rt"});
     assert_eq!(
-        app.post("/v1/tenant/inbound-target", Some(KEY_A), runtime)
-            .await
-            .status,
+        app.set_inbound_target(KEY_A, runtime).await.status,
         StatusCode::OK
     );
     let dir = app.stop().await;
 
     let app = spawn_in(dir, seeded("http://127.0.0.1:1/seed-2")).await;
-    let a = app.get("/v1/tenant/inbound-target", Some(KEY_A)).await;
-    let b = app.get("/v1/tenant/inbound-target", Some(KEY_B)).await;
+    let a = app.inbound_target(KEY_A).await;
+    let b = app.inbound_target(KEY_B).await;
     assert_eq!(a.body["inboundUrl"], json!("http://127.0.0.1:2/runtime"));
     assert_eq!(
         b.body["inboundUrl"],
@@ -140,9 +120,7 @@ async fn the_legacy_api_key_seeds_tenant_default_with_its_inbound_target() {
         ("MUX_OPENCLAW_INBOUND_TOKEN", "legacy-inbound".to_owned()),
     ])
     .await;
-    let read = app
-        .get("/v1/tenant/inbound-target", Some("legacy-key"))
-        .await;
+    let read = app.inbound_target("legacy-key").await;
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(
         read.body,
@@ -175,18 +153,10 @@ async fn changes_leave_audit_rows_without_secrets() {
     let app = spawn_app_with(vars()).await;
     let token = app.issue_token(KEY_A, json!({"channel": "telegram"})).await;
     let token = token.body["token"].as_str().expect("token").to_owned();
-    let claimed = app
-        .post("/v1/pairings/claim", Some(KEY_A), json!({"code": "C1"}))
-        .await;
-    app.post(
-        "/v1/pairings/unbind",
-        Some(KEY_A),
-        json!({"bindingId": claimed.body["bindingId"]}),
-    )
-    .await;
-    app.post(
-        "/v1/tenant/inbound-target",
-        Some(KEY_A),
+    let claimed = app.claim(KEY_A, "C1", None).await;
+    app.unbind(KEY_A, &claimed.body["bindingId"]).await;
+    app.set_inbound_target(
+        KEY_A,
         json!({"inboundUrl": "http://127.0.0.1:5/in", "inboundToken": "very-secret-inbound"}),
     )
     .await;

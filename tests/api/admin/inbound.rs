@@ -4,7 +4,7 @@ use awc::http::{Method, StatusCode};
 use diesel::RunQueryDsl;
 use serde_json::json;
 
-use super::{ADMIN, call};
+use super::ADMIN;
 use crate::helpers::KEY_A;
 use crate::helpers::eventually;
 use crate::inbound_telegram::rig;
@@ -28,22 +28,11 @@ fn pending_of(db: &std::path::Path, tenant: &str) -> i64 {
 #[actix_web::test]
 async fn a_disabled_tenants_inbound_is_held_and_delivered_after_enable() {
     let r = rig(&[("MUX_ADMIN_TOKEN", ADMIN)]).await;
-    let claimed = r
-        .post(
-            "/v1/pairings/claim",
-            Some(KEY_A),
-            json!({"code": "A1", "sessionKey": "s-a"}),
-        )
-        .await;
+    let claimed = r.claim(KEY_A, "A1", "s-a").await;
     assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
-    let disabled = call(
-        &r,
-        Method::POST,
-        "/v1/admin/tenants/tenant-a/disable",
-        Some(ADMIN),
-        None,
-    )
-    .await;
+    let disabled = r
+        .admin(Method::POST, "/v1/admin/tenants/tenant-a/disable", None)
+        .await;
     assert_eq!(disabled.status, StatusCode::OK);
 
     r.tg().push_text(1, 100, "sent while disabled");
@@ -59,7 +48,7 @@ async fn a_disabled_tenants_inbound_is_held_and_delivered_after_enable() {
     // Given the forwarder every chance to (wrongly) deliver it.
     actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(r.oc().attempts("tenant-a"), 0, "held, not forwarded");
-    let list = call(&r, Method::GET, "/v1/admin/tenants", Some(ADMIN), None).await;
+    let list = r.admin_tenants().await;
     let a = list.body["items"]
         .as_array()
         .expect("items")
@@ -68,14 +57,9 @@ async fn a_disabled_tenants_inbound_is_held_and_delivered_after_enable() {
         .cloned();
     assert_eq!(a.expect("tenant-a")["queueDepth"], json!(1));
 
-    let enabled = call(
-        &r,
-        Method::POST,
-        "/v1/admin/tenants/tenant-a/enable",
-        Some(ADMIN),
-        None,
-    )
-    .await;
+    let enabled = r
+        .admin(Method::POST, "/v1/admin/tenants/tenant-a/enable", None)
+        .await;
     assert_eq!(enabled.status, StatusCode::OK);
     eventually("the held message is delivered", || {
         r.oc().accepted("tenant-a").len() == 1

@@ -76,7 +76,7 @@ async fn sigterm_during_traffic_exits_0_and_loses_nothing_acknowledged() {
 
     // The restart continues on the same database.
     let app = spawn_in(dir, tenant_a()).await;
-    assert_eq!(app.get("/ready", None).await.status, StatusCode::OK);
+    assert_eq!(app.ready().await.status, StatusCode::OK);
     assert_eq!(
         app.issue_token(KEY_A, json!({"channel": "telegram"}))
             .await

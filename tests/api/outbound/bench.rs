@@ -38,13 +38,7 @@ async fn outbound_sends_per_second_against_the_fake_telegram() {
     let tg = app.tg().clone();
     for i in 0..TENANTS {
         let key = format!("key-{i}");
-        let r = app
-            .post(
-                "/v1/pairings/claim",
-                Some(&key),
-                json!({"code": format!("C{i}"), "sessionKey": "s"}),
-            )
-            .await;
+        let r = app.claim(&key, &format!("C{i}"), "s").await;
         assert!(r.status.is_success(), "{}", r.body);
     }
     let client = awc::Client::builder()

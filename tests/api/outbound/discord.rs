@@ -16,12 +16,7 @@ async fn a_dm_route_opens_the_dm_channel_once_and_posts_there() {
     )
     .await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
-    let second = w
-        .send(
-            KEY_A,
-            json!({"channel": "discord", "sessionKey": "dc-dm", "text": "again"}),
-        )
-        .await;
+    let second = w.send_text(KEY_A, "discord", "dc-dm", "again").await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.body);
 
     let opened = w.dc().recorder.calls("/users/@me/channels");
@@ -58,12 +53,7 @@ async fn a_dm_route_opens_the_dm_channel_once_and_posts_there() {
 #[actix_web::test]
 async fn a_guild_route_posts_into_the_bound_channel_or_a_thread_of_the_same_guild() {
     let w = world().await;
-    let bound = w
-        .send(
-            KEY_A,
-            json!({"channel": "discord", "sessionKey": "dc-guild", "text": "one"}),
-        )
-        .await;
+    let bound = w.send_text(KEY_A, "discord", "dc-guild", "one").await;
     assert_eq!(bound.status, StatusCode::OK, "{}", bound.body);
     assert_eq!(bound.body["channelId"], "501");
     assert!(
@@ -145,12 +135,7 @@ async fn a_discord_5xx_is_a_502_with_the_platform_error() {
         500,
         json!({"message": "Internal Server Error", "code": 0}),
     ));
-    let reply = w
-        .send(
-            KEY_A,
-            json!({"channel": "discord", "sessionKey": "dc-guild", "text": "x"}),
-        )
-        .await;
+    let reply = w.send_text(KEY_A, "discord", "dc-guild", "x").await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
     assert_eq!(reply.body["error"], "discord send failed");
     assert_eq!(reply.body["details"]["status"], 500);

@@ -30,11 +30,7 @@ async fn a_burst_of_200_sends_does_not_hold_back_another_tenant_s_one_send() {
     .await;
     for i in 0..BURST {
         let reply = w
-            .post(
-                "/v1/pairings/claim",
-                Some(KEY_A),
-                json!({"code": format!("FAN-{i}"), "sessionKey": format!("fan-{i}")}),
-            )
+            .claim(KEY_A, &format!("FAN-{i}"), format!("fan-{i}").as_str())
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     }
@@ -58,12 +54,7 @@ async fn a_burst_of_200_sends_does_not_hold_back_another_tenant_s_one_send() {
     })
     .await;
 
-    let b = w
-        .send(
-            KEY_B,
-            json!({"channel": "telegram", "sessionKey": "tg-b", "text": "single"}),
-        )
-        .await;
+    let b = w.send_text(KEY_B, "telegram", "tg-b", "single").await;
     assert_eq!(b.status, StatusCode::OK, "{}", b.body);
     let calls = w.tg().recorder.calls("/sendmessage");
     let position = calls

@@ -20,12 +20,7 @@ fn too_many(retry_after: u64) -> Scripted {
 async fn a_429_within_the_deadline_is_waited_out_and_retried() {
     let w = world().await;
     w.tg().recorder.script(too_many(1));
-    let reply = w
-        .send(
-            KEY_A,
-            json!({"channel": "telegram", "sessionKey": "tg", "text": "hi"}),
-        )
-        .await;
+    let reply = w.send_text(KEY_A, "telegram", "tg", "hi").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let calls = w.tg().recorder.calls("/sendmessage");
     assert_eq!(calls.len(), 2);

@@ -60,12 +60,7 @@ async fn sends_that_succeed_and_fail_every_way() {
     let w = world().await;
     let text = json!("secret-text");
     for (channel, session) in [("telegram", "tg"), ("discord", "dc-dm"), ("whatsapp", "wa")] {
-        let ok = w
-            .send(
-                KEY_A,
-                json!({"channel": channel, "sessionKey": session, "text": text}),
-            )
-            .await;
+        let ok = w.send_text(KEY_A, channel, session, &text).await;
         assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     }
     w.tg().recorder.script(Scripted::new(
@@ -88,12 +83,7 @@ async fn sends_that_succeed_and_fail_every_way() {
         ("discord", "dc-guild"),
         ("whatsapp", "wa"),
     ] {
-        let failed = w
-            .send(
-                KEY_A,
-                json!({"channel": channel, "sessionKey": session, "text": text}),
-            )
-            .await;
+        let failed = w.send_text(KEY_A, channel, session, &text).await;
         assert_eq!(failed.status, StatusCode::BAD_GATEWAY, "{}", failed.body);
         assert!(
             SECRETS
@@ -111,20 +101,9 @@ async fn sends_that_succeed_and_fail_every_way() {
         .var("MUX_TELEGRAM_API_BASE_URL", dead)
         .spawn()
         .await;
-    let claimed = app
-        .post(
-            "/v1/pairings/claim",
-            Some(KEY_A),
-            json!({"code": "TG-CHAT", "sessionKey": "tg"}),
-        )
-        .await;
+    let claimed = app.claim(KEY_A, "TG-CHAT", "tg").await;
     assert_eq!(claimed.status, StatusCode::OK);
-    let unreachable = app
-        .send(
-            KEY_A,
-            json!({"channel": "telegram", "sessionKey": "tg", "text": text}),
-        )
-        .await;
+    let unreachable = app.send_text(KEY_A, "telegram", "tg", &text).await;
     assert_eq!(
         unreachable.status,
         StatusCode::BAD_GATEWAY,

@@ -70,7 +70,7 @@ pub async fn world() -> TestApp {
 pub async fn world_with(extra: Vec<(&'static str, String)>) -> TestApp {
     let app = outbound_world().vars(extra).spawn().await;
     for (code, key, session) in CLAIMS {
-        app.claim(key, code, session).await;
+        app.bind(key, code, session).await;
     }
     app
 }

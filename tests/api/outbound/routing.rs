@@ -31,12 +31,7 @@ async fn validation_answers_400_in_the_contract_order() {
     }
     let garbage = w.send_raw(KEY_A, None, "{not json".to_owned()).await;
     assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
-    let unauthorized = w
-        .send(
-            "nope",
-            json!({"channel": "telegram", "sessionKey": "tg", "text": "x"}),
-        )
-        .await;
+    let unauthorized = w.send_text("nope", "telegram", "tg", "x").await;
     assert_eq!(unauthorized.status, StatusCode::UNAUTHORIZED);
     assert!(w.tg().recorder.received().is_empty());
     w.stop().await;
@@ -45,21 +40,11 @@ async fn validation_answers_400_in_the_contract_order() {
 #[actix_web::test]
 async fn an_unknown_session_is_route_not_bound() {
     let w = world().await;
-    let reply = w
-        .send(
-            KEY_A,
-            json!({"channel": "telegram", "sessionKey": "nobody", "text": "x"}),
-        )
-        .await;
+    let reply = w.send_text(KEY_A, "telegram", "nobody", "x").await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_eq!(reply.body, not_bound());
     // The session key is per channel too.
-    let cross = w
-        .send(
-            KEY_A,
-            json!({"channel": "discord", "sessionKey": "tg", "text": "x"}),
-        )
-        .await;
+    let cross = w.send_text(KEY_A, "discord", "tg", "x").await;
     assert_eq!(cross.body, not_bound());
     w.stop().await;
 }
@@ -92,13 +77,7 @@ async fn after_unbind_the_route_answers_403() {
         .into_iter()
         .find(|b| b["routeKey"] == "telegram:default:chat:555")
         .expect("bound");
-    let unbound = w
-        .post(
-            "/v1/pairings/unbind",
-            Some(KEY_A),
-            json!({"bindingId": binding["bindingId"]}),
-        )
-        .await;
+    let unbound = w.unbind(KEY_A, &binding["bindingId"]).await;
     assert_eq!(unbound.status, StatusCode::OK, "{}", unbound.body);
     let reply = w.send(KEY_A, body).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
@@ -115,22 +94,11 @@ async fn a_channel_without_credentials_is_503_channel_disabled() {
         .await;
     let (dc, wa) = (app.dc(), app.wa());
     for (code, session) in [("WA-CHAT", "wa"), ("DC-DM", "dc-dm")] {
-        let claimed = app
-            .post(
-                "/v1/pairings/claim",
-                Some(KEY_A),
-                json!({"code": code, "sessionKey": session}),
-            )
-            .await;
+        let claimed = app.claim(KEY_A, code, session).await;
         assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
     }
     for (channel, session) in [("whatsapp", "wa"), ("discord", "dc-dm")] {
-        let reply = app
-            .send(
-                KEY_A,
-                json!({"channel": channel, "sessionKey": session, "text": "x"}),
-            )
-            .await;
+        let reply = app.send_text(KEY_A, channel, session, "x").await;
         assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{channel}");
         assert_eq!(reply.body["code"], "CHANNEL_DISABLED");
         assert_eq!(reply.body["ok"], false);

@@ -93,12 +93,7 @@ async fn text_over_4096_characters_is_split_at_lines_and_every_id_returned() {
     let line = format!("{}\n", "word ".repeat(99));
     let text = line.repeat(10);
     assert!(text.len() > 4096);
-    let reply = w
-        .send(
-            KEY_A,
-            json!({"channel": "telegram", "sessionKey": "tg", "text": text}),
-        )
-        .await;
+    let reply = w.send_text(KEY_A, "telegram", "tg", &text).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let parts: Vec<String> = w
         .tg()
@@ -129,12 +124,7 @@ async fn a_telegram_error_is_a_502_with_its_description_and_no_token() {
         400,
         json!({"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}),
     ));
-    let reply = w
-        .send(
-            KEY_A,
-            json!({"channel": "telegram", "sessionKey": "tg", "text": "hi"}),
-        )
-        .await;
+    let reply = w.send_text(KEY_A, "telegram", "tg", "hi").await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
     assert_eq!(reply.body["ok"], false);
     assert_eq!(reply.body["error"], "telegram send failed");
@@ -155,12 +145,7 @@ async fn a_telegram_5xx_is_a_502_at_once() {
         502,
         json!({"ok": false, "error_code": 502, "description": "Bad Gateway"}),
     ));
-    let reply = w
-        .send(
-            KEY_A,
-            json!({"channel": "telegram", "sessionKey": "tg", "text": "hi"}),
-        )
-        .await;
+    let reply = w.send_text(KEY_A, "telegram", "tg", "hi").await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
     assert_eq!(
         reply.body,

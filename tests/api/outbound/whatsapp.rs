@@ -67,12 +67,7 @@ async fn a_graph_5xx_is_a_502_with_the_graph_error() {
         500,
         json!({"error": {"message": "An unknown error occurred", "type": "OAuthException", "code": 1, "fbtrace_id": "T"}}),
     ));
-    let reply = w
-        .send(
-            KEY_A,
-            json!({"channel": "whatsapp", "sessionKey": "wa", "text": "x"}),
-        )
-        .await;
+    let reply = w.send_text(KEY_A, "whatsapp", "wa", "x").await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
     assert_eq!(reply.body["error"], "whatsapp send failed");
     assert_eq!(reply.body["details"]["error"]["code"], 1);
@@ -88,12 +83,7 @@ async fn a_throughput_error_is_waited_out_and_the_message_sent() {
         400,
         json!({"error": {"message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429}}),
     ).header("Retry-After", "1"));
-    let reply = w
-        .send(
-            KEY_A,
-            json!({"channel": "whatsapp", "sessionKey": "wa", "text": "x"}),
-        )
-        .await;
+    let reply = w.send_text(KEY_A, "whatsapp", "wa", "x").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(
         w.wa().recorder.received().len(),
