@@ -20,7 +20,7 @@ use actix_web::{App, HttpRequest, HttpResponse};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use super::{Recorder, Served, lock, reply, serve};
+use super::{Recorder, Scripted, Served, lock, reply, serve};
 
 pub const TOKEN: &str = "123456:TEST-telegram-token-secret";
 /// Longest long-poll wait the fake grants, whatever `timeout` asks for.
@@ -93,6 +93,25 @@ impl FakeTelegram {
             served,
             shared,
         })
+    }
+
+    /// The next `sendMessage` is refused with this Bot API error.
+    pub fn fail_next_send(&self, code: u16, description: &str) {
+        self.recorder.script(Scripted::new(
+            "/sendMessage",
+            code,
+            json!({"ok": false, "error_code": code, "description": description}),
+        ));
+    }
+
+    /// The next `sendMessage` is refused with `429 Too Many Requests` and `retry_after`.
+    pub fn rate_limit_next_send(&self, retry_after: u64) {
+        self.recorder.script(Scripted::new(
+            "/sendMessage",
+            429,
+            json!({"ok": false, "error_code": 429, "description": format!("Too Many Requests: retry after {retry_after}"),
+                   "parameters": {"retry_after": retry_after}}),
+        ));
     }
 
     pub fn counters(&self) -> &Counters {

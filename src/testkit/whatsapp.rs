@@ -9,7 +9,7 @@ use actix_web::web::{self, Bytes};
 use actix_web::{App, HttpRequest, HttpResponse};
 use serde_json::{Value, json};
 
-use super::{Recorder, Served, authorization, lock, reply, serve};
+use super::{Recorder, Scripted, Served, authorization, lock, reply, serve};
 
 pub const TOKEN: &str = "EAAG-TEST-whatsapp-access-token-secret";
 pub const PHONE_ID: &str = "1098765";
@@ -61,6 +61,12 @@ impl FakeWhatsApp {
     /// The base URL the service is configured with (`MUX_WHATSAPP_API_BASE_URL`).
     pub fn api_url(&self) -> String {
         format!("{}/{VERSION}", self.base_url)
+    }
+
+    /// The next message send is refused with this status and Graph `error` object.
+    pub fn fail_next_send(&self, status: u16, error: Value) {
+        self.recorder
+            .script(Scripted::new("/messages", status, json!({"error": error})));
     }
 
     pub fn texts_to(&self, wa_id: &str) -> Vec<String> {

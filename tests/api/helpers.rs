@@ -494,6 +494,17 @@ impl TestApp {
             .await
     }
 
+    /// One tenant's row in `GET /v1/admin/tenants`, if listed.
+    pub async fn admin_tenant(&self, id: &str) -> Option<Value> {
+        let list = self.admin_tenants().await;
+        list.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|t| t["id"] == id)
+            .cloned()
+    }
+
     /// `POST /v1/admin/pairing-codes`.
     pub async fn admin_create_code(&self, body: Value) -> Reply {
         self.admin(
@@ -593,8 +604,14 @@ impl TestApp {
         }
     }
 
+    /// `GET /v1/pairings`.
+    pub async fn pairings(&self, key: &str) -> Reply {
+        self.get("/v1/pairings", Some(key)).await
+    }
+
+    /// The caller's bindings (insisting the listing worked).
     pub async fn list_bindings(&self, key: &str) -> Vec<Value> {
-        let reply = self.get("/v1/pairings", Some(key)).await;
+        let reply = self.pairings(key).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         reply.body["items"]
             .as_array()

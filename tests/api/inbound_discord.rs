@@ -19,7 +19,7 @@ const UNBOUND: u64 = 503;
 
 /// The service against fresh fakes (Discord gateway and REST, two tenants at the fake OpenClaw),
 /// with the gateway session established; `extra` overrides variables.
-pub async fn rig(extra: &[(&'static str, &str)]) -> TestApp {
+pub async fn spawn_connected(extra: &[(&'static str, &str)]) -> TestApp {
     let world = TestApp::builder()
         .openclaw_tenants(&[("tenant-a", KEY_A), ("tenant-b", KEY_B)], 300)
         .discord_gateway()
@@ -51,15 +51,15 @@ pub async fn pair_channel(app: &TestApp) {
 #[actix_web::test]
 async fn a_token_in_a_dm_activates_the_pending_dm_binding_and_the_next_message_is_forwarded_in_full()
  {
-    let rig = rig(&[]).await;
-    let token = rig.token(KEY_A, json!({"channel": "discord", "routeKey": "discord:default:dm:user:42", "sessionKey": "agent:a:dm"})).await;
-    rig.dc().say(Say::dm(42, &format!("my code: {token}")));
+    let app = spawn_connected(&[]).await;
+    let token = app.token(KEY_A, json!({"channel": "discord", "routeKey": "discord:default:dm:user:42", "sessionKey": "agent:a:dm"})).await;
+    app.dc().say(Say::dm(42, &format!("my code: {token}")));
     let dm = dm_channel_of(42);
     eventually("success notice in the DM", || {
-        rig.dc().texts_to(dm) == vec![SUCCESS.to_owned()]
+        app.dc().texts_to(dm) == vec![SUCCESS.to_owned()]
     })
     .await;
-    let items = rig.list_bindings(KEY_A).await;
+    let items = app.list_bindings(KEY_A).await;
     assert_eq!(items.len(), 1);
     assert_eq!(
         (&items[0]["routeKey"], &items[0]["scope"]),
@@ -67,9 +67,9 @@ async fn a_token_in_a_dm_activates_the_pending_dm_binding_and_the_next_message_i
     );
     assert_eq!(items[0]["sessionKey"], "agent:a:dm");
 
-    let sent = rig.dc().say(Say::dm(42, " hello there "));
-    eventually("forwarded", || rig.oc().accepted("tenant-a").len() == 1).await;
-    let got = &rig.oc().accepted("tenant-a")[0];
+    let sent = app.dc().say(Say::dm(42, " hello there "));
+    eventually("forwarded", || app.oc().accepted("tenant-a").len() == 1).await;
+    let got = &app.oc().accepted("tenant-a")[0];
     let id = sent["id"].as_str().unwrap();
     let snowflake: i64 = id.parse().unwrap();
     let env = &got.body;
@@ -84,40 +84,40 @@ async fn a_token_in_a_dm_activates_the_pending_dm_binding_and_the_next_message_i
     assert_eq!(got.headers["authorization"], "Bearer tok-tenant-a");
     assert_eq!(got.headers["webhook-id"], format!("dc:{id}"));
     assert_eq!(
-        rig.oc().bodies("tenant-a"),
+        app.oc().bodies("tenant-a"),
         vec![" hello there "],
         "neither the token nor the bot's notice was forwarded"
     );
-    rig.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn guild_channels_pair_by_token_answer_invalid_tokens_and_commands_and_route_their_threads() {
-    let rig = rig(&[]).await;
-    let token = rig.token(KEY_B, json!({"channel": "discord"})).await;
-    rig.dc().say(Say::guild(CHANNEL, 7, &token));
-    rig.dc().say(Say::guild(
+    let app = spawn_connected(&[]).await;
+    let token = app.token(KEY_B, json!({"channel": "discord"})).await;
+    app.dc().say(Say::guild(CHANNEL, 7, &token));
+    app.dc().say(Say::guild(
         OTHER,
         8,
         "try mpt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
     ));
-    rig.dc().say(Say::guild(UNBOUND, 9, "/help"));
-    rig.dc().say(Say::guild(UNBOUND, 9, "just chatting"));
+    app.dc().say(Say::guild(UNBOUND, 9, "/help"));
+    app.dc().say(Say::guild(UNBOUND, 9, "just chatting"));
     eventually("three notices", || {
-        rig.dc().texts_to(CHANNEL).len()
-            + rig.dc().texts_to(OTHER).len()
-            + rig.dc().texts_to(UNBOUND).len()
+        app.dc().texts_to(CHANNEL).len()
+            + app.dc().texts_to(OTHER).len()
+            + app.dc().texts_to(UNBOUND).len()
             == 3
     })
     .await;
-    assert_eq!(rig.dc().texts_to(CHANNEL), vec![SUCCESS]);
-    assert_eq!(rig.dc().texts_to(OTHER), vec![INVALID]);
+    assert_eq!(app.dc().texts_to(CHANNEL), vec![SUCCESS]);
+    assert_eq!(app.dc().texts_to(OTHER), vec![INVALID]);
     assert_eq!(
-        rig.dc().texts_to(UNBOUND),
+        app.dc().texts_to(UNBOUND),
         vec![HINT],
         "a command gets the hint, plain talk nothing"
     );
-    let items = rig.list_bindings(KEY_B).await;
+    let items = app.list_bindings(KEY_B).await;
     assert_eq!(items.len(), 1);
     assert_eq!(
         items[0]["routeKey"],
@@ -125,14 +125,14 @@ async fn guild_channels_pair_by_token_answer_invalid_tokens_and_commands_and_rou
     );
     assert_eq!(items[0]["scope"], "channel");
 
-    rig.dc()
+    app.dc()
         .say(Say::guild(CHANNEL, 7, &format!("again {token}")));
-    let sent = rig.dc().say(Say::guild(THREAD, 7, "in the thread"));
+    let sent = app.dc().say(Say::guild(THREAD, 7, "in the thread"));
     eventually("thread message forwarded", || {
-        rig.oc().accepted("tenant-b").len() == 1
+        app.oc().accepted("tenant-b").len() == 1
     })
     .await;
-    let env = &rig.oc().accepted("tenant-b")[0].body;
+    let env = &app.oc().accepted("tenant-b")[0].body;
     let id = sent["id"].as_str().unwrap();
     assert_eq!(env["eventId"], format!("dc:{id}"));
     assert_eq!(
@@ -155,15 +155,15 @@ async fn guild_channels_pair_by_token_answer_invalid_tokens_and_commands_and_rou
     assert_eq!(cd["routeKey"], "discord:default:guild:500:channel:501");
     assert_eq!(cd["discord"]["rawMessage"], sent);
 
-    let edited = rig
+    let edited = app
         .dc()
         .edit(THREAD, id, "in the thread (edited)", Some(GUILD))
         .expect("the message to edit");
     eventually("edit forwarded", || {
-        rig.oc().accepted("tenant-b").len() == 2
+        app.oc().accepted("tenant-b").len() == 2
     })
     .await;
-    let env = &rig.oc().accepted("tenant-b")[1].body;
+    let env = &app.oc().accepted("tenant-b")[1].body;
     assert_eq!(
         env["eventId"],
         format!("dc:{id}:edit:2026-01-01T00:05:00.000000+00:00")
@@ -174,45 +174,45 @@ async fn guild_channels_pair_by_token_answer_invalid_tokens_and_commands_and_rou
     );
     assert_eq!(env["channelData"]["discord"]["rawMessage"], edited);
     assert_eq!(
-        rig.oc().bodies("tenant-b"),
+        app.oc().bodies("tenant-b"),
         vec!["in the thread", "in the thread (edited)"]
     );
     assert_eq!(
-        rig.dc().texts_to(CHANNEL),
+        app.dc().texts_to(CHANNEL),
         vec![SUCCESS],
         "a token in a bound channel is ignored"
     );
-    rig.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn bots_and_webhooks_are_never_forwarded_or_answered() {
-    // Without MUX_DISCORD_GATEWAY_URL the gateway comes from `GET /gateway/bot`: the rig only gets
+    // Without MUX_DISCORD_GATEWAY_URL the gateway comes from `GET /gateway/bot`: the app only gets
     // "connected" if that was asked (twilight's default host is unreachable here).
-    let rig = rig(&[("MUX_DISCORD_GATEWAY_URL", "")]).await;
-    pair_channel(&rig).await;
+    let app = spawn_connected(&[("MUX_DISCORD_GATEWAY_URL", "")]).await;
+    pair_channel(&app).await;
     let bot = |text: &str| Say {
         bot: true,
         ..Say::guild(CHANNEL, 66, text)
     };
-    rig.dc().say(bot("beep"));
-    rig.dc().say(Say {
+    app.dc().say(bot("beep"));
+    app.dc().say(Say {
         extra: json!({"webhook_id": "77"}),
         ..Say::guild(CHANNEL, 67, "hook")
     });
-    rig.dc().say(bot("/help"));
-    rig.dc().say(Say {
+    app.dc().say(bot("/help"));
+    app.dc().say(Say {
         bot: true,
         ..Say::guild(UNBOUND, 66, "/help mpt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
     });
-    rig.dc().say(Say::guild(CHANNEL, 7, "human"));
+    app.dc().say(Say::guild(CHANNEL, 7, "human"));
     eventually("the human's message", || {
-        rig.oc().accepted("tenant-a").len() == 1
+        app.oc().accepted("tenant-a").len() == 1
     })
     .await;
     actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(rig.oc().bodies("tenant-a"), vec!["human"]);
-    assert!(rig.dc().texts_to(UNBOUND).is_empty(), "a bot gets no hint");
-    assert_eq!(rig.dc().texts_to(CHANNEL), vec![SUCCESS]);
-    rig.stop().await;
+    assert_eq!(app.oc().bodies("tenant-a"), vec!["human"]);
+    assert!(app.dc().texts_to(UNBOUND).is_empty(), "a bot gets no hint");
+    assert_eq!(app.dc().texts_to(CHANNEL), vec![SUCCESS]);
+    app.stop().await;
 }

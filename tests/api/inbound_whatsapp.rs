@@ -13,7 +13,7 @@ const APP_SECRET: &str = "meta-app-secret";
 const VERIFY: &str = "verify-me";
 const WA_ID: &str = "4915112345678";
 
-async fn rig() -> TestApp {
+async fn spawn_webhooks() -> TestApp {
     TestApp::builder()
         .openclaw_tenants(&[("tenant-a", KEY_A)], 15_000)
         .whatsapp()
@@ -60,8 +60,8 @@ async fn signed(app: &TestApp, messages: Value) -> u16 {
 
 #[actix_web::test]
 async fn the_verify_challenge_echoes_only_for_the_right_token() {
-    let rig = rig().await;
-    let ok = rig.request(
+    let app = spawn_webhooks().await;
+    let ok = app.request(
         awc::http::Method::GET,
         "/v1/ingress/whatsapp?hub.mode=subscribe&hub.challenge=12345&hub.verify_token=verify-me",
         None,
@@ -69,29 +69,29 @@ async fn the_verify_challenge_echoes_only_for_the_right_token() {
     let mut resp = ok.send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(resp.body().await.unwrap(), "12345");
-    let bad = rig.request(
+    let bad = app.request(
         awc::http::Method::GET,
         "/v1/ingress/whatsapp?hub.mode=subscribe&hub.challenge=1&hub.verify_token=nope",
         None,
     );
     assert_eq!(bad.send().await.unwrap().status().as_u16(), 403);
-    rig.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn pairing_in_a_whatsapp_chat_then_messages_are_forwarded_once() {
-    let rig = rig().await;
-    let token = rig.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
+    let app = spawn_webhooks().await;
+    let token = app.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
     let token = token.body["token"].as_str().unwrap().to_owned();
     assert_eq!(
-        signed(&rig, json!([text("wamid.T", &format!("my code {token}"))])).await,
+        signed(&app, json!([text("wamid.T", &format!("my code {token}"))])).await,
         200
     );
     eventually("success notice", || {
-        rig.wa().texts_to(WA_ID) == vec!["Paired successfully. You can chat now.".to_owned()]
+        app.wa().texts_to(WA_ID) == vec!["Paired successfully. You can chat now.".to_owned()]
     })
     .await;
-    let items = rig.list_bindings(KEY_A).await;
+    let items = app.list_bindings(KEY_A).await;
     assert_eq!(
         items[0]["routeKey"],
         format!("whatsapp:default:chat:{WA_ID}@s.whatsapp.net")
@@ -102,15 +102,15 @@ async fn pairing_in_a_whatsapp_chat_then_messages_are_forwarded_once() {
     );
 
     let message = json!([text("wamid.M1", "hallo")]);
-    assert_eq!(signed(&rig, message.clone()).await, 200);
+    assert_eq!(signed(&app, message.clone()).await, 200);
     assert_eq!(
-        signed(&rig, message).await,
+        signed(&app, message).await,
         200,
         "Meta's redelivery is acknowledged"
     );
-    eventually("forwarded", || rig.oc().accepted("tenant-a").len() == 1).await;
+    eventually("forwarded", || app.oc().accepted("tenant-a").len() == 1).await;
     actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
-    let got = rig.oc().accepted("tenant-a");
+    let got = app.oc().accepted("tenant-a");
     assert_eq!(got.len(), 1, "the duplicate is dropped");
     let env = &got[0].body;
     assert_eq!(env["eventId"], "wa:wamid.M1");
@@ -128,47 +128,47 @@ async fn pairing_in_a_whatsapp_chat_then_messages_are_forwarded_once() {
         env["channelData"]["whatsapp"]["rawMessage"]["id"],
         "wamid.M1"
     );
-    rig.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn a_bad_signature_is_refused_and_nothing_is_stored() {
-    let rig = rig().await;
-    let token = rig.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
+    let app = spawn_webhooks().await;
+    let token = app.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
     let token = token.body["token"].as_str().unwrap().to_owned();
     let body = notification(json!([text("wamid.T", &token)]));
-    assert_eq!(rig.whatsapp_webhook(body.clone(), None).await, 401);
+    assert_eq!(app.whatsapp_webhook(body.clone(), None).await, 401);
     assert_eq!(
-        rig.whatsapp_webhook(body.clone(), Some("sha256=00".into()))
+        app.whatsapp_webhook(body.clone(), Some("sha256=00".into()))
             .await,
         401
     );
     let tampered = body.replace("wamid.T", "wamid.U");
-    assert_eq!(rig.whatsapp_webhook(tampered, Some(sign(&body))).await, 401);
+    assert_eq!(app.whatsapp_webhook(tampered, Some(sign(&body))).await, 401);
     actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(
-        rig.list_bindings(KEY_A).await.is_empty(),
+        app.list_bindings(KEY_A).await.is_empty(),
         "the token was not redeemed"
     );
-    assert!(rig.wa().texts_to(WA_ID).is_empty());
-    rig.stop().await;
+    assert!(app.wa().texts_to(WA_ID).is_empty());
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn statuses_are_ignored_and_images_are_inlined_within_the_cap() {
-    let rig = rig().await;
-    let token = rig.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
+    let app = spawn_webhooks().await;
+    let token = app.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
     signed(
-        &rig,
+        &app,
         json!([text("wamid.T", token.body["token"].as_str().unwrap())]),
     )
     .await;
-    eventually("paired", || !rig.wa().texts_to(WA_ID).is_empty()).await;
-    rig.wa().add_media("IMG1", vec![9, 8, 7]);
-    rig.wa().add_media("BIG", vec![0; 5000]);
+    eventually("paired", || !app.wa().texts_to(WA_ID).is_empty()).await;
+    app.wa().add_media("IMG1", vec![9, 8, 7]);
+    app.wa().add_media("BIG", vec![0; 5000]);
     let statuses = json!({"entry": [{"changes": [{"field": "messages", "value": {"statuses": [{"id": "wamid.OUT1", "status": "read"}]}}]}]}).to_string();
     assert_eq!(
-        rig.whatsapp_webhook(statuses.clone(), Some(sign(&statuses)))
+        app.whatsapp_webhook(statuses.clone(), Some(sign(&statuses)))
             .await,
         200
     );
@@ -181,7 +181,7 @@ async fn statuses_are_ignored_and_images_are_inlined_within_the_cap() {
     };
     assert_eq!(
         signed(
-            &rig,
+            &app,
             json!([
                 image("wamid.I1", "IMG1", Some("pic")),
                 image("wamid.I2", "BIG", None)
@@ -191,11 +191,11 @@ async fn statuses_are_ignored_and_images_are_inlined_within_the_cap() {
         200
     );
     eventually("image forwarded", || {
-        rig.oc().accepted("tenant-a").len() == 1
+        app.oc().accepted("tenant-a").len() == 1
     })
     .await;
     actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
-    let got = rig.oc().accepted("tenant-a");
+    let got = app.oc().accepted("tenant-a");
     assert_eq!(
         got.len(),
         1,
@@ -211,5 +211,5 @@ async fn statuses_are_ignored_and_images_are_inlined_within_the_cap() {
         vec![9, 8, 7]
     );
     assert!(!env.to_string().contains(ACCESS_TOKEN));
-    rig.stop().await;
+    app.stop().await;
 }

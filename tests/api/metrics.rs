@@ -130,10 +130,7 @@ async fn metrics_parse_as_prometheus_text_and_move_with_traffic() {
     }
 
     // Traffic: two refused keys, one token, one refused code claim, one admin write.
-    assert_eq!(
-        app.get("/v1/pairings", Some("nope")).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.pairings("nope").await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         app.get("/v1/pairings", None).await.status,
         StatusCode::UNAUTHORIZED
@@ -183,7 +180,7 @@ async fn metrics_carry_no_tenant_chat_or_session_labels() {
     .await;
     app.admin_create_tenant(json!({"id": "metrics-tenant"}))
         .await;
-    app.get("/v1/pairings", Some("bad-key-xyz")).await;
+    app.pairings("bad-key-xyz").await;
     let (_, _, text) = scrape(&app, Some(ADMIN)).await;
     for needle in [
         "tenant-a",
@@ -245,7 +242,7 @@ async fn the_queue_gauges_follow_pending_events() {
 
 #[actix_web::test]
 async fn inbound_counters_move_with_telegram_traffic() {
-    let r = crate::inbound_telegram::rig(&[("MUX_ADMIN_TOKEN", ADMIN)]).await;
+    let r = crate::inbound_telegram::spawn_polling(&[("MUX_ADMIN_TOKEN", ADMIN)]).await;
     let before = parse_prometheus(&scrape(&r, Some(ADMIN)).await.2);
     let claimed = r.claim(KEY_A, "A1", "s").await;
     assert_eq!(claimed.status, StatusCode::OK);

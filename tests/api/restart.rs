@@ -87,10 +87,7 @@ async fn a_seeded_target_never_overwrites_one_set_at_runtime() {
 #[actix_web::test]
 async fn changing_a_seeded_key_in_the_environment_rotates_it() {
     let app = spawn_app_with(two_tenants()).await;
-    assert_eq!(
-        app.get("/v1/pairings", Some(KEY_A)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.pairings(KEY_A).await.status, StatusCode::OK);
     let dir = app.stop().await;
     let rotated = vec![(
         "MUX_TENANTS_JSON",
@@ -98,14 +95,8 @@ async fn changing_a_seeded_key_in_the_environment_rotates_it() {
             .to_string(),
     )];
     let app = spawn_in(dir, rotated).await;
-    assert_eq!(
-        app.get("/v1/pairings", Some(KEY_A)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.get("/v1/pairings", Some("key-a-2")).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.pairings(KEY_A).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.pairings("key-a-2").await.status, StatusCode::OK);
     app.stop().await;
 }
 
@@ -137,12 +128,9 @@ async fn the_legacy_api_key_seeds_tenant_default_with_its_inbound_target() {
 #[actix_web::test]
 async fn no_tenant_exists_without_a_configured_key() {
     let app = spawn_app_with(vec![]).await;
+    assert_eq!(app.pairings("").await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app.get("/v1/pairings", Some("")).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.get("/v1/pairings", Some("changeme")).await.status,
+        app.pairings("changeme").await.status,
         StatusCode::UNAUTHORIZED
     );
     app.stop().await;

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use actix_web::{App, web};
 use serde_json::{Value, json};
 
-use super::{Recorder, Served, lock, serve};
+use super::{Recorder, Scripted, Served, lock, serve};
 
 pub const TOKEN: &str = "discord-TEST-bot-token-secret";
 /// The guild of the tests' channels, and a second guild.
@@ -114,6 +114,15 @@ impl FakeDiscord {
             served: Some(served),
             ..fake
         })
+    }
+
+    /// The next message send is refused with this status and Discord error.
+    pub fn fail_next_send(&self, status: u16, message: &str, code: u64) {
+        self.recorder.script(Scripted::new(
+            "/messages",
+            status,
+            json!({"message": message, "code": code}),
+        ));
     }
 
     /// The base URL the service is configured with (`MUX_DISCORD_API_BASE_URL`).

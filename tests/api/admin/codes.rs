@@ -25,13 +25,7 @@ async fn an_admin_seeded_pairing_code_can_be_claimed_once() {
         claimed.body["routeKey"],
         json!("telegram:default:chat:-1001")
     );
-    let list = app.admin_tenants().await;
-    let a = list.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|t| t["id"] == "tenant-a")
-        .cloned();
+    let a = app.admin_tenant("tenant-a").await;
     assert_eq!(a.expect("tenant-a")["bindings"], json!(1));
     app.stop().await;
 }

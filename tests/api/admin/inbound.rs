@@ -7,7 +7,7 @@ use serde_json::json;
 use super::ADMIN;
 use crate::helpers::KEY_A;
 use crate::helpers::eventually;
-use crate::inbound_telegram::rig;
+use crate::inbound_telegram::spawn_polling;
 use crate::restart::diesel_conn;
 
 fn pending_of(db: &std::path::Path, tenant: &str) -> i64 {
@@ -27,7 +27,7 @@ fn pending_of(db: &std::path::Path, tenant: &str) -> i64 {
 
 #[actix_web::test]
 async fn a_disabled_tenants_inbound_is_held_and_delivered_after_enable() {
-    let r = rig(&[("MUX_ADMIN_TOKEN", ADMIN)]).await;
+    let r = spawn_polling(&[("MUX_ADMIN_TOKEN", ADMIN)]).await;
     let claimed = r.claim(KEY_A, "A1", "s-a").await;
     assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
     let disabled = r
@@ -48,13 +48,7 @@ async fn a_disabled_tenants_inbound_is_held_and_delivered_after_enable() {
     // Given the forwarder every chance to (wrongly) deliver it.
     actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(r.oc().attempts("tenant-a"), 0, "held, not forwarded");
-    let list = r.admin_tenants().await;
-    let a = list.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|t| t["id"] == "tenant-a")
-        .cloned();
+    let a = r.admin_tenant("tenant-a").await;
     assert_eq!(a.expect("tenant-a")["queueDepth"], json!(1));
 
     let enabled = r

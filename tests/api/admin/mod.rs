@@ -81,20 +81,14 @@ async fn admin_paths_refuse_missing_wrong_and_tenant_credentials() {
         }
     }
     // Nothing was changed by the refused calls.
-    assert_eq!(
-        app.get("/v1/pairings", Some(KEY_A)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.pairings(KEY_A).await.status, StatusCode::OK);
     app.stop().await;
 }
 
 #[actix_web::test]
 async fn the_admin_token_never_opens_a_tenant_path() {
     let app = spawn_app_with(admin_vars()).await;
-    assert_eq!(
-        app.get("/v1/pairings", Some(ADMIN)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.pairings(ADMIN).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         app.inbound_target(ADMIN).await.status,
         StatusCode::UNAUTHORIZED

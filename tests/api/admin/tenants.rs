@@ -104,7 +104,7 @@ async fn a_key_rotates_without_downtime_and_a_revoked_key_fails_at_once() {
     assert_ne!(new_key, old_key);
     for key in [&old_key, &new_key] {
         assert_eq!(
-            app.get("/v1/pairings", Some(key)).await.status,
+            app.pairings(key).await.status,
             StatusCode::OK,
             "both keys work"
         );
@@ -115,13 +115,10 @@ async fn a_key_rotates_without_downtime_and_a_revoked_key_fails_at_once() {
     assert_eq!(revoked.status, StatusCode::OK);
     assert_eq!(revoked.body, json!({"ok": true}));
     assert_eq!(
-        app.get("/v1/pairings", Some(&old_key)).await.status,
+        app.pairings(&old_key).await.status,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(
-        app.get("/v1/pairings", Some(&new_key)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.pairings(&new_key).await.status, StatusCode::OK);
 
     let unknown_key = app
         .admin(Method::DELETE, "/v1/admin/tenants/rot/keys/key_nope", None)
@@ -148,13 +145,10 @@ async fn a_key_rotates_without_downtime_and_a_revoked_key_fails_at_once() {
     let dir = app.stop().await;
     let app = spawn_in(dir, admin_vars()).await;
     assert_eq!(
-        app.get("/v1/pairings", Some(&old_key)).await.status,
+        app.pairings(&old_key).await.status,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(
-        app.get("/v1/pairings", Some(&new_key)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.pairings(&new_key).await.status, StatusCode::OK);
     app.stop().await;
 }
 
@@ -166,29 +160,18 @@ async fn a_disabled_tenant_answers_401_until_enabled_also_across_a_restart() {
         .await;
     assert_eq!(disabled.status, StatusCode::OK);
     assert_eq!(disabled.body, json!({"ok": true}));
+    assert_eq!(app.pairings(KEY_A).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app.get("/v1/pairings", Some(KEY_A)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.get("/v1/pairings", Some(crate::helpers::KEY_B))
-            .await
-            .status,
+        app.pairings(crate::helpers::KEY_B).await.status,
         StatusCode::OK
     );
-    let list = app.admin_tenants().await;
-    let a = list.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|t| t["id"] == "tenant-a")
-        .cloned();
+    let a = app.admin_tenant("tenant-a").await;
     assert_eq!(a.expect("tenant-a listed")["status"], json!("disabled"));
 
     let dir = app.stop().await;
     let app = spawn_in(dir, admin_vars()).await;
     assert_eq!(
-        app.get("/v1/pairings", Some(KEY_A)).await.status,
+        app.pairings(KEY_A).await.status,
         StatusCode::UNAUTHORIZED,
         "still disabled"
     );
@@ -196,10 +179,7 @@ async fn a_disabled_tenant_answers_401_until_enabled_also_across_a_restart() {
         .admin(Method::POST, "/v1/admin/tenants/tenant-a/enable", None)
         .await;
     assert_eq!(enabled.status, StatusCode::OK);
-    assert_eq!(
-        app.get("/v1/pairings", Some(KEY_A)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.pairings(KEY_A).await.status, StatusCode::OK);
     for path in [
         "/v1/admin/tenants/nope/disable",
         "/v1/admin/tenants/nope/enable",

@@ -48,9 +48,6 @@ async fn a_backup_taken_while_the_server_writes_is_consistent_and_holds_committe
     let restore = tempfile::tempdir().expect("dir");
     std::fs::copy(&dest, restore.path().join("mux.sqlite")).expect("restore");
     let restored = spawn_in(restore, admin_vars()).await;
-    assert_eq!(
-        restored.get("/v1/pairings", Some(KEY_A)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(restored.pairings(KEY_A).await.status, StatusCode::OK);
     restored.stop().await;
 }

@@ -99,10 +99,7 @@ async fn tenant_commands_create_list_rotate_and_disable_through_the_running_serv
     let created: Value = serde_json::from_slice(&created.stdout).expect("json answer");
     let first_key = created["apiKey"].as_str().expect("apiKey").to_owned();
     let first_id = created["keyId"].as_str().expect("keyId").to_owned();
-    assert_eq!(
-        app.get("/v1/pairings", Some(&first_key)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.pairings(&first_key).await.status, StatusCode::OK);
 
     let text = run(
         &["tenant", "add-key", "cli-t", "--label", "v2"],
@@ -132,26 +129,20 @@ async fn tenant_commands_create_list_rotate_and_disable_through_the_running_serv
     let revoked = run(&["tenant", "revoke-key", "cli-t", &first_id], env.clone()).await;
     assert!(revoked.status.success(), "{}", stderr(&revoked));
     assert_eq!(
-        app.get("/v1/pairings", Some(&first_key)).await.status,
+        app.pairings(&first_key).await.status,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(
-        app.get("/v1/pairings", Some(&second_key)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.pairings(&second_key).await.status, StatusCode::OK);
 
     let disabled = run(&["tenant", "disable", "cli-t"], env.clone()).await;
     assert!(disabled.status.success());
     assert_eq!(
-        app.get("/v1/pairings", Some(&second_key)).await.status,
+        app.pairings(&second_key).await.status,
         StatusCode::UNAUTHORIZED
     );
     let enabled = run(&["tenant", "enable", "cli-t"], env.clone()).await;
     assert!(enabled.status.success());
-    assert_eq!(
-        app.get("/v1/pairings", Some(&second_key)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.pairings(&second_key).await.status, StatusCode::OK);
 
     // The changes are in the service's database, with their audit rows.
     let conn = &mut diesel_conn(&app.db_path);

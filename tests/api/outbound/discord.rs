@@ -4,7 +4,6 @@ use serde_json::json;
 use super::world;
 use super::{CHANNEL_IN_OTHER_GUILD, THREAD_IN_GUILD};
 use crate::helpers::KEY_A;
-use mux_server::testkit::Scripted;
 use mux_server::testkit::discord::{TOKEN, dm_channel_of};
 
 #[actix_web::test]
@@ -130,11 +129,7 @@ async fn the_guild_lock_refuses_other_guilds_and_dm_targets() {
 #[actix_web::test]
 async fn a_discord_5xx_is_a_502_with_the_platform_error() {
     let w = world().await;
-    w.dc().recorder.script(Scripted::new(
-        "/messages",
-        500,
-        json!({"message": "Internal Server Error", "code": 0}),
-    ));
+    w.dc().fail_next_send(500, "Internal Server Error", 0);
     let reply = w.send_text(KEY_A, "discord", "dc-guild", "x").await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
     assert_eq!(reply.body["error"], "discord send failed");

@@ -7,19 +7,10 @@ use super::{world, world_with};
 use crate::helpers::KEY_A;
 use mux_server::testkit::Scripted;
 
-fn too_many(retry_after: u64) -> Scripted {
-    Scripted::new(
-        "/sendMessage",
-        429,
-        json!({"ok": false, "error_code": 429, "description": format!("Too Many Requests: retry after {retry_after}"),
-               "parameters": {"retry_after": retry_after}}),
-    )
-}
-
 #[actix_web::test]
 async fn a_429_within_the_deadline_is_waited_out_and_retried() {
     let w = world().await;
-    w.tg().recorder.script(too_many(1));
+    w.tg().rate_limit_next_send(1);
     let reply = w.send_text(KEY_A, "telegram", "tg", "hi").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let calls = w.tg().recorder.calls("/sendmessage");
@@ -31,7 +22,7 @@ async fn a_429_within_the_deadline_is_waited_out_and_retried() {
 #[actix_web::test]
 async fn a_429_beyond_the_deadline_answers_429_with_retry_after_and_keeps_the_key_free() {
     let w = world().await;
-    w.tg().recorder.script(too_many(30));
+    w.tg().rate_limit_next_send(30);
     let body = json!({"channel": "telegram", "sessionKey": "tg", "text": "hi"});
     let reply = w.send_idem(KEY_A, "k-429", body.clone()).await;
     assert_eq!(

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{outbound_world, world};
 use crate::helpers::KEY_A;
-use mux_server::testkit::{self as fakes, Scripted};
+use mux_server::testkit as fakes;
 
 const SECRETS: [&str; 3] = [
     fakes::telegram::TOKEN,
@@ -63,21 +63,10 @@ async fn sends_that_succeed_and_fail_every_way() {
         let ok = w.send_text(KEY_A, channel, session, &text).await;
         assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     }
-    w.tg().recorder.script(Scripted::new(
-        "/sendMessage",
-        401,
-        json!({"ok": false, "error_code": 401, "description": "Unauthorized"}),
-    ));
-    w.wa().recorder.script(Scripted::new(
-        "/messages",
-        401,
-        json!({"error": {"message": "bad token", "code": 190}}),
-    ));
-    w.dc().recorder.script(Scripted::new(
-        "/messages",
-        403,
-        json!({"message": "Missing Access", "code": 50001}),
-    ));
+    w.tg().fail_next_send(401, "Unauthorized");
+    w.wa()
+        .fail_next_send(401, json!({"message": "bad token", "code": 190}));
+    w.dc().fail_next_send(403, "Missing Access", 50001);
     for (channel, session) in [
         ("telegram", "tg"),
         ("discord", "dc-guild"),

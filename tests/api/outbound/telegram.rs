@@ -3,7 +3,6 @@ use serde_json::json;
 
 use super::world;
 use crate::helpers::KEY_A;
-use mux_server::testkit::Scripted;
 use mux_server::testkit::telegram::TOKEN;
 
 #[actix_web::test]
@@ -119,11 +118,7 @@ async fn text_over_4096_characters_is_split_at_lines_and_every_id_returned() {
 #[actix_web::test]
 async fn a_telegram_error_is_a_502_with_its_description_and_no_token() {
     let w = world().await;
-    w.tg().recorder.script(Scripted::new(
-        "/sendMessage",
-        400,
-        json!({"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}),
-    ));
+    w.tg().fail_next_send(400, "Bad Request: chat not found");
     let reply = w.send_text(KEY_A, "telegram", "tg", "hi").await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
     assert_eq!(reply.body["ok"], false);
@@ -140,11 +135,7 @@ async fn a_telegram_error_is_a_502_with_its_description_and_no_token() {
 #[actix_web::test]
 async fn a_telegram_5xx_is_a_502_at_once() {
     let w = world().await;
-    w.tg().recorder.script(Scripted::new(
-        "/sendMessage",
-        502,
-        json!({"ok": false, "error_code": 502, "description": "Bad Gateway"}),
-    ));
+    w.tg().fail_next_send(502, "Bad Gateway");
     let reply = w.send_text(KEY_A, "telegram", "tg", "hi").await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
     assert_eq!(

@@ -62,11 +62,10 @@ async fn images_carry_the_caption_on_the_first_only() {
 #[actix_web::test]
 async fn a_graph_5xx_is_a_502_with_the_graph_error() {
     let w = world().await;
-    w.wa().recorder.script(Scripted::new(
-        "/messages",
+    w.wa().fail_next_send(
         500,
-        json!({"error": {"message": "An unknown error occurred", "type": "OAuthException", "code": 1, "fbtrace_id": "T"}}),
-    ));
+        json!({"message": "An unknown error occurred", "type": "OAuthException", "code": 1, "fbtrace_id": "T"}),
+    );
     let reply = w.send_text(KEY_A, "whatsapp", "wa", "x").await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
     assert_eq!(reply.body["error"], "whatsapp send failed");
