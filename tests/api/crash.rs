@@ -6,7 +6,6 @@ use std::collections::{HashMap, HashSet};
 use std::process::Child;
 
 use mux_server::testkit::openclaw::Mode;
-use mux_server::testkit::telegram::TOKEN;
 use serde_json::json;
 
 use crate::helpers::{TestApp, TestAppBuilder, eventually, start_binary};
@@ -22,17 +21,12 @@ async fn spawn_server(db: &std::path::Path, world: &TestAppBuilder) -> (Child, u
     let codes: Vec<_> = (0..TENANTS)
         .map(|i| json!({"code": format!("C{i}"), "channel": "telegram", "routeKey": format!("telegram:default:chat:{}", 100 + i), "scope": "chat"}))
         .collect();
-    let vars = [
-        ("MUX_TENANTS_JSON", json!(tenants).to_string()),
-        ("MUX_PAIRING_CODES_JSON", json!(codes).to_string()),
-        ("TELEGRAM_BOT_TOKEN", TOKEN.to_owned()),
-        ("MUX_TELEGRAM_API_BASE_URL", world.tg().base_url.clone()),
-        ("MUX_TELEGRAM_INBOUND_ENABLED", "true".to_owned()),
-        ("MUX_TELEGRAM_POLL_TIMEOUT_SEC", "1".to_owned()),
-        ("MUX_TELEGRAM_POLL_RETRY_MS", "50".to_owned()),
-        ("MUX_TELEGRAM_BOOTSTRAP_LATEST", "false".to_owned()),
-        ("RUST_LOG", "warn,mux_server::startup=info".to_owned()),
-    ];
+    let vars = world
+        .clone()
+        .var("MUX_TENANTS_JSON", json!(tenants).to_string())
+        .var("MUX_PAIRING_CODES_JSON", json!(codes).to_string())
+        .var("RUST_LOG", "warn,mux_server::startup=info")
+        .env();
     // Off the actix thread: reading the log blocks until the child listens.
     let db = db.to_owned();
     actix_web::rt::task::spawn_blocking(move || start_binary(&db, &vars))
@@ -58,7 +52,7 @@ async fn wait_healthy(port: u16) {
 
 #[actix_web::test]
 async fn a_sigkill_during_a_burst_loses_no_update() {
-    let world = TestApp::builder().telegram().openclaw();
+    let world = TestApp::builder().telegram_polling().openclaw();
     let (tg, oc) = (world.tg(), world.oc());
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("mux.sqlite");

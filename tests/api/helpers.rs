@@ -282,6 +282,32 @@ pub fn test_config(
     Config::from_map(map)
 }
 
+/// A connection of its own to the service's database (for what no endpoint shows).
+pub fn diesel_conn(path: &Path) -> diesel::SqliteConnection {
+    use diesel::Connection;
+    use diesel::RunQueryDsl;
+    let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy()).expect("open db");
+    // The service's last connection may still be checkpointing the WAL as it closes.
+    diesel::sql_query("PRAGMA busy_timeout = 5000")
+        .execute(&mut conn)
+        .expect("busy timeout");
+    conn
+}
+
+/// Rows of `table` (may carry a WHERE clause) in the database at `path`.
+pub fn count(path: &Path, table: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let rows: Vec<N> = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+        .load(&mut diesel_conn(path))
+        .expect("count");
+    rows[0].n
+}
+
 /// Starts the real binary (`serve`) on port 0 with only `vars` (plus listener, database and
 /// logging settings) and returns it with the port it logged in its `event=listening` line.
 pub fn start_binary(db: &Path, vars: &[(&'static str, String)]) -> (Child, u16) {
@@ -565,6 +591,27 @@ impl TestApp {
     /// `POST /v1/mux/outbound/send`.
     pub async fn send(&self, key: &str, body: Value) -> Sent {
         self.send_raw(key, None, body.to_string()).await
+    }
+
+    /// `GET /metrics`: status, content type and text.
+    pub async fn metrics(&self, key: Option<&str>) -> (StatusCode, String, String) {
+        let mut resp = self
+            .request(awc::http::Method::GET, "/metrics", key)
+            .send()
+            .await
+            .expect("scrape");
+        let body = resp.body().await.expect("body");
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (
+            resp.status(),
+            content_type,
+            String::from_utf8(body.to_vec()).expect("utf-8"),
+        )
     }
 
     /// `POST /v1/mux/outbound/send` of a plain text.

@@ -1,7 +1,7 @@
 use awc::http::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{KEY_A, KEY_B, spawn_app_with, spawn_in, two_tenants};
+use crate::helpers::{KEY_A, KEY_B, diesel_conn, spawn_app_with, spawn_in, two_tenants};
 
 fn vars() -> Vec<(&'static str, String)> {
     let mut vars = two_tenants();
@@ -173,15 +173,4 @@ async fn changes_leave_audit_rows_without_secrets() {
         );
     }
     drop(dir);
-}
-
-pub fn diesel_conn(path: &std::path::Path) -> diesel::SqliteConnection {
-    use diesel::Connection;
-    use diesel::RunQueryDsl;
-    let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy()).expect("open db");
-    // The service's last connection may still be checkpointing the WAL as it closes.
-    diesel::sql_query("PRAGMA busy_timeout = 5000")
-        .execute(&mut conn)
-        .expect("busy timeout");
-    conn
 }

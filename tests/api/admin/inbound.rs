@@ -1,28 +1,19 @@
 //! A disabled tenant's inbound is held in its queue, not forwarded, and delivered once enabled.
 
 use awc::http::{Method, StatusCode};
-use diesel::RunQueryDsl;
 use serde_json::json;
 
 use super::ADMIN;
 use crate::helpers::KEY_A;
+use crate::helpers::count;
 use crate::helpers::eventually;
 use crate::inbound_telegram::spawn_polling;
-use crate::restart::diesel_conn;
 
 fn pending_of(db: &std::path::Path, tenant: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let sql = format!(
-        "SELECT COUNT(*) AS n FROM inbound_events WHERE tenant_id = '{tenant}' AND state = 'pending'"
-    );
-    let rows: Vec<N> = diesel::sql_query(sql)
-        .load(&mut diesel_conn(db))
-        .expect("count");
-    rows[0].n
+    count(
+        db,
+        &format!("inbound_events WHERE tenant_id = '{tenant}' AND state = 'pending'"),
+    )
 }
 
 #[actix_web::test]

@@ -195,7 +195,7 @@ async fn a_disabled_tenant_answers_401_until_enabled_also_across_a_restart() {
 #[actix_web::test]
 async fn the_listing_counts_each_tenants_queue_and_last_delivery() {
     let app = spawn_app_with(admin_vars()).await;
-    let conn = &mut crate::restart::diesel_conn(&app.db_path);
+    let conn = &mut crate::helpers::diesel_conn(&app.db_path);
     let insert = |state: &str, event: &str, attempts: i32, updated: i64| {
         format!(
             "INSERT INTO inbound_events (channel, event_id, tenant_id, session_key, envelope, state, attempts, \

@@ -2,10 +2,11 @@
 
 use awc::http::StatusCode;
 
-use super::{count, env_of, run, stderr, stdout, write_tokens};
+use super::{env_of, run, stderr, stdout, write_tokens};
 use crate::admin::admin_vars;
+use crate::helpers::count;
+use crate::helpers::diesel_conn;
 use crate::helpers::{KEY_A, spawn_app_with, spawn_in};
-use crate::restart::diesel_conn;
 
 #[actix_web::test]
 async fn a_backup_taken_while_the_server_writes_is_consistent_and_holds_committed_rows() {

@@ -5,16 +5,14 @@ mod backup;
 mod check_config;
 mod shutdown;
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 use awc::http::StatusCode;
-use diesel::RunQueryDsl;
 use serde_json::{Value, json};
 
 use crate::admin::{ADMIN, admin_vars};
+use crate::helpers::diesel_conn;
 use crate::helpers::{KEY_A, TestApp, spawn_app_with};
-use crate::restart::diesel_conn;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mux-server");
 
@@ -70,19 +68,6 @@ pub async fn write_tokens(app: &TestApp, n: usize) -> usize {
         }
     }
     acked
-}
-
-/// Rows of `table` (may carry a WHERE clause) in the database at `path`.
-pub fn count(path: &Path, table: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let rows: Vec<N> = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-        .load(&mut diesel_conn(path))
-        .expect("count");
-    rows[0].n
 }
 
 #[actix_web::test]

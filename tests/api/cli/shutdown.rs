@@ -8,7 +8,8 @@ use serde_json::json;
 
 use mux_server::testkit::openclaw::Mode;
 
-use super::{count, mux};
+use super::mux;
+use crate::helpers::count;
 use crate::helpers::{KEY_A, TestApp, TestAppBuilder, eventually, spawn_in, start_binary};
 
 fn tenant_a() -> Vec<(&'static str, String)> {
