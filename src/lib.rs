@@ -15,6 +15,7 @@ pub mod outbound;
 pub mod senders;
 pub mod startup;
 pub mod telemetry;
+pub mod testkit;
 pub mod time;
 
 #[cfg(test)]

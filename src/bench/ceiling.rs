@@ -27,12 +27,13 @@ pub fn start(
     let target = Target {
         send_url: format!("{telegram_base}/bot{token}/sendMessage"),
     };
-    super::serve(workers, move || {
+    let served = mux_server::testkit::serve(workers, move || {
         App::new()
             .app_data(web::Data::new(target.clone()))
             .app_data(web::Data::new(awc::Client::default()))
             .route("/v1/mux/outbound/send", web::post().to(relay))
-    })
+    })?;
+    Ok((served.base_url, served.handle))
 }
 
 async fn relay(

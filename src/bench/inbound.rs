@@ -9,18 +9,18 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use serde_json::json;
 
-use super::fake_openclaw::Mode;
 use super::ledger::Slot;
 use super::outbound::Outcome;
 use super::rig::{Rig, Tenant, WriterCounters};
 use super::server::ServerProc;
 use super::stats::{Row, summarize};
 use super::{Opts, mib};
+use mux_server::testkit::openclaw::Mode;
 
 /// Tenants whose endpoint fails in `isolation`: index % 20 ∈ {0, 1} → 503 (10 %), 2 → hangs (5 %).
 fn failing_mode(i: usize) -> Mode {
     match i % 20 {
-        0 | 1 => Mode::Unavailable,
+        0 | 1 => Mode::Status(503),
         2 => Mode::Hang,
         _ => Mode::Accept,
     }
@@ -45,8 +45,7 @@ async fn steady(rig: &Rig, tenants: &[Tenant], rate: usize, dur: Duration) -> Ra
     while pushed < total {
         let due = ((t0.elapsed().as_secs_f64() * rate as f64) as usize).min(total);
         if due > pushed {
-            rig.telegram
-                .push(&batch(tenants, start + pushed, due - pushed));
+            rig.push_updates(&batch(tenants, start + pushed, due - pushed));
             pushed = due;
         }
         actix_web::rt::time::sleep(Duration::from_millis(1)).await;
@@ -178,7 +177,7 @@ pub(super) async fn setup(o: &Opts, out: &mut Outcome) -> Result<(Rig, ServerPro
     );
     // Warm-up, not measured: one event per tenant, so every forwarder has its connection open.
     let start = rig.ledger.len();
-    rig.telegram.push(&batch(&tenants, start, tenants.len()));
+    rig.push_updates(&batch(&tenants, start, tenants.len()));
     let warm = wait_delivered(
         &rig,
         start..start + tenants.len(),
@@ -205,7 +204,7 @@ pub async fn inbound(o: &Opts) -> Result<Outcome> {
     let cpu0 = (server.cpu_time(), rig.writer_counters(&server).await);
     let t0 = Instant::now();
     let start = rig.ledger.len();
-    rig.telegram.push(&batch(&tenants, start, o.events));
+    rig.push_updates(&batch(&tenants, start, o.events));
     let range = start..start + o.events;
     // Server figures are taken when deliveries stop progressing, so a few stuck events do
     // not dilute them; the wait for the rest goes on afterwards.
@@ -307,7 +306,8 @@ pub async fn isolation(o: &Opts) -> Result<Outcome> {
     out.rows.push(healthy.row);
 
     for t in &tenants {
-        rig.openclaw.set_mode(t.index, failing_mode(t.index));
+        rig.openclaw
+            .set_mode(&t.index.to_string(), failing_mode(t.index));
     }
     server.reset_peak();
     let cpu0 = (server.cpu_time(), rig.writer_counters(&server).await);
@@ -384,7 +384,7 @@ pub(super) async fn wake(rig: &Rig, server: &ServerProc, tenants: &[&Tenant]) ->
     let url = format!("{}/v1/tenant/inbound-target", server.base);
     stream::iter(tenants.iter())
         .map(|t| {
-            let body = json!({"inboundUrl": rig.openclaw.url(t.index), "inboundToken": format!("inbound-token-{}", t.index)});
+            let body = json!({"inboundUrl": rig.openclaw.url(&t.index.to_string()), "inboundToken": format!("inbound-token-{}", t.index)});
             let url = url.clone();
             async move { rig.post(&url, &t.bearer, &body, 200).await }
         })

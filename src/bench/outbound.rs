@@ -10,11 +10,11 @@ use actix_web::web::Bytes;
 use anyhow::Result;
 use serde_json::json;
 
-use super::fake_telegram::BOT_TOKEN;
 use super::load::{self, LoadSpec, Req};
 use super::rig::{Rig, Tenant};
 use super::stats::Row;
 use super::{Opts, ceiling, mib};
+use mux_server::testkit::telegram::TOKEN as BOT_TOKEN;
 
 #[derive(Default)]
 pub struct Outcome {
@@ -96,7 +96,7 @@ pub async fn outbound(o: &Opts) -> Result<Outcome> {
         ..Row::default()
     });
 
-    let sent_before = rig.telegram.counters.sent.load(Ordering::Relaxed);
+    let sent_before = rig.telegram.counters().sent.load(Ordering::Relaxed);
     server.reset_peak();
     let cpu0 = server.cpu_time();
     let w0 = rig.writer_counters(&server).await;
@@ -114,7 +114,7 @@ pub async fn outbound(o: &Opts) -> Result<Outcome> {
     let cpu = server.cpu_time().saturating_sub(cpu0);
     let writer = w0.usage(&rig.writer_counters(&server).await, wall);
     let mem = server.mem();
-    let sent = rig.telegram.counters.sent.load(Ordering::Relaxed) - sent_before;
+    let sent = rig.telegram.counters().sent.load(Ordering::Relaxed) - sent_before;
     let ratio = mux.rate() / ceil.rate().max(1e-9);
     out.rows.push(Row {
         scenario: "outbound".into(),

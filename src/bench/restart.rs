@@ -7,18 +7,19 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::Opts;
-use super::fake_openclaw::Mode;
 use super::inbound::{add_breaches, batch, measure, server_figures, setup, wait_delivered, wake};
 use super::ledger::BASE_UPDATE_ID;
 use super::outbound::Outcome;
 use super::rig::Tenant;
 use super::stats::{Row, summarize};
+use mux_server::testkit::openclaw::Mode;
 
 pub async fn restart(o: &Opts) -> Result<Outcome> {
     let mut out = Outcome::default();
     let (rig, mut server, tenants) = setup(o, &mut out).await?;
     for t in &tenants {
-        rig.openclaw.set_mode(t.index, Mode::Unavailable);
+        rig.openclaw
+            .set_mode(&t.index.to_string(), Mode::Status(503));
     }
 
     // Backlog: `pending` events committed for endpoints that are down.
@@ -27,8 +28,7 @@ pub async fn restart(o: &Opts) -> Result<Outcome> {
     let t0 = Instant::now();
     let start = rig.ledger.len();
     for k in (0..o.pending).step_by(10_000) {
-        rig.telegram
-            .push(&batch(&tenants, start + k, 10_000.min(o.pending - k)));
+        rig.push_updates(&batch(&tenants, start + k, 10_000.min(o.pending - k)));
     }
     let last_id = BASE_UPDATE_ID + (start + o.pending) as i64 - 1;
     let deadline = Instant::now() + o.drain_timeout;

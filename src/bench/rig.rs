@@ -10,8 +10,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::{Value, json};
 
-use super::fake_openclaw::FakeOpenClaw;
-use super::fake_telegram::{BOT_TOKEN, FakeTelegram};
+use actix_web::web::Bytes;
+use mux_server::testkit::openclaw::FakeOpenClaw;
+use mux_server::testkit::telegram::{FakeTelegram, TOKEN as BOT_TOKEN};
+
 use super::ledger::Ledger;
 use super::server::{ServerProc, ServerSpec};
 
@@ -73,7 +75,6 @@ pub struct Rig {
 
 pub struct RigOptions {
     pub server_bin: PathBuf,
-    pub tenants: usize,
     pub inbound: bool,
     pub server_log: String,
     pub fake_workers: usize,
@@ -89,8 +90,12 @@ impl Rig {
         let dir = std::env::temp_dir().join(format!("mux-bench-{}-{stamp}", std::process::id()));
         std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
         let ledger = Arc::new(Ledger::default());
-        let telegram = FakeTelegram::start(ledger.clone(), o.fake_workers)?;
-        let openclaw = FakeOpenClaw::start(o.tenants, ledger.clone(), o.fake_workers)?;
+        let telegram = FakeTelegram::start(o.fake_workers)?;
+        // A run sends and forwards far more than is worth keeping: the ledger keeps the count.
+        telegram.recorder.set_recording(false);
+        let openclaw = FakeOpenClaw::start(o.fake_workers)?;
+        openclaw.set_recording(false);
+        openclaw.observe(ledger_observer(ledger.clone()));
         let vars: Vec<(String, String)> = [
             ("MUX_ADMIN_TOKEN", ADMIN_TOKEN.to_owned()),
             ("TELEGRAM_BOT_TOKEN", BOT_TOKEN.to_owned()),
@@ -134,6 +139,23 @@ impl Rig {
         self.spec.start(&self.client).await
     }
 
+    /// Makes text messages available on the fake Telegram: one update per `(tenant, chat)`,
+    /// recorded in the ledger with the time it became available. Wakes waiting long polls.
+    pub fn push_updates(&self, batch: &[(u32, i64)]) {
+        let now = Instant::now();
+        let updates: Vec<(i64, Bytes)> = batch
+            .iter()
+            .map(|&(tenant, chat)| {
+                let id = self.ledger.push(tenant, now);
+                let json = format!(
+                    r#"{{"update_id":{id},"message":{{"message_id":{id},"date":1700000000,"chat":{{"id":{chat},"type":"private","first_name":"U"}},"from":{{"id":{chat},"is_bot":false,"first_name":"U"}},"text":"bench message {id}"}}}}"#
+                );
+                (id, Bytes::from(json))
+            })
+            .collect();
+        self.telegram.push_raw(updates);
+    }
+
     /// Creates `n` tenants (inbound target = their fake endpoint) and `per_tenant` bound chats each.
     pub async fn provision(
         &self,
@@ -170,7 +192,7 @@ impl Rig {
 
     async fn create_tenant(&self, base: &str, i: usize, timeout_ms: u64) -> Result<Tenant> {
         let id = format!("bench-{i:05}");
-        let body = json!({"id": id, "name": id, "inboundUrl": self.openclaw.url(i),
+        let body = json!({"id": id, "name": id, "inboundUrl": self.openclaw.url(&i.to_string()),
                           "inboundToken": format!("inbound-token-{i}"), "inboundTimeoutMs": timeout_ms});
         let answer = self
             .post(
@@ -260,6 +282,39 @@ impl Rig {
             commit_s: sample("mux_writer_commit_seconds_sum"),
         }
     }
+}
+
+/// Records every delivery attempt at the fake OpenClaw in the ledger: which update (from the
+/// `tg:<update_id>` event id), for which tenant (its index in the path), accepted or not; and
+/// counts envelopes whose `webhook-id` header differs from their `eventId`.
+fn ledger_observer(ledger: Arc<Ledger>) -> mux_server::testkit::openclaw::Observer {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        #[serde(rename = "eventId")]
+        event_id: String,
+    }
+    Arc::new(move |tenant, req, body, accepted| {
+        let at = Instant::now();
+        let tenant: u32 = tenant.parse().unwrap_or(u32::MAX);
+        let event_id = serde_json::from_slice::<Envelope>(body)
+            .map(|e| e.event_id)
+            .unwrap_or_default();
+        let header_id = req
+            .headers()
+            .get("webhook-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if header_id != event_id {
+            ledger
+                .webhook_id_mismatch
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        let update_id = event_id
+            .strip_prefix("tg:")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(-1);
+        ledger.record(update_id, tenant, accepted, at);
+    })
 }
 
 /// The run's temp dir (database, server log) goes when the rig does, unless `--keep`. Scenario

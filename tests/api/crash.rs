@@ -3,47 +3,34 @@
 //! fake OpenClaw at least once, and duplicates carry the same eventId.
 
 use std::collections::{HashMap, HashSet};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
+use mux_server::testkit::openclaw::Mode;
 use serde_json::json;
 
-use crate::fakes::eventually;
-use crate::fakes::openclaw::FakeOpenClaw;
-use crate::fakes::telegram::{FakeTelegram, TOKEN};
+use crate::helpers::{TestApp, TestAppBuilder, eventually, start_binary};
 
 const TENANTS: usize = 8;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn spawn_server(db: &std::path::Path, port: u16, tg: &FakeTelegram, oc: &FakeOpenClaw) -> Child {
+/// The real binary on `db` (port 0; the port it bound is read from its log), polling the fake
+/// Telegram; tenant `t<i>` has code `C<i>` for chat `100 + i` and its inbound at the fake OpenClaw.
+async fn spawn_server(db: &std::path::Path, world: &TestAppBuilder) -> (Child, u16) {
     let tenants: Vec<_> = (0..TENANTS)
-        .map(|i| json!({"id": format!("t{i}"), "apiKey": format!("key-{i}"), "inboundUrl": oc.url(&format!("t{i}")), "inboundToken": "tok"}))
+        .map(|i| json!({"id": format!("t{i}"), "apiKey": format!("key-{i}"), "inboundUrl": world.oc().url(&format!("t{i}")), "inboundToken": "tok"}))
         .collect();
     let codes: Vec<_> = (0..TENANTS)
         .map(|i| json!({"code": format!("C{i}"), "channel": "telegram", "routeKey": format!("telegram:default:chat:{}", 100 + i), "scope": "chat"}))
         .collect();
-    Command::new(env!("CARGO_BIN_EXE_mux-server"))
-        .env_clear()
-        .env("MUX_DB_PATH", db)
-        .env("MUX_PORT", port.to_string())
-        .env("MUX_TENANTS_JSON", json!(tenants).to_string())
-        .env("MUX_PAIRING_CODES_JSON", json!(codes).to_string())
-        .env("TELEGRAM_BOT_TOKEN", TOKEN)
-        .env("MUX_TELEGRAM_API_BASE_URL", &tg.base_url)
-        .env("MUX_TELEGRAM_INBOUND_ENABLED", "true")
-        .env("MUX_TELEGRAM_POLL_TIMEOUT_SEC", "1")
-        .env("MUX_TELEGRAM_POLL_RETRY_MS", "50")
-        .env("MUX_TELEGRAM_BOOTSTRAP_LATEST", "false")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
+    let vars = world
+        .clone()
+        .var("MUX_TENANTS_JSON", json!(tenants).to_string())
+        .var("MUX_PAIRING_CODES_JSON", json!(codes).to_string())
+        .var("RUST_LOG", "warn,mux_server::startup=info")
+        .env();
+    // Off the actix thread: reading the log blocks until the child listens.
+    let db = db.to_owned();
+    actix_web::rt::task::spawn_blocking(move || start_binary(&db, &vars))
+        .await
         .expect("start mux-server")
 }
 
@@ -65,12 +52,11 @@ async fn wait_healthy(port: u16) {
 
 #[actix_web::test]
 async fn a_sigkill_during_a_burst_loses_no_update() {
-    let tg = FakeTelegram::start();
-    let oc = FakeOpenClaw::start();
+    let world = TestApp::builder().telegram_polling().openclaw();
+    let (tg, oc) = (world.tg(), world.oc());
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("mux.sqlite");
-    let port = free_port();
-    let mut server = spawn_server(&db, port, &tg, &oc);
+    let (mut server, port) = spawn_server(&db, &world).await;
     wait_healthy(port).await;
     let client = awc::Client::default();
     for i in 0..TENANTS {
@@ -93,8 +79,8 @@ async fn a_sigkill_during_a_burst_loses_no_update() {
         }
     };
     // Two tenants are down during the crash: their events must wait in the queue across it.
-    oc.set_mode("t0", crate::fakes::openclaw::Mode::Status(503));
-    oc.set_mode("t1", crate::fakes::openclaw::Mode::Status(503));
+    oc.set_mode("t0", Mode::Status(503));
+    oc.set_mode("t1", Mode::Status(503));
     push(400);
     let total_accepted = || {
         (0..TENANTS)
@@ -106,10 +92,10 @@ async fn a_sigkill_during_a_burst_loses_no_update() {
     server.wait().unwrap();
     push(100);
 
-    let mut server = spawn_server(&db, port, &tg, &oc);
+    let (mut server, port) = spawn_server(&db, &world).await;
     wait_healthy(port).await;
-    oc.set_mode("t0", crate::fakes::openclaw::Mode::Accept);
-    oc.set_mode("t1", crate::fakes::openclaw::Mode::Accept);
+    oc.set_mode("t0", Mode::Accept);
+    oc.set_mode("t1", Mode::Accept);
     let all_arrived = || {
         expected.iter().all(|(tenant, text)| {
             oc.accepted(tenant)

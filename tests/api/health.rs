@@ -15,7 +15,7 @@ async fn health_answers_ok_without_auth() {
 #[actix_web::test]
 async fn ready_reports_a_writable_database_and_disabled_channels() {
     let app = spawn_app().await;
-    let reply = app.get("/ready", None).await;
+    let reply = app.ready().await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
         reply.body,
@@ -30,7 +30,7 @@ async fn ready_answers_503_when_the_database_cannot_take_writes() {
     let app = spawn_app().await;
     // Another connection holds the write lock, as a stuck backup or a hand-run sqlite3 would.
     let mut blocker = rusqlite_like_lock(&app.db_path);
-    let reply = app.get("/ready", None).await;
+    let reply = app.ready().await;
     assert_eq!(
         reply.status,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -41,7 +41,7 @@ async fn ready_answers_503_when_the_database_cannot_take_writes() {
     assert_ne!(reply.body["database"], json!("ok"));
     blocker.release();
     // The service recovers by itself once the lock is gone.
-    let reply = app.get("/ready", None).await;
+    let reply = app.ready().await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     app.stop().await;
 }

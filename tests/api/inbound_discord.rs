@@ -2,12 +2,11 @@
 //! DM and in a guild channel, the notices, envelopes field by field, threads, edits, bots, media.
 //! Gateway outages and REST catch-up are in `inbound_discord_gateway`.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::fakes::discord::{FakeDiscord, GUILD, Say, TOKEN, dm_channel_of};
-use crate::fakes::eventually;
-use crate::fakes::openclaw::FakeOpenClaw;
-use crate::helpers::{KEY_A, KEY_B, TestApp, spawn_app_with};
+use mux_server::testkit::discord::{GUILD, Say, dm_channel_of};
+
+use crate::helpers::{KEY_A, KEY_B, TestApp, eventually};
 
 pub const SUCCESS: &str = "Paired successfully. You can chat now.";
 const INVALID: &str = "Pairing link is invalid or expired. Request a new link from your dashboard.";
@@ -18,122 +17,49 @@ const THREAD: u64 = 5011;
 const OTHER: u64 = 502;
 const UNBOUND: u64 = 503;
 
-pub struct Rig {
-    pub app: TestApp,
-    pub dc: FakeDiscord,
-    pub oc: FakeOpenClaw,
-    /// The service's environment, for a restart.
-    pub vars: Vec<(&'static str, String)>,
-}
-
-fn vars(
-    dc: &FakeDiscord,
-    oc: &FakeOpenClaw,
-    extra: &[(&'static str, &str)],
-) -> Vec<(&'static str, String)> {
-    let tenant = |id: &str, key: &str| json!({"id": id, "apiKey": key, "inboundUrl": oc.url(id), "inboundToken": format!("tok-{id}"), "inboundTimeoutMs": 300});
-    let mut v = vec![
-        (
-            "MUX_TENANTS_JSON",
-            json!([tenant("tenant-a", KEY_A), tenant("tenant-b", KEY_B)]).to_string(),
-        ),
-        ("DISCORD_BOT_TOKEN", TOKEN.to_owned()),
-        (
-            "MUX_DISCORD_API_BASE_URL",
-            format!("{}/api/v10", dc.base_url),
-        ),
-        ("MUX_DISCORD_GATEWAY_URL", dc.gateway_url.clone()),
-        ("MUX_DISCORD_INBOUND_ENABLED", "true".to_owned()),
-        ("MUX_DISCORD_POLL_INTERVAL_MS", "100".to_owned()),
-    ];
-    for (k, val) in extra {
-        v.retain(|(name, _)| name != k);
-        v.push((k, (*val).to_owned()));
-    }
-    v
-}
-
-/// The service against fresh fakes, with the gateway session established.
-pub async fn rig(extra: &[(&'static str, &str)]) -> Rig {
-    let dc = FakeDiscord::start();
+/// The service against fresh fakes (Discord gateway and REST, two tenants at the fake OpenClaw),
+/// with the gateway session established; `extra` overrides variables.
+pub async fn spawn_connected(extra: &[(&'static str, &str)]) -> TestApp {
+    let world = TestApp::builder()
+        .openclaw_tenants(&[("tenant-a", KEY_A), ("tenant-b", KEY_B)], 300)
+        .discord_gateway()
+        .vars(extra.iter().copied());
     for (channel, parent) in [
         (CHANNEL, None),
         (THREAD, Some(CHANNEL)),
         (OTHER, None),
         (UNBOUND, None),
     ] {
-        dc.add_channel(channel, parent);
+        world.dc().add_channel(channel, parent);
     }
-    let oc = FakeOpenClaw::start();
-    let vars = vars(&dc, &oc, extra);
-    let app = spawn_app_with(vars.clone()).await;
-    let rig = Rig { app, dc, oc, vars };
-    rig.wait_discord("connected").await;
-    rig
+    let app = world.spawn().await;
+    app.wait_channel("discord", "connected").await;
+    app
 }
 
-impl Rig {
-    pub async fn discord_state(&self) -> Value {
-        self.app.get("/ready", None).await.body["channels"]["discord"].clone()
-    }
-
-    pub async fn wait_discord(&self, state: &str) {
-        for _ in 0..500 {
-            if self.discord_state().await == state {
-                return;
-            }
-            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        panic!("discord never became {state}");
-    }
-
-    pub async fn token(&self, key: &str, body: Value) -> String {
-        let reply = self.app.issue_token(key, body).await;
-        assert_eq!(reply.status.as_u16(), 200, "{}", reply.body);
-        reply.body["token"].as_str().unwrap().to_owned()
-    }
-
-    /// Pairs the guild channel for tenant A by posting a token there.
-    pub async fn pair_channel(&self) {
-        let token = self.token(KEY_A, json!({"channel": "discord"})).await;
-        self.dc
-            .say(Say::guild(CHANNEL, 7, &format!("pair {token}")));
-        eventually("paired", || {
-            self.dc.texts_to(CHANNEL) == vec![SUCCESS.to_owned()]
-        })
-        .await;
-    }
-
-    /// Claims a seeded pairing code (no message in the chat, so no cursor yet).
-    pub async fn claim(&self, key: &str, code: &str) {
-        let reply = self
-            .app
-            .post("/v1/pairings/claim", Some(key), json!({"code": code}))
-            .await;
-        assert_eq!(reply.status.as_u16(), 200, "{}", reply.body);
-    }
-
-    pub fn bodies(&self, tenant: &str) -> Vec<String> {
-        self.oc
-            .accepted(tenant)
-            .iter()
-            .map(|r| r.body["body"].as_str().unwrap_or_default().to_owned())
-            .collect()
-    }
+/// Pairs the guild channel for tenant A by posting a token there.
+pub async fn pair_channel(app: &TestApp) {
+    let token = app.token(KEY_A, json!({"channel": "discord"})).await;
+    app.dc()
+        .say(Say::guild(CHANNEL, 7, &format!("pair {token}")));
+    eventually("paired", || {
+        app.dc().texts_to(CHANNEL) == vec![SUCCESS.to_owned()]
+    })
+    .await;
 }
 
 #[actix_web::test]
 async fn a_token_in_a_dm_activates_the_pending_dm_binding_and_the_next_message_is_forwarded_in_full()
  {
-    let rig = rig(&[]).await;
-    let token = rig.token(KEY_A, json!({"channel": "discord", "routeKey": "discord:default:dm:user:42", "sessionKey": "agent:a:dm"})).await;
-    rig.dc.say(Say::dm(42, &format!("my code: {token}")));
+    let app = spawn_connected(&[]).await;
+    let token = app.token(KEY_A, json!({"channel": "discord", "routeKey": "discord:default:dm:user:42", "sessionKey": "agent:a:dm"})).await;
+    app.dc().say(Say::dm(42, &format!("my code: {token}")));
     let dm = dm_channel_of(42);
     eventually("success notice in the DM", || {
-        rig.dc.texts_to(dm) == vec![SUCCESS.to_owned()]
+        app.dc().texts_to(dm) == vec![SUCCESS.to_owned()]
     })
     .await;
-    let items = rig.app.list_bindings(KEY_A).await;
+    let items = app.list_bindings(KEY_A).await;
     assert_eq!(items.len(), 1);
     assert_eq!(
         (&items[0]["routeKey"], &items[0]["scope"]),
@@ -141,9 +67,9 @@ async fn a_token_in_a_dm_activates_the_pending_dm_binding_and_the_next_message_i
     );
     assert_eq!(items[0]["sessionKey"], "agent:a:dm");
 
-    let sent = rig.dc.say(Say::dm(42, " hello there "));
-    eventually("forwarded", || rig.oc.accepted("tenant-a").len() == 1).await;
-    let got = &rig.oc.accepted("tenant-a")[0];
+    let sent = app.dc().say(Say::dm(42, " hello there "));
+    eventually("forwarded", || app.oc().accepted("tenant-a").len() == 1).await;
+    let got = &app.oc().accepted("tenant-a")[0];
     let id = sent["id"].as_str().unwrap();
     let snowflake: i64 = id.parse().unwrap();
     let env = &got.body;
@@ -158,40 +84,40 @@ async fn a_token_in_a_dm_activates_the_pending_dm_binding_and_the_next_message_i
     assert_eq!(got.headers["authorization"], "Bearer tok-tenant-a");
     assert_eq!(got.headers["webhook-id"], format!("dc:{id}"));
     assert_eq!(
-        rig.bodies("tenant-a"),
+        app.oc().bodies("tenant-a"),
         vec![" hello there "],
         "neither the token nor the bot's notice was forwarded"
     );
-    rig.app.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn guild_channels_pair_by_token_answer_invalid_tokens_and_commands_and_route_their_threads() {
-    let rig = rig(&[]).await;
-    let token = rig.token(KEY_B, json!({"channel": "discord"})).await;
-    rig.dc.say(Say::guild(CHANNEL, 7, &token));
-    rig.dc.say(Say::guild(
+    let app = spawn_connected(&[]).await;
+    let token = app.token(KEY_B, json!({"channel": "discord"})).await;
+    app.dc().say(Say::guild(CHANNEL, 7, &token));
+    app.dc().say(Say::guild(
         OTHER,
         8,
         "try mpt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
     ));
-    rig.dc.say(Say::guild(UNBOUND, 9, "/help"));
-    rig.dc.say(Say::guild(UNBOUND, 9, "just chatting"));
+    app.dc().say(Say::guild(UNBOUND, 9, "/help"));
+    app.dc().say(Say::guild(UNBOUND, 9, "just chatting"));
     eventually("three notices", || {
-        rig.dc.texts_to(CHANNEL).len()
-            + rig.dc.texts_to(OTHER).len()
-            + rig.dc.texts_to(UNBOUND).len()
+        app.dc().texts_to(CHANNEL).len()
+            + app.dc().texts_to(OTHER).len()
+            + app.dc().texts_to(UNBOUND).len()
             == 3
     })
     .await;
-    assert_eq!(rig.dc.texts_to(CHANNEL), vec![SUCCESS]);
-    assert_eq!(rig.dc.texts_to(OTHER), vec![INVALID]);
+    assert_eq!(app.dc().texts_to(CHANNEL), vec![SUCCESS]);
+    assert_eq!(app.dc().texts_to(OTHER), vec![INVALID]);
     assert_eq!(
-        rig.dc.texts_to(UNBOUND),
+        app.dc().texts_to(UNBOUND),
         vec![HINT],
         "a command gets the hint, plain talk nothing"
     );
-    let items = rig.app.list_bindings(KEY_B).await;
+    let items = app.list_bindings(KEY_B).await;
     assert_eq!(items.len(), 1);
     assert_eq!(
         items[0]["routeKey"],
@@ -199,14 +125,14 @@ async fn guild_channels_pair_by_token_answer_invalid_tokens_and_commands_and_rou
     );
     assert_eq!(items[0]["scope"], "channel");
 
-    rig.dc
+    app.dc()
         .say(Say::guild(CHANNEL, 7, &format!("again {token}")));
-    let sent = rig.dc.say(Say::guild(THREAD, 7, "in the thread"));
+    let sent = app.dc().say(Say::guild(THREAD, 7, "in the thread"));
     eventually("thread message forwarded", || {
-        rig.oc.accepted("tenant-b").len() == 1
+        app.oc().accepted("tenant-b").len() == 1
     })
     .await;
-    let env = &rig.oc.accepted("tenant-b")[0].body;
+    let env = &app.oc().accepted("tenant-b")[0].body;
     let id = sent["id"].as_str().unwrap();
     assert_eq!(env["eventId"], format!("dc:{id}"));
     assert_eq!(
@@ -229,11 +155,15 @@ async fn guild_channels_pair_by_token_answer_invalid_tokens_and_commands_and_rou
     assert_eq!(cd["routeKey"], "discord:default:guild:500:channel:501");
     assert_eq!(cd["discord"]["rawMessage"], sent);
 
-    let edited = rig
-        .dc
-        .edit(THREAD, id, "in the thread (edited)", Some(GUILD));
-    eventually("edit forwarded", || rig.oc.accepted("tenant-b").len() == 2).await;
-    let env = &rig.oc.accepted("tenant-b")[1].body;
+    let edited = app
+        .dc()
+        .edit(THREAD, id, "in the thread (edited)", Some(GUILD))
+        .expect("the message to edit");
+    eventually("edit forwarded", || {
+        app.oc().accepted("tenant-b").len() == 2
+    })
+    .await;
+    let env = &app.oc().accepted("tenant-b")[1].body;
     assert_eq!(
         env["eventId"],
         format!("dc:{id}:edit:2026-01-01T00:05:00.000000+00:00")
@@ -244,45 +174,45 @@ async fn guild_channels_pair_by_token_answer_invalid_tokens_and_commands_and_rou
     );
     assert_eq!(env["channelData"]["discord"]["rawMessage"], edited);
     assert_eq!(
-        rig.bodies("tenant-b"),
+        app.oc().bodies("tenant-b"),
         vec!["in the thread", "in the thread (edited)"]
     );
     assert_eq!(
-        rig.dc.texts_to(CHANNEL),
+        app.dc().texts_to(CHANNEL),
         vec![SUCCESS],
         "a token in a bound channel is ignored"
     );
-    rig.app.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn bots_and_webhooks_are_never_forwarded_or_answered() {
-    // Without MUX_DISCORD_GATEWAY_URL the gateway comes from `GET /gateway/bot`: the rig only gets
+    // Without MUX_DISCORD_GATEWAY_URL the gateway comes from `GET /gateway/bot`: the app only gets
     // "connected" if that was asked (twilight's default host is unreachable here).
-    let rig = rig(&[("MUX_DISCORD_GATEWAY_URL", "")]).await;
-    rig.pair_channel().await;
+    let app = spawn_connected(&[("MUX_DISCORD_GATEWAY_URL", "")]).await;
+    pair_channel(&app).await;
     let bot = |text: &str| Say {
         bot: true,
         ..Say::guild(CHANNEL, 66, text)
     };
-    rig.dc.say(bot("beep"));
-    rig.dc.say(Say {
+    app.dc().say(bot("beep"));
+    app.dc().say(Say {
         extra: json!({"webhook_id": "77"}),
         ..Say::guild(CHANNEL, 67, "hook")
     });
-    rig.dc.say(bot("/help"));
-    rig.dc.say(Say {
+    app.dc().say(bot("/help"));
+    app.dc().say(Say {
         bot: true,
         ..Say::guild(UNBOUND, 66, "/help mpt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
     });
-    rig.dc.say(Say::guild(CHANNEL, 7, "human"));
+    app.dc().say(Say::guild(CHANNEL, 7, "human"));
     eventually("the human's message", || {
-        rig.oc.accepted("tenant-a").len() == 1
+        app.oc().accepted("tenant-a").len() == 1
     })
     .await;
     actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(rig.bodies("tenant-a"), vec!["human"]);
-    assert!(rig.dc.texts_to(UNBOUND).is_empty(), "a bot gets no hint");
-    assert_eq!(rig.dc.texts_to(CHANNEL), vec![SUCCESS]);
-    rig.app.stop().await;
+    assert_eq!(app.oc().bodies("tenant-a"), vec!["human"]);
+    assert!(app.dc().texts_to(UNBOUND).is_empty(), "a bot gets no hint");
+    assert_eq!(app.dc().texts_to(CHANNEL), vec![SUCCESS]);
+    app.stop().await;
 }

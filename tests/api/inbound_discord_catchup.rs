@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::fakes::discord::{GUILD, Say, gateway};
-use crate::fakes::eventually;
-use crate::helpers::{KEY_A, spawn_in};
-use crate::inbound_discord::{Rig, rig};
+use mux_server::testkit::discord::{GUILD, Say, gateway};
+
+use crate::helpers::{KEY_A, TestApp, eventually};
+use crate::inbound_discord::spawn_connected;
 
 /// A channel bound by a seeded code: no message was ever seen there, so it has no cursor.
 const CODED: u64 = 504;
@@ -18,31 +18,26 @@ async fn restart_with_a_backlog(bootstrap_latest: &str) -> Vec<String> {
     let codes = json!([{"code": "DC504", "channel": "discord", "scope": "channel",
         "routeKey": format!("discord:default:guild:{GUILD}:channel:{CODED}")}])
     .to_string();
-    let rig = rig(&[
+    let app = spawn_connected(&[
         ("MUX_PAIRING_CODES_JSON", &codes),
         ("MUX_DISCORD_BOOTSTRAP_LATEST", bootstrap_latest),
     ])
     .await;
-    rig.dc.add_channel(CODED, None);
-    rig.claim(KEY_A, "DC504").await;
-    let Rig { app, dc, oc, vars } = rig;
+    app.dc().add_channel(CODED, None);
+    app.bind(KEY_A, "DC504", None).await;
+    let world = app.world.clone();
     let dir = app.stop().await;
-    dc.say(Say::guild(CODED, 7, "said while stopped"));
-    let rig = Rig {
-        app: spawn_in(dir, vars.clone()).await,
-        dc,
-        oc,
-        vars,
-    };
-    rig.wait_discord("connected").await;
-    rig.dc.say(Say::guild(CODED, 7, "new"));
+    world.dc().say(Say::guild(CODED, 7, "said while stopped"));
+    let app = world.spawn_in(dir).await;
+    app.wait_channel("discord", "connected").await;
+    app.dc().say(Say::guild(CODED, 7, "new"));
     eventually("the live message", || {
-        rig.bodies("tenant-a").contains(&"new".to_owned())
+        app.oc().bodies("tenant-a").contains(&"new".to_owned())
     })
     .await;
     actix_web::rt::time::sleep(Duration::from_millis(400)).await;
-    let bodies = rig.bodies("tenant-a");
-    rig.app.stop().await;
+    let bodies = app.oc().bodies("tenant-a");
+    app.stop().await;
     bodies
 }
 
@@ -68,16 +63,16 @@ async fn catch_up_over_many_bindings_stays_well_below_discords_global_rate_limit
             "routeKey": format!("discord:default:guild:{GUILD}:channel:{}", 7000 + i)})
         })
         .collect();
-    let rig = rig(&[("MUX_PAIRING_CODES_JSON", &json!(codes).to_string())]).await;
+    let app = spawn_connected(&[("MUX_PAIRING_CODES_JSON", &json!(codes).to_string())]).await;
     for i in 0..n {
-        rig.claim(KEY_A, &format!("C{i}")).await;
+        app.bind(KEY_A, &format!("C{i}"), None).await;
     }
-    rig.dc.set_accepting(false);
-    gateway::close(&rig.dc.gw, 4000);
-    rig.wait_discord("retrying").await;
+    app.dc().set_accepting(false);
+    gateway::close(&app.dc().gw, 4000);
+    app.wait_channel("discord", "retrying").await;
     let from = Instant::now();
-    let read = |rig: &Rig| {
-        let rest = rig.dc.rest.lock().unwrap();
+    let read = |app: &TestApp| {
+        let rest = app.dc().rest.lock().unwrap();
         let calls = rest
             .list_calls
             .iter()
@@ -88,9 +83,9 @@ async fn catch_up_over_many_bindings_stays_well_below_discords_global_rate_limit
             .collect::<HashSet<_>>()
             .len()
     };
-    eventually("every bound channel read while down", || read(&rig) >= n).await;
-    let times: Vec<Instant> = rig
-        .dc
+    eventually("every bound channel read while down", || read(&app) >= n).await;
+    let times: Vec<Instant> = app
+        .dc()
         .rest
         .lock()
         .unwrap()
@@ -113,5 +108,5 @@ async fn catch_up_over_many_bindings_stays_well_below_discords_global_rate_limit
         busiest <= 27,
         "{busiest} catch-up requests in one second (25/s budget)"
     );
-    rig.app.stop().await;
+    app.stop().await;
 }

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use crate::fakes::discord::{Say, gateway};
-use crate::fakes::eventually;
-use crate::helpers::spawn_in;
-use crate::inbound_discord::{CHANNEL, Rig, rig};
+use mux_server::testkit::discord::{Say, gateway};
+
+use crate::helpers::eventually;
+use crate::inbound_discord::{CHANNEL, pair_channel, spawn_connected};
 
 async fn settle() {
     actix_web::rt::time::sleep(Duration::from_millis(400)).await;
@@ -26,110 +26,114 @@ async fn a_dropped_connection_is_caught_up_while_down_and_the_replay_is_not_forw
 /// The gateway goes away (`cut`) and refuses connections for a while; the session stays
 /// resumable, so on reconnect the fake replays what was said meanwhile.
 async fn resumable_outage(cut: fn(&gateway::Shared)) {
-    let rig = rig(&[]).await;
-    rig.pair_channel().await;
-    rig.dc.say(Say::guild(CHANNEL, 7, "before"));
-    eventually("live message", || rig.bodies("tenant-a") == vec!["before"]).await;
+    let app = spawn_connected(&[]).await;
+    pair_channel(&app).await;
+    app.dc().say(Say::guild(CHANNEL, 7, "before"));
+    eventually("live message", || {
+        app.oc().bodies("tenant-a") == vec!["before"]
+    })
+    .await;
 
-    rig.dc.set_accepting(false);
-    cut(&rig.dc.gw);
-    rig.wait_discord("retrying").await;
-    rig.dc.say(Say::guild(CHANNEL, 7, "during 1"));
-    rig.dc.say(Say::guild(CHANNEL, 7, "during 2"));
+    app.dc().set_accepting(false);
+    cut(&app.dc().gw);
+    app.wait_channel("discord", "retrying").await;
+    app.dc().say(Say::guild(CHANNEL, 7, "during 1"));
+    app.dc().say(Say::guild(CHANNEL, 7, "during 2"));
     eventually("caught up by REST while down", || {
-        rig.bodies("tenant-a").len() == 3
+        app.oc().bodies("tenant-a").len() == 3
     })
     .await;
 
-    rig.dc.set_accepting(true);
+    app.dc().set_accepting(true);
     eventually("session resumed (the missed dispatches replayed)", || {
-        rig.dc.resumes() == 1
+        app.dc().resumes() == 1
     })
     .await;
-    rig.wait_discord("connected").await;
-    rig.dc.say(Say::guild(CHANNEL, 7, "after"));
-    eventually("live again", || rig.bodies("tenant-a").len() >= 4).await;
+    app.wait_channel("discord", "connected").await;
+    app.dc().say(Say::guild(CHANNEL, 7, "after"));
+    eventually("live again", || app.oc().bodies("tenant-a").len() >= 4).await;
     settle().await;
     assert_eq!(
-        rig.bodies("tenant-a"),
+        app.oc().bodies("tenant-a"),
         vec!["before", "during 1", "during 2", "after"]
     );
-    assert_eq!(rig.dc.identifies(), 1, "resumed, not identified again");
-    let replayed = rig.dc.gw.lock().unwrap().replayed;
+    assert_eq!(app.dc().identifies(), 1, "resumed, not identified again");
+    let replayed = app.dc().gw.lock().unwrap().replayed;
     assert!(
         replayed >= 2,
         "the resume replayed what REST had delivered ({replayed})"
     );
-    rig.app.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn an_invalidated_session_identifies_again_and_the_pass_after_ready_delivers_the_gap_once() {
     // A poll interval far beyond the test: only the pass after READY can deliver the gap.
-    let rig = rig(&[("MUX_DISCORD_POLL_INTERVAL_MS", "600000")]).await;
-    rig.pair_channel().await;
-    rig.dc.set_accepting(false);
-    gateway::invalidate_session(&rig.dc.gw);
-    rig.wait_discord("retrying").await;
-    rig.dc.say(Say::guild(CHANNEL, 7, "gap 1"));
-    rig.dc.say(Say::guild(CHANNEL, 7, "gap 2"));
+    let app = spawn_connected(&[("MUX_DISCORD_POLL_INTERVAL_MS", "600000")]).await;
+    pair_channel(&app).await;
+    app.dc().set_accepting(false);
+    gateway::invalidate_session(&app.dc().gw);
+    app.wait_channel("discord", "retrying").await;
+    app.dc().say(Say::guild(CHANNEL, 7, "gap 1"));
+    app.dc().say(Say::guild(CHANNEL, 7, "gap 2"));
     settle().await;
     assert!(
-        rig.bodies("tenant-a").is_empty(),
+        app.oc().bodies("tenant-a").is_empty(),
         "nothing replays an invalidated session"
     );
 
-    rig.dc.set_accepting(true);
-    eventually("identified again", || rig.dc.identifies() == 2).await;
-    eventually("the gap, after READY", || rig.bodies("tenant-a").len() == 2).await;
-    rig.dc.say(Say::guild(CHANNEL, 7, "after"));
-    eventually("live again", || rig.bodies("tenant-a").len() >= 3).await;
+    app.dc().set_accepting(true);
+    eventually("identified again", || app.dc().identifies() == 2).await;
+    eventually("the gap, after READY", || {
+        app.oc().bodies("tenant-a").len() == 2
+    })
+    .await;
+    app.dc().say(Say::guild(CHANNEL, 7, "after"));
+    eventually("live again", || app.oc().bodies("tenant-a").len() >= 3).await;
     settle().await;
-    assert_eq!(rig.bodies("tenant-a"), vec!["gap 1", "gap 2", "after"]);
-    assert_eq!(rig.dc.resumes(), 0);
-    rig.app.stop().await;
+    assert_eq!(app.oc().bodies("tenant-a"), vec!["gap 1", "gap 2", "after"]);
+    assert_eq!(app.dc().resumes(), 0);
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn a_fatal_close_leaves_rest_polling_delivering() {
-    let rig = rig(&[]).await;
-    rig.pair_channel().await;
-    gateway::close(&rig.dc.gw, 4004);
-    rig.wait_discord("retrying").await;
-    rig.dc.say(Say::guild(CHANNEL, 7, "still heard"));
+    let app = spawn_connected(&[]).await;
+    pair_channel(&app).await;
+    gateway::close(&app.dc().gw, 4004);
+    app.wait_channel("discord", "retrying").await;
+    app.dc().say(Say::guild(CHANNEL, 7, "still heard"));
     eventually("polled in", || {
-        rig.bodies("tenant-a") == vec!["still heard"]
+        app.oc().bodies("tenant-a") == vec!["still heard"]
     })
     .await;
     settle().await;
-    assert_eq!(rig.dc.identifies(), 1, "4004 is not retried");
-    rig.app.stop().await;
+    assert_eq!(app.dc().identifies(), 1, "4004 is not retried");
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn what_was_said_while_mux_was_stopped_arrives_after_the_restart() {
-    let rig = rig(&[]).await;
-    rig.pair_channel().await;
-    rig.dc.say(Say::guild(CHANNEL, 7, "first"));
-    eventually("live", || rig.bodies("tenant-a") == vec!["first"]).await;
-    let Rig { app, dc, oc, vars } = rig;
+    let app = spawn_connected(&[]).await;
+    pair_channel(&app).await;
+    app.dc().say(Say::guild(CHANNEL, 7, "first"));
+    eventually("live", || app.oc().bodies("tenant-a") == vec!["first"]).await;
+    let world = app.world.clone();
     let dir = app.stop().await;
-    dc.say(Say::guild(CHANNEL, 7, "while stopped"));
-    let rig = Rig {
-        app: spawn_in(dir, vars.clone()).await,
-        dc,
-        oc,
-        vars,
-    };
-    eventually("caught up at start", || rig.bodies("tenant-a").len() >= 2).await;
+    world.dc().say(Say::guild(CHANNEL, 7, "while stopped"));
+    let app = world.spawn_in(dir).await;
+    eventually("caught up at start", || {
+        app.oc().bodies("tenant-a").len() >= 2
+    })
+    .await;
     settle().await;
-    assert_eq!(rig.bodies("tenant-a"), vec!["first", "while stopped"]);
-    let calls = rig.dc.rest.lock().unwrap().list_calls.clone();
+    assert_eq!(app.oc().bodies("tenant-a"), vec!["first", "while stopped"]);
+    let calls = app.dc().rest.lock().unwrap().list_calls.clone();
     assert!(
         calls
             .iter()
             .any(|c| c.starts_with(&format!("{CHANNEL}?after="))),
         "{calls:?}"
     );
-    rig.app.stop().await;
+    app.stop().await;
 }

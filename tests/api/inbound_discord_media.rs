@@ -2,33 +2,33 @@
 
 use serde_json::{Value, json};
 
-use crate::fakes::discord::Say;
-use crate::fakes::eventually;
-use crate::inbound_discord::{CHANNEL, rig};
+use crate::helpers::eventually;
+use crate::inbound_discord::{CHANNEL, pair_channel, spawn_connected};
+use mux_server::testkit::discord::Say;
 
 #[actix_web::test]
 async fn images_are_inlined_within_the_cap_and_every_attachment_is_described() {
-    let rig = rig(&[("MUX_DISCORD_INBOUND_MEDIA_MAX_BYTES", "1000")]).await;
-    rig.pair_channel().await;
+    let app = spawn_connected(&[("MUX_DISCORD_INBOUND_MEDIA_MAX_BYTES", "1000")]).await;
+    pair_channel(&app).await;
     let png = vec![0x89, b'P', b'N', b'G', 1, 2, 3];
-    let small = rig.dc.add_attachment("small.png", png.clone());
-    let big = rig.dc.add_attachment("big.png", vec![0; 5000]);
+    let small = app.dc().add_attachment("small.png", png.clone());
+    let big = app.dc().add_attachment("big.png", vec![0; 5000]);
     let file = |id: &str, name: &str, ct: &str, size: usize, url: &str| json!({"id": id, "filename": name, "content_type": ct, "size": size, "url": url, "proxy_url": url, "width": 1, "height": 1});
     let attachments = vec![
         file("1", "small.png", "image/png", png.len(), &small),
         file("2", "big.png", "image/png", 5000, &big),
         file("3", "doc.pdf", "application/pdf", 10, &small),
     ];
-    rig.dc.say(Say {
+    app.dc().say(Say {
         attachments: vec![attachments[1].clone()],
         ..Say::guild(CHANNEL, 7, "")
     });
-    rig.dc.say(Say {
+    app.dc().say(Say {
         attachments,
         ..Say::guild(CHANNEL, 7, "")
     });
-    eventually("forwarded", || rig.oc.accepted("tenant-a").len() == 1).await;
-    let env = &rig.oc.accepted("tenant-a")[0].body;
+    eventually("forwarded", || app.oc().accepted("tenant-a").len() == 1).await;
+    let env = &app.oc().accepted("tenant-a")[0].body;
     assert_eq!(env["body"], "");
     use base64::Engine;
     let content = base64::engine::general_purpose::STANDARD.encode(&png);
@@ -47,9 +47,9 @@ async fn images_are_inlined_within_the_cap_and_every_attachment_is_described() {
     );
     actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(
-        rig.oc.accepted("tenant-a").len(),
+        app.oc().accepted("tenant-a").len(),
         1,
         "a media-only message with nothing inlined is not forwarded"
     );
-    rig.app.stop().await;
+    app.stop().await;
 }

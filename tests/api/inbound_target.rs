@@ -6,7 +6,7 @@ use crate::helpers::{KEY_A, KEY_B, spawn_app, spawn_app_with, two_tenants};
 #[actix_web::test]
 async fn an_unset_target_reads_as_not_configured() {
     let app = spawn_app().await;
-    let reply = app.get("/v1/tenant/inbound-target", Some(KEY_A)).await;
+    let reply = app.inbound_target(KEY_A).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
         reply.body,
@@ -19,25 +19,21 @@ async fn an_unset_target_reads_as_not_configured() {
 async fn a_target_is_set_per_tenant_and_its_token_never_returned() {
     let app = spawn_app().await;
     let set = app
-        .post(
-            "/v1/tenant/inbound-target",
-            Some(KEY_A),
-            json!({"inboundUrl": "https://a.example.com/v1/mux/inbound", "inboundToken": "secret-a"}),
-        )
+        .set_inbound_target(KEY_A, json!({"inboundUrl": "https://a.example.com/v1/mux/inbound", "inboundToken": "secret-a"}))
         .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.body);
     assert_eq!(
         set.body,
         json!({"ok": true, "inboundUrl": "https://a.example.com/v1/mux/inbound", "inboundTimeoutMs": 15000})
     );
-    let read = app.get("/v1/tenant/inbound-target", Some(KEY_A)).await;
+    let read = app.inbound_target(KEY_A).await;
     assert_eq!(
         read.body,
         json!({"ok": true, "configured": true,
                "inboundUrl": "https://a.example.com/v1/mux/inbound", "inboundTimeoutMs": 15000})
     );
     assert!(!read.body.to_string().contains("secret-a"));
-    let other = app.get("/v1/tenant/inbound-target", Some(KEY_B)).await;
+    let other = app.inbound_target(KEY_B).await;
     assert_eq!(
         other.body["configured"],
         json!(false),
@@ -51,9 +47,8 @@ async fn a_custom_timeout_is_kept_and_bad_ones_refused() {
     let app = spawn_app().await;
     let url = "http://127.0.0.1:9999/in";
     let ok = app
-        .post(
-            "/v1/tenant/inbound-target",
-            Some(KEY_A),
+        .set_inbound_target(
+            KEY_A,
             json!({"inboundUrl": url, "inboundToken": "t", "inboundTimeoutMs": 2500}),
         )
         .await;
@@ -66,15 +61,14 @@ async fn a_custom_timeout_is_kept_and_bad_ones_refused() {
         json!(1.5),
     ] {
         let reply = app
-            .post(
-                "/v1/tenant/inbound-target",
-                Some(KEY_A),
+            .set_inbound_target(
+                KEY_A,
                 json!({"inboundUrl": url, "inboundToken": "t", "inboundTimeoutMs": bad}),
             )
             .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
     }
-    let read = app.get("/v1/tenant/inbound-target", Some(KEY_A)).await;
+    let read = app.inbound_target(KEY_A).await;
     assert_eq!(
         read.body["inboundTimeoutMs"],
         json!(2500),
@@ -92,9 +86,7 @@ async fn url_and_token_are_both_required() {
         json!({"inboundToken": "t"}),
         json!({"inboundUrl": "  ", "inboundToken": "t"}),
     ] {
-        let reply = app
-            .post("/v1/tenant/inbound-target", Some(KEY_A), body.clone())
-            .await;
+        let reply = app.set_inbound_target(KEY_A, body.clone()).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(
             reply.body,
@@ -121,11 +113,7 @@ async fn the_url_policy_refuses_bad_schemes_credentials_link_local_and_unlisted_
         "not a url",
     ] {
         let reply = app
-            .post(
-                "/v1/tenant/inbound-target",
-                Some(KEY_A),
-                json!({"inboundUrl": url, "inboundToken": "t"}),
-            )
+            .set_inbound_target(KEY_A, json!({"inboundUrl": url, "inboundToken": "t"}))
             .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{url}");
         assert_eq!(
@@ -140,11 +128,7 @@ async fn the_url_policy_refuses_bad_schemes_credentials_link_local_and_unlisted_
         "http://127.0.0.1:1/in",
     ] {
         let reply = app
-            .post(
-                "/v1/tenant/inbound-target",
-                Some(KEY_A),
-                json!({"inboundUrl": url, "inboundToken": "t"}),
-            )
+            .set_inbound_target(KEY_A, json!({"inboundUrl": url, "inboundToken": "t"}))
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{url}: {}", reply.body);
     }
@@ -155,16 +139,14 @@ async fn the_url_policy_refuses_bad_schemes_credentials_link_local_and_unlisted_
 async fn the_default_policy_refuses_only_link_local() {
     let app = spawn_app().await;
     let refused = app
-        .post(
-            "/v1/tenant/inbound-target",
-            Some(KEY_A),
+        .set_inbound_target(
+            KEY_A,
             json!({"inboundUrl": "http://169.254.169.254/", "inboundToken": "t"}),
         )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     let allowed = app
-        .post("/v1/tenant/inbound-target", Some(KEY_A),
-              json!({"inboundUrl": "http://openclaw.internal:3000/v1/mux/inbound", "inboundToken": "t"}))
+        .set_inbound_target(KEY_A, json!({"inboundUrl": "http://openclaw.internal:3000/v1/mux/inbound", "inboundToken": "t"}))
         .await;
     assert_eq!(allowed.status, StatusCode::OK);
     app.stop().await;

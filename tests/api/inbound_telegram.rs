@@ -5,80 +5,39 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::fakes::eventually;
-use crate::fakes::openclaw::{FakeOpenClaw, Mode};
-use crate::fakes::telegram::{FakeTelegram, TOKEN};
-use crate::helpers::{KEY_A, KEY_B, TestApp, spawn_app_with, spawn_in};
+use mux_server::testkit::openclaw::Mode;
+use mux_server::testkit::telegram::TOKEN;
+
+use crate::helpers::{KEY_A, KEY_B, TestApp, TestAppBuilder, eventually};
 
 const KEY_C: &str = "key-tenant-c";
 const SUCCESS: &str = "Paired successfully. You can chat now.";
 const INVALID: &str = "Pairing link is invalid or expired. Request a new link from your dashboard.";
 const HINT: &str = "This chat is not paired yet. Open your dashboard and use a new pairing link.";
 
-pub struct Rig {
-    pub app: TestApp,
-    pub tg: FakeTelegram,
-    pub oc: FakeOpenClaw,
+const TENANTS: [(&str, &str); 3] = [
+    ("tenant-a", KEY_A),
+    ("tenant-b", KEY_B),
+    ("tenant-c", KEY_C),
+];
+
+/// Telegram long polling into the fake, three tenants at the fake OpenClaw, one seeded code per
+/// tenant (chats 1, 2, 3); `extra` overrides variables.
+pub fn world(extra: &[(&'static str, &str)]) -> TestAppBuilder {
+    let codes = json!([
+        {"code": "A1", "channel": "telegram", "routeKey": "telegram:default:chat:1", "scope": "chat"},
+        {"code": "B2", "channel": "telegram", "routeKey": "telegram:default:chat:2", "scope": "chat"},
+        {"code": "C3", "channel": "telegram", "routeKey": "telegram:default:chat:3", "scope": "chat"},
+    ]);
+    TestApp::builder()
+        .openclaw_tenants(&TENANTS, 300)
+        .telegram_polling()
+        .var("MUX_PAIRING_CODES_JSON", codes.to_string())
+        .vars(extra.iter().copied())
 }
 
-fn vars(
-    tg: &FakeTelegram,
-    oc: &FakeOpenClaw,
-    extra: &[(&'static str, &str)],
-) -> Vec<(&'static str, String)> {
-    let tenant = |id: &str, key: &str| json!({"id": id, "apiKey": key, "inboundUrl": oc.url(id), "inboundToken": format!("tok-{id}"), "inboundTimeoutMs": 300});
-    let mut v = vec![
-        ("MUX_TENANTS_JSON", json!([tenant("tenant-a", KEY_A), tenant("tenant-b", KEY_B), tenant("tenant-c", KEY_C)]).to_string()),
-        ("TELEGRAM_BOT_TOKEN", TOKEN.to_owned()),
-        ("MUX_TELEGRAM_API_BASE_URL", tg.base_url.clone()),
-        ("MUX_TELEGRAM_INBOUND_ENABLED", "true".to_owned()),
-        ("MUX_TELEGRAM_POLL_TIMEOUT_SEC", "1".to_owned()),
-        ("MUX_TELEGRAM_POLL_RETRY_MS", "50".to_owned()),
-        ("MUX_TELEGRAM_BOOTSTRAP_LATEST", "false".to_owned()),
-        (
-            "MUX_PAIRING_CODES_JSON",
-            json!([
-                {"code": "A1", "channel": "telegram", "routeKey": "telegram:default:chat:1", "scope": "chat"},
-                {"code": "B2", "channel": "telegram", "routeKey": "telegram:default:chat:2", "scope": "chat"},
-                {"code": "C3", "channel": "telegram", "routeKey": "telegram:default:chat:3", "scope": "chat"},
-            ])
-            .to_string(),
-        ),
-    ];
-    for (k, val) in extra {
-        v.retain(|(name, _)| name != k);
-        v.push((k, (*val).to_owned()));
-    }
-    v
-}
-
-pub async fn rig(extra: &[(&'static str, &str)]) -> Rig {
-    let tg = FakeTelegram::start();
-    let oc = FakeOpenClaw::start();
-    let app = spawn_app_with(vars(&tg, &oc, extra)).await;
-    Rig { app, tg, oc }
-}
-
-impl Rig {
-    async fn claim(&self, key: &str, code: &str, session: &str) {
-        let r = self
-            .app
-            .post(
-                "/v1/pairings/claim",
-                Some(key),
-                json!({"code": code, "sessionKey": session}),
-            )
-            .await;
-        assert_eq!(r.status.as_u16(), 200, "{}", r.body);
-    }
-
-    fn bodies(&self, tenant: &str) -> Vec<String> {
-        self.oc
-            .accepted(tenant)
-            .iter()
-            .map(|r| r.body["body"].as_str().unwrap_or_default().to_owned())
-            .collect()
-    }
+pub async fn spawn_polling(extra: &[(&'static str, &str)]) -> TestApp {
+    world(extra).spawn().await
 }
 
 fn verify_signature(
@@ -101,28 +60,27 @@ fn verify_signature(
 
 #[actix_web::test]
 async fn a_token_sent_in_a_chat_pairs_it_and_the_next_message_is_forwarded_in_full() {
-    let rig = rig(&[]).await;
-    let token = rig
-        .app
+    let app = spawn_polling(&[]).await;
+    let token = app
         .issue_token(
             KEY_A,
             json!({"channel": "telegram", "sessionKey": "agent:a:main"}),
         )
         .await;
     let token = token.body["token"].as_str().unwrap().to_owned();
-    rig.tg.push_text(555, 42, &format!("/start {token}"));
+    app.tg().push_text(555, 42, &format!("/start {token}"));
     eventually("success notice", || {
-        rig.tg.texts_to(555) == vec![SUCCESS.to_owned()]
+        app.tg().texts_to(555) == vec![SUCCESS.to_owned()]
     })
     .await;
-    let items = rig.app.list_bindings(KEY_A).await;
+    let items = app.list_bindings(KEY_A).await;
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["routeKey"], "telegram:default:chat:555");
     assert_eq!(items[0]["sessionKey"], "agent:a:main");
 
-    let update_id = rig.tg.push_text(555, 42, "hello there ");
-    eventually("forwarded", || rig.oc.accepted("tenant-a").len() == 1).await;
-    let got = &rig.oc.accepted("tenant-a")[0];
+    let update_id = app.tg().push_text(555, 42, "hello there ");
+    eventually("forwarded", || app.oc().accepted("tenant-a").len() == 1).await;
+    let got = &app.oc().accepted("tenant-a")[0];
     let env = &got.body;
     let event_id = format!("tg:{update_id}");
     assert_eq!(env["eventId"], json!(event_id));
@@ -157,95 +115,97 @@ async fn a_token_sent_in_a_chat_pairs_it_and_the_next_message_is_forwarded_in_fu
         "signature verifies"
     );
     assert_eq!(
-        rig.oc.accepted("tenant-a").len(),
+        app.oc().accepted("tenant-a").len(),
         1,
         "the token message itself was never forwarded"
     );
-    rig.app.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn unpaired_chats_get_the_invalid_notice_the_hint_or_nothing() {
-    let rig = rig(&[]).await;
-    rig.tg
+    let app = spawn_polling(&[]).await;
+    app.tg()
         .push_text(600, 7, "/start mpt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
-    rig.tg.push_text(601, 8, "/help");
-    rig.tg.push_text(602, 9, "just chatting");
+    app.tg().push_text(601, 8, "/help");
+    app.tg().push_text(602, 9, "just chatting");
     eventually("notices", || {
-        rig.tg.texts_to(600).len() == 1 && rig.tg.texts_to(601).len() == 1
+        app.tg().texts_to(600).len() == 1 && app.tg().texts_to(601).len() == 1
     })
     .await;
-    eventually("all updates confirmed", || rig.tg.pending_updates() == 0).await;
-    assert_eq!(rig.tg.texts_to(600), vec![INVALID.to_owned()]);
-    assert_eq!(rig.tg.texts_to(601), vec![HINT.to_owned()]);
-    assert!(rig.tg.texts_to(602).is_empty());
-    assert!(rig.app.list_bindings(KEY_A).await.is_empty());
-    rig.app.stop().await;
+    eventually("all updates confirmed", || app.tg().pending_updates() == 0).await;
+    assert_eq!(app.tg().texts_to(600), vec![INVALID.to_owned()]);
+    assert_eq!(app.tg().texts_to(601), vec![HINT.to_owned()]);
+    assert!(app.tg().texts_to(602).is_empty());
+    assert!(app.list_bindings(KEY_A).await.is_empty());
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn a_forum_topic_is_bound_on_its_own_and_its_messages_carry_the_thread() {
-    let rig = rig(&[]).await;
-    let token = rig
-        .app
-        .issue_token(KEY_B, json!({"channel": "telegram"}))
-        .await;
+    let app = spawn_polling(&[]).await;
+    let token = app.issue_token(KEY_B, json!({"channel": "telegram"})).await;
     let token = token.body["token"].as_str().unwrap().to_owned();
     let topic = |text: &str| {
         json!({"chat": {"id": -1009, "type": "supergroup", "is_forum": true},
         "from": {"id": 5, "is_bot": false}, "message_thread_id": 4, "is_topic_message": true, "text": text})
     };
-    rig.tg
+    app.tg()
         .push_message(topic(&format!("/start@mux_bot {token}")));
-    eventually("paired", || rig.tg.sent().len() == 1).await;
+    eventually("paired", || app.tg().sent().len() == 1).await;
     assert_eq!(
-        rig.tg.sent()[0].1["message_thread_id"],
+        app.tg().sent()[0].1["message_thread_id"],
         4,
         "the notice goes into the topic"
     );
-    let items = rig.app.list_bindings(KEY_B).await;
+    let items = app.list_bindings(KEY_B).await;
     assert_eq!(items[0]["scope"], "topic");
     assert_eq!(items[0]["routeKey"], "telegram:default:chat:-1009:topic:4");
-    rig.tg.push_text(-1009, 5, "in general");
-    rig.tg.push_message(topic("in topic"));
+    app.tg().push_text(-1009, 5, "in general");
+    app.tg().push_message(topic("in topic"));
     eventually("topic message forwarded", || {
-        rig.oc.accepted("tenant-b").len() == 1
+        app.oc().accepted("tenant-b").len() == 1
     })
     .await;
-    eventually("all confirmed", || rig.tg.pending_updates() == 0).await;
-    let env = &rig.oc.accepted("tenant-b")[0].body;
+    eventually("all confirmed", || app.tg().pending_updates() == 0).await;
+    let env = &app.oc().accepted("tenant-b")[0].body;
     assert_eq!(env["body"], "in topic");
     assert_eq!(env["threadId"], 4);
     assert_eq!(env["chatType"], "group");
     assert_eq!(env["sessionKey"], "tg:group:-1009:thread:4");
     assert_eq!(
-        rig.bodies("tenant-b"),
+        app.oc().bodies("tenant-b"),
         vec!["in topic"],
         "the unbound general chat is not forwarded"
     );
-    rig.app.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn a_failing_or_hanging_tenant_never_delays_another_and_catches_up_in_order() {
-    let rig = rig(&[]).await;
-    rig.claim(KEY_A, "A1", "sa").await;
-    rig.claim(KEY_B, "B2", "sb").await;
-    rig.claim(KEY_C, "C3", "sc").await;
-    rig.oc.set_mode("tenant-a", Mode::Status(503));
-    rig.oc.set_mode("tenant-c", Mode::Hang);
+    let app = spawn_polling(&[]).await;
+    app.bind(KEY_A, "A1", "sa").await;
+    app.bind(KEY_B, "B2", "sb").await;
+    app.bind(KEY_C, "C3", "sc").await;
+    app.oc().set_mode("tenant-a", Mode::Status(503));
+    app.oc().set_mode("tenant-c", Mode::Hang);
     for i in 0..5 {
-        rig.tg.push_text(1, 11, &format!("a{i}"));
-        rig.tg.push_text(3, 33, &format!("c{i}"));
-        rig.tg.push_text(2, 22, &format!("b{i}"));
+        app.tg().push_text(1, 11, &format!("a{i}"));
+        app.tg().push_text(3, 33, &format!("c{i}"));
+        app.tg().push_text(2, 22, &format!("b{i}"));
     }
-    eventually("B gets all five", || rig.oc.accepted("tenant-b").len() == 5).await;
-    assert_eq!(rig.bodies("tenant-b"), vec!["b0", "b1", "b2", "b3", "b4"]);
-    assert!(rig.oc.accepted("tenant-a").is_empty() && rig.oc.accepted("tenant-c").is_empty());
-    eventually("A was tried", || rig.oc.attempts("tenant-a") > 0).await;
+    eventually("B gets all five", || {
+        app.oc().accepted("tenant-b").len() == 5
+    })
+    .await;
+    assert_eq!(
+        app.oc().bodies("tenant-b"),
+        vec!["b0", "b1", "b2", "b3", "b4"]
+    );
+    assert!(app.oc().accepted("tenant-a").is_empty() && app.oc().accepted("tenant-c").is_empty());
+    eventually("A was tried", || app.oc().attempts("tenant-a") > 0).await;
 
-    let waiting = rig
-        .app
+    let waiting = app
         .get("/v1/tenant/deliveries?status=pending", Some(KEY_A))
         .await;
     assert_eq!(
@@ -254,16 +214,16 @@ async fn a_failing_or_hanging_tenant_never_delays_another_and_catches_up_in_orde
         "{}",
         waiting.body
     );
-    let b_view = rig.app.get("/v1/tenant/deliveries", Some(KEY_B)).await;
+    let b_view = app.get("/v1/tenant/deliveries", Some(KEY_B)).await;
     assert!(
         b_view.body["items"].as_array().unwrap().is_empty(),
         "B sees none of A's"
     );
 
-    rig.oc.set_mode("tenant-a", Mode::Accept);
-    rig.oc.set_mode("tenant-c", Mode::Accept);
+    app.oc().set_mode("tenant-a", Mode::Accept);
+    app.oc().set_mode("tenant-c", Mode::Accept);
     eventually("A and C catch up", || {
-        rig.oc.accepted("tenant-a").len() >= 5 && rig.oc.accepted("tenant-c").len() >= 5
+        app.oc().accepted("tenant-a").len() >= 5 && app.oc().accepted("tenant-c").len() >= 5
     })
     .await;
     let dedup = |v: Vec<String>| {
@@ -276,26 +236,25 @@ async fn a_failing_or_hanging_tenant_never_delays_another_and_catches_up_in_orde
         out
     };
     assert_eq!(
-        dedup(rig.bodies("tenant-a")),
+        dedup(app.oc().bodies("tenant-a")),
         vec!["a0", "a1", "a2", "a3", "a4"]
     );
     assert_eq!(
-        dedup(rig.bodies("tenant-c")),
+        dedup(app.oc().bodies("tenant-c")),
         vec!["c0", "c1", "c2", "c3", "c4"]
     );
-    rig.app.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn a_400_is_given_up_at_once_listed_as_dead_and_can_be_retried() {
-    let rig = rig(&[]).await;
-    rig.claim(KEY_A, "A1", "sa").await;
-    rig.oc.set_mode("tenant-a", Mode::Status(400));
-    let update_id = rig.tg.push_text(1, 11, "bad one");
+    let app = spawn_polling(&[]).await;
+    app.bind(KEY_A, "A1", "sa").await;
+    app.oc().set_mode("tenant-a", Mode::Status(400));
+    let update_id = app.tg().push_text(1, 11, "bad one");
     let event_id = format!("tg:{update_id}");
     let dead = || async {
-        let r = rig
-            .app
+        let r = app
             .get("/v1/tenant/deliveries?status=dead", Some(KEY_A))
             .await;
         r.body["items"].as_array().cloned().unwrap_or_default()
@@ -313,10 +272,9 @@ async fn a_400_is_given_up_at_once_listed_as_dead_and_can_be_retried() {
     assert_eq!(items[0]["attempts"], 1);
     assert_eq!(items[0]["sessionKey"], "sa");
     assert!(items[0]["lastError"].as_str().unwrap().contains("400"));
-    assert_eq!(rig.oc.attempts("tenant-a"), 1, "not retried");
+    assert_eq!(app.oc().attempts("tenant-a"), 1, "not retried");
 
-    let other = rig
-        .app
+    let other = app
         .post(
             &format!("/v1/tenant/deliveries/{event_id}/retry"),
             Some(KEY_B),
@@ -324,9 +282,8 @@ async fn a_400_is_given_up_at_once_listed_as_dead_and_can_be_retried() {
         )
         .await;
     assert_eq!(other.status.as_u16(), 404, "not B's to retry");
-    rig.oc.set_mode("tenant-a", Mode::Accept);
-    let retry = rig
-        .app
+    app.oc().set_mode("tenant-a", Mode::Accept);
+    let retry = app
         .post(
             &format!("/v1/tenant/deliveries/{event_id}/retry"),
             Some(KEY_A),
@@ -335,44 +292,42 @@ async fn a_400_is_given_up_at_once_listed_as_dead_and_can_be_retried() {
         .await;
     assert_eq!(retry.status.as_u16(), 200, "{}", retry.body);
     eventually("delivered after retry", || {
-        rig.oc.accepted("tenant-a").len() == 1
+        app.oc().accepted("tenant-a").len() == 1
     })
     .await;
     assert!(dead().await.is_empty());
-    rig.app.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn changing_the_target_sends_waiting_events_there_at_once() {
-    let rig = rig(&[]).await;
-    rig.claim(KEY_A, "A1", "sa").await;
-    rig.oc.set_mode("tenant-a", Mode::Status(503));
-    rig.tg.push_text(1, 11, "wait for me");
-    eventually("first attempt failed", || rig.oc.attempts("tenant-a") >= 1).await;
-    let new_target = json!({"inboundUrl": rig.oc.url("tenant-a-new"), "inboundToken": "new-tok"});
-    let r = rig
-        .app
-        .post("/v1/tenant/inbound-target", Some(KEY_A), new_target)
-        .await;
-    assert_eq!(r.status.as_u16(), 200);
-    eventually("delivered to the new target", || {
-        rig.oc.accepted("tenant-a-new").len() == 1
+    let app = spawn_polling(&[]).await;
+    app.bind(KEY_A, "A1", "sa").await;
+    app.oc().set_mode("tenant-a", Mode::Status(503));
+    app.tg().push_text(1, 11, "wait for me");
+    eventually("first attempt failed", || {
+        app.oc().attempts("tenant-a") >= 1
     })
     .await;
-    let got = &rig.oc.accepted("tenant-a-new")[0];
+    let new_target = json!({"inboundUrl": app.oc().url("tenant-a-new"), "inboundToken": "new-tok"});
+    let r = app.set_inbound_target(KEY_A, new_target).await;
+    assert_eq!(r.status.as_u16(), 200);
+    eventually("delivered to the new target", || {
+        app.oc().accepted("tenant-a-new").len() == 1
+    })
+    .await;
+    let got = &app.oc().accepted("tenant-a-new")[0];
     assert_eq!(got.headers["authorization"], "Bearer new-tok");
     assert!(verify_signature("new-tok", &got.headers, &got.raw));
-    rig.app.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn waiting_events_survive_a_restart_and_are_delivered_after_it() {
-    let tg = FakeTelegram::start();
-    let oc = FakeOpenClaw::start();
-    let app = spawn_app_with(vars(&tg, &oc, &[])).await;
-    let r = app
-        .post("/v1/pairings/claim", Some(KEY_A), json!({"code": "A1"}))
-        .await;
+    let world = world(&[]);
+    let (tg, oc) = (world.tg(), world.oc());
+    let app = world.spawn().await;
+    let r = app.claim(KEY_A, "A1", None).await;
     assert_eq!(r.status.as_u16(), 200);
     oc.set_mode("tenant-a", Mode::Status(503));
     for i in 0..3 {
@@ -381,7 +336,7 @@ async fn waiting_events_survive_a_restart_and_are_delivered_after_it() {
     eventually("all confirmed to Telegram", || tg.pending_updates() == 0).await;
     let dir = app.stop().await;
     oc.set_mode("tenant-a", Mode::Accept);
-    let app = spawn_in(dir, vars(&tg, &oc, &[])).await;
+    let app = world.spawn_in(dir).await;
     eventually("delivered after restart", || {
         oc.accepted("tenant-a").len() >= 3
     })
@@ -397,20 +352,13 @@ async fn waiting_events_survive_a_restart_and_are_delivered_after_it() {
 
 #[actix_web::test]
 async fn bootstrap_latest_skips_the_backlog_on_the_first_start_only() {
-    let tg = FakeTelegram::start();
-    let oc = FakeOpenClaw::start();
+    let world = world(&[
+        ("MUX_TELEGRAM_BOOTSTRAP_LATEST", "true"),
+        ("MUX_PAIRING_CODES_JSON", ""),
+    ]);
+    let (tg, oc) = (world.tg(), world.oc());
     tg.push_text(1, 11, "old news");
-    let vars_on = || {
-        vars(
-            &tg,
-            &oc,
-            &[
-                ("MUX_TELEGRAM_BOOTSTRAP_LATEST", "true"),
-                ("MUX_PAIRING_CODES_JSON", ""),
-            ],
-        )
-    };
-    let app = spawn_app_with(vars_on()).await;
+    let app = world.spawn().await;
     eventually("backlog confirmed", || tg.pending_updates() == 0).await;
     let token = app.issue_token(KEY_A, json!({"channel": "telegram"})).await;
     tg.push_text(
@@ -421,7 +369,7 @@ async fn bootstrap_latest_skips_the_backlog_on_the_first_start_only() {
     eventually("paired", || tg.texts_to(1).len() == 1).await;
     let dir = app.stop().await;
     tg.push_text(1, 11, "while down");
-    let app = spawn_in(dir, vars_on()).await;
+    let app = world.spawn_in(dir).await;
     eventually("message sent while down is delivered", || {
         oc.accepted("tenant-a").len() == 1
     })
@@ -432,10 +380,10 @@ async fn bootstrap_latest_skips_the_backlog_on_the_first_start_only() {
 
 #[actix_web::test]
 async fn photos_are_inlined_within_the_cap_and_described_always() {
-    let rig = rig(&[("MUX_TELEGRAM_INBOUND_MEDIA_MAX_BYTES", "1000")]).await;
-    rig.claim(KEY_A, "A1", "sa").await;
-    rig.tg.add_file("small", vec![1, 2, 3, 4]);
-    rig.tg.add_file("huge", vec![0; 5000]);
+    let app = spawn_polling(&[("MUX_TELEGRAM_INBOUND_MEDIA_MAX_BYTES", "1000")]).await;
+    app.bind(KEY_A, "A1", "sa").await;
+    app.tg().add_file("small", vec![1, 2, 3, 4]);
+    app.tg().add_file("huge", vec![0; 5000]);
     let photo = |id: &str, caption: Option<&str>| {
         let mut m = json!({"chat": {"id": 1, "type": "private"}, "from": {"id": 11},
             "photo": [{"file_id": "thumb", "width": 10, "height": 10}, {"file_id": id, "file_unique_id": id, "width": 800, "height": 600}]});
@@ -444,12 +392,12 @@ async fn photos_are_inlined_within_the_cap_and_described_always() {
         }
         m
     };
-    rig.tg.push_message(photo("small", Some("look")));
-    rig.tg.push_message(photo("huge", None));
-    rig.tg.push_message(photo("huge", Some("too big")));
-    eventually("two forwarded", || rig.oc.accepted("tenant-a").len() == 2).await;
-    eventually("all confirmed", || rig.tg.pending_updates() == 0).await;
-    let got = rig.oc.accepted("tenant-a");
+    app.tg().push_message(photo("small", Some("look")));
+    app.tg().push_message(photo("huge", None));
+    app.tg().push_message(photo("huge", Some("too big")));
+    eventually("two forwarded", || app.oc().accepted("tenant-a").len() == 2).await;
+    eventually("all confirmed", || app.tg().pending_updates() == 0).await;
+    let got = app.oc().accepted("tenant-a");
     let first = &got[0].body;
     assert_eq!(first["body"], "look");
     let att = &first["attachments"][0];
@@ -479,12 +427,12 @@ async fn photos_are_inlined_within_the_cap_and_described_always() {
         !second.to_string().contains(TOKEN),
         "no bot token in what tenants get"
     );
-    rig.app.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn webhook_mode_checks_the_secret_and_drops_duplicate_deliveries() {
-    let rig = rig(&[
+    let app = spawn_polling(&[
         (
             "MUX_TELEGRAM_WEBHOOK_URL",
             "https://mux.example/v1/ingress/telegram",
@@ -492,21 +440,12 @@ async fn webhook_mode_checks_the_secret_and_drops_duplicate_deliveries() {
         ("MUX_TELEGRAM_WEBHOOK_SECRET", "hook-secret"),
     ])
     .await;
-    assert!(
-        rig.tg
-            .state
-            .lock()
-            .unwrap()
-            .calls
-            .contains(&"setWebhook".to_owned())
-    );
-    rig.claim(KEY_A, "A1", "sa").await;
+    assert!(app.tg().calls().contains(&"setWebhook".to_owned()));
+    app.bind(KEY_A, "A1", "sa").await;
     let update = json!({"update_id": 9001, "message": {"message_id": 1, "date": 1,
         "chat": {"id": 1, "type": "private"}, "from": {"id": 11}, "text": "via webhook"}});
     let post = |secret: Option<&'static str>| {
-        let mut req = rig
-            .app
-            .request(awc::http::Method::POST, "/v1/ingress/telegram", None);
+        let mut req = app.request(awc::http::Method::POST, "/v1/ingress/telegram", None);
         if let Some(s) = secret {
             req = req.insert_header(("X-Telegram-Bot-Api-Secret-Token", s));
         }
@@ -523,79 +462,47 @@ async fn webhook_mode_checks_the_secret_and_drops_duplicate_deliveries() {
         200,
         "a redelivery is acknowledged"
     );
-    eventually("forwarded", || rig.oc.accepted("tenant-a").len() == 1).await;
+    eventually("forwarded", || app.oc().accepted("tenant-a").len() == 1).await;
     actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(
-        rig.oc.accepted("tenant-a").len(),
+        app.oc().accepted("tenant-a").len(),
         1,
         "the duplicate was dropped"
     );
     assert!(
-        !rig.tg
-            .state
-            .lock()
-            .unwrap()
-            .calls
-            .contains(&"getUpdates".to_owned()),
+        !app.tg().calls().contains(&"getUpdates".to_owned()),
         "no polling in webhook mode"
     );
-    rig.app.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn ready_reports_retrying_while_telegram_refuses_polls_and_recovers() {
-    let rig = rig(&[]).await;
-    eventually_ready(&rig, "connected").await;
-    rig.tg.state.lock().unwrap().conflict = true;
-    eventually_ready(&rig, "retrying").await;
-    let token = rig
-        .app
-        .issue_token(KEY_A, json!({"channel": "telegram"}))
-        .await;
-    rig.tg.push_text(
+    let app = spawn_polling(&[]).await;
+    app.wait_channel("telegram", "connected").await;
+    app.tg().set_conflict(true);
+    app.wait_channel("telegram", "retrying").await;
+    let token = app.issue_token(KEY_A, json!({"channel": "telegram"})).await;
+    app.tg().push_text(
         777,
         1,
         &format!("/start {}", token.body["token"].as_str().unwrap()),
     );
-    rig.tg.state.lock().unwrap().conflict = false;
-    eventually_ready(&rig, "connected").await;
+    app.tg().set_conflict(false);
+    app.wait_channel("telegram", "connected").await;
     eventually("the update waiting meanwhile is handled", || {
-        rig.tg.texts_to(777).len() == 1
+        app.tg().texts_to(777).len() == 1
     })
     .await;
-    rig.app.stop().await;
-}
-
-async fn eventually_ready(rig: &Rig, want: &str) {
-    for _ in 0..500 {
-        let r = rig.app.get("/ready", None).await;
-        if r.body["channels"]["telegram"] == json!(want) {
-            return;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("telegram never became {want}");
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn a_graceful_stop_lets_a_delivery_in_flight_finish_and_be_recorded() {
-    let tg = FakeTelegram::start();
-    let oc = FakeOpenClaw::start();
-    let long_timeout = vars(&tg, &oc, &[]).into_iter().map(|(k, v)| {
-        (
-            k,
-            if k == "MUX_TENANTS_JSON" {
-                v.replace("\"inboundTimeoutMs\":300", "\"inboundTimeoutMs\":5000")
-            } else {
-                v
-            },
-        )
-    });
-    let vars_slow: Vec<_> = long_timeout.collect();
-    let app = spawn_app_with(vars_slow.clone()).await;
-    let r = app
-        .post("/v1/pairings/claim", Some(KEY_A), json!({"code": "A1"}))
-        .await;
+    let world = world(&[]).openclaw_tenants(&TENANTS, 5000);
+    let (tg, oc) = (world.tg(), world.oc());
+    let app = world.spawn().await;
+    let r = app.claim(KEY_A, "A1", None).await;
     assert_eq!(r.status.as_u16(), 200);
     oc.set_mode("tenant-a", Mode::Slow(800));
     tg.push_text(1, 11, "in flight at shutdown");
@@ -603,7 +510,7 @@ async fn a_graceful_stop_lets_a_delivery_in_flight_finish_and_be_recorded() {
     let dir = app.stop().await;
 
     oc.set_mode("tenant-a", Mode::Accept);
-    let app = spawn_in(dir, vars_slow).await;
+    let app = world.spawn_in(dir).await;
     let pending = app.get("/v1/tenant/deliveries", Some(KEY_A)).await;
     assert_eq!(
         pending.body["items"],

@@ -5,37 +5,26 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::fakes::eventually;
-use crate::fakes::graph::{ACCESS_TOKEN, FakeGraph, PHONE_ID};
-use crate::fakes::openclaw::FakeOpenClaw;
-use crate::helpers::{KEY_A, TestApp, spawn_app_with};
+use mux_server::testkit::whatsapp::{PHONE_ID, TOKEN as ACCESS_TOKEN};
+
+use crate::helpers::{KEY_A, TestApp, eventually};
 
 const APP_SECRET: &str = "meta-app-secret";
 const VERIFY: &str = "verify-me";
 const WA_ID: &str = "4915112345678";
 
-struct Rig {
-    app: TestApp,
-    graph: FakeGraph,
-    oc: FakeOpenClaw,
-}
-
-async fn rig() -> Rig {
-    let graph = FakeGraph::start();
-    let oc = FakeOpenClaw::start();
-    let tenants = json!([{"id": "tenant-a", "apiKey": KEY_A, "inboundUrl": oc.url("tenant-a"), "inboundToken": "tok-a"}]);
-    let app = spawn_app_with(vec![
-        ("MUX_TENANTS_JSON", tenants.to_string()),
-        ("MUX_WHATSAPP_INBOUND_ENABLED", "true".into()),
-        ("MUX_WHATSAPP_APP_SECRET", APP_SECRET.into()),
-        ("MUX_WHATSAPP_VERIFY_TOKEN", VERIFY.into()),
-        ("MUX_WHATSAPP_ACCESS_TOKEN", ACCESS_TOKEN.into()),
-        ("MUX_WHATSAPP_PHONE_NUMBER_ID", PHONE_ID.into()),
-        ("MUX_WHATSAPP_API_BASE_URL", graph.base_url.clone()),
-        ("MUX_WHATSAPP_INBOUND_MEDIA_MAX_BYTES", "1000".into()),
-    ])
-    .await;
-    Rig { app, graph, oc }
+async fn spawn_webhooks() -> TestApp {
+    TestApp::builder()
+        .openclaw_tenants(&[("tenant-a", KEY_A)], 15_000)
+        .whatsapp()
+        .vars([
+            ("MUX_WHATSAPP_INBOUND_ENABLED", "true"),
+            ("MUX_WHATSAPP_APP_SECRET", APP_SECRET),
+            ("MUX_WHATSAPP_VERIFY_TOKEN", VERIFY),
+            ("MUX_WHATSAPP_INBOUND_MEDIA_MAX_BYTES", "1000"),
+        ])
+        .spawn()
+        .await
 }
 
 fn notification(messages: Value) -> String {
@@ -62,29 +51,17 @@ fn sign(body: &str) -> String {
     )
 }
 
-impl Rig {
-    async fn post(&self, body: String, signature: Option<String>) -> u16 {
-        let mut req = self
-            .app
-            .request(awc::http::Method::POST, "/v1/ingress/whatsapp", None)
-            .insert_header(("Content-Type", "application/json"));
-        if let Some(s) = signature {
-            req = req.insert_header(("X-Hub-Signature-256", s));
-        }
-        req.send_body(body).await.unwrap().status().as_u16()
-    }
-
-    async fn signed(&self, messages: Value) -> u16 {
-        let body = notification(messages);
-        let sig = sign(&body);
-        self.post(body, Some(sig)).await
-    }
+/// Posts a correctly signed notification carrying `messages`.
+async fn signed(app: &TestApp, messages: Value) -> u16 {
+    let body = notification(messages);
+    let sig = sign(&body);
+    app.whatsapp_webhook(body, Some(sig)).await
 }
 
 #[actix_web::test]
 async fn the_verify_challenge_echoes_only_for_the_right_token() {
-    let rig = rig().await;
-    let ok = rig.app.request(
+    let app = spawn_webhooks().await;
+    let ok = app.request(
         awc::http::Method::GET,
         "/v1/ingress/whatsapp?hub.mode=subscribe&hub.challenge=12345&hub.verify_token=verify-me",
         None,
@@ -92,33 +69,29 @@ async fn the_verify_challenge_echoes_only_for_the_right_token() {
     let mut resp = ok.send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(resp.body().await.unwrap(), "12345");
-    let bad = rig.app.request(
+    let bad = app.request(
         awc::http::Method::GET,
         "/v1/ingress/whatsapp?hub.mode=subscribe&hub.challenge=1&hub.verify_token=nope",
         None,
     );
     assert_eq!(bad.send().await.unwrap().status().as_u16(), 403);
-    rig.app.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn pairing_in_a_whatsapp_chat_then_messages_are_forwarded_once() {
-    let rig = rig().await;
-    let token = rig
-        .app
-        .issue_token(KEY_A, json!({"channel": "whatsapp"}))
-        .await;
+    let app = spawn_webhooks().await;
+    let token = app.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
     let token = token.body["token"].as_str().unwrap().to_owned();
     assert_eq!(
-        rig.signed(json!([text("wamid.T", &format!("my code {token}"))]))
-            .await,
+        signed(&app, json!([text("wamid.T", &format!("my code {token}"))])).await,
         200
     );
     eventually("success notice", || {
-        rig.graph.texts_to(WA_ID) == vec!["Paired successfully. You can chat now.".to_owned()]
+        app.wa().texts_to(WA_ID) == vec!["Paired successfully. You can chat now.".to_owned()]
     })
     .await;
-    let items = rig.app.list_bindings(KEY_A).await;
+    let items = app.list_bindings(KEY_A).await;
     assert_eq!(
         items[0]["routeKey"],
         format!("whatsapp:default:chat:{WA_ID}@s.whatsapp.net")
@@ -129,15 +102,15 @@ async fn pairing_in_a_whatsapp_chat_then_messages_are_forwarded_once() {
     );
 
     let message = json!([text("wamid.M1", "hallo")]);
-    assert_eq!(rig.signed(message.clone()).await, 200);
+    assert_eq!(signed(&app, message.clone()).await, 200);
     assert_eq!(
-        rig.signed(message).await,
+        signed(&app, message).await,
         200,
         "Meta's redelivery is acknowledged"
     );
-    eventually("forwarded", || rig.oc.accepted("tenant-a").len() == 1).await;
+    eventually("forwarded", || app.oc().accepted("tenant-a").len() == 1).await;
     actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
-    let got = rig.oc.accepted("tenant-a");
+    let got = app.oc().accepted("tenant-a");
     assert_eq!(got.len(), 1, "the duplicate is dropped");
     let env = &got[0].body;
     assert_eq!(env["eventId"], "wa:wamid.M1");
@@ -155,48 +128,50 @@ async fn pairing_in_a_whatsapp_chat_then_messages_are_forwarded_once() {
         env["channelData"]["whatsapp"]["rawMessage"]["id"],
         "wamid.M1"
     );
-    rig.app.stop().await;
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn a_bad_signature_is_refused_and_nothing_is_stored() {
-    let rig = rig().await;
-    let token = rig
-        .app
-        .issue_token(KEY_A, json!({"channel": "whatsapp"}))
-        .await;
+    let app = spawn_webhooks().await;
+    let token = app.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
     let token = token.body["token"].as_str().unwrap().to_owned();
     let body = notification(json!([text("wamid.T", &token)]));
-    assert_eq!(rig.post(body.clone(), None).await, 401);
-    assert_eq!(rig.post(body.clone(), Some("sha256=00".into())).await, 401);
+    assert_eq!(app.whatsapp_webhook(body.clone(), None).await, 401);
+    assert_eq!(
+        app.whatsapp_webhook(body.clone(), Some("sha256=00".into()))
+            .await,
+        401
+    );
     let tampered = body.replace("wamid.T", "wamid.U");
-    assert_eq!(rig.post(tampered, Some(sign(&body))).await, 401);
+    assert_eq!(app.whatsapp_webhook(tampered, Some(sign(&body))).await, 401);
     actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(
-        rig.app.list_bindings(KEY_A).await.is_empty(),
+        app.list_bindings(KEY_A).await.is_empty(),
         "the token was not redeemed"
     );
-    assert!(rig.graph.texts_to(WA_ID).is_empty());
-    rig.app.stop().await;
+    assert!(app.wa().texts_to(WA_ID).is_empty());
+    app.stop().await;
 }
 
 #[actix_web::test]
 async fn statuses_are_ignored_and_images_are_inlined_within_the_cap() {
-    let rig = rig().await;
-    let token = rig
-        .app
-        .issue_token(KEY_A, json!({"channel": "whatsapp"}))
-        .await;
-    rig.signed(json!([text(
-        "wamid.T",
-        token.body["token"].as_str().unwrap()
-    )]))
+    let app = spawn_webhooks().await;
+    let token = app.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
+    signed(
+        &app,
+        json!([text("wamid.T", token.body["token"].as_str().unwrap())]),
+    )
     .await;
-    eventually("paired", || !rig.graph.texts_to(WA_ID).is_empty()).await;
-    rig.graph.add_media("IMG1", vec![9, 8, 7]);
-    rig.graph.add_media("BIG", vec![0; 5000]);
+    eventually("paired", || !app.wa().texts_to(WA_ID).is_empty()).await;
+    app.wa().add_media("IMG1", vec![9, 8, 7]);
+    app.wa().add_media("BIG", vec![0; 5000]);
     let statuses = json!({"entry": [{"changes": [{"field": "messages", "value": {"statuses": [{"id": "wamid.OUT1", "status": "read"}]}}]}]}).to_string();
-    assert_eq!(rig.post(statuses.clone(), Some(sign(&statuses))).await, 200);
+    assert_eq!(
+        app.whatsapp_webhook(statuses.clone(), Some(sign(&statuses)))
+            .await,
+        200
+    );
     let image = |id: &str, media: &str, caption: Option<&str>| {
         let mut img = json!({"id": media, "mime_type": "image/jpeg"});
         if let Some(c) = caption {
@@ -205,16 +180,22 @@ async fn statuses_are_ignored_and_images_are_inlined_within_the_cap() {
         json!({"from": WA_ID, "id": id, "timestamp": "1", "type": "image", "image": img})
     };
     assert_eq!(
-        rig.signed(json!([
-            image("wamid.I1", "IMG1", Some("pic")),
-            image("wamid.I2", "BIG", None)
-        ]))
+        signed(
+            &app,
+            json!([
+                image("wamid.I1", "IMG1", Some("pic")),
+                image("wamid.I2", "BIG", None)
+            ])
+        )
         .await,
         200
     );
-    eventually("image forwarded", || rig.oc.accepted("tenant-a").len() == 1).await;
+    eventually("image forwarded", || {
+        app.oc().accepted("tenant-a").len() == 1
+    })
+    .await;
     actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
-    let got = rig.oc.accepted("tenant-a");
+    let got = app.oc().accepted("tenant-a");
     assert_eq!(
         got.len(),
         1,
@@ -230,5 +211,5 @@ async fn statuses_are_ignored_and_images_are_inlined_within_the_cap() {
         vec![9, 8, 7]
     );
     assert!(!env.to_string().contains(ACCESS_TOKEN));
-    rig.app.stop().await;
+    app.stop().await;
 }

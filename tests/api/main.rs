@@ -5,7 +5,6 @@ mod admin;
 mod cli;
 mod crash;
 mod deploy;
-mod fakes;
 mod health;
 mod helpers;
 mod inbound_discord;

@@ -2,32 +2,11 @@
 
 use std::collections::HashMap;
 
-use awc::http::{Method, StatusCode};
+use awc::http::StatusCode;
 use serde_json::json;
 
-use crate::admin::{ADMIN, admin_vars, call};
-use crate::helpers::{KEY_A, TestApp, spawn_app_with, two_tenants};
-
-/// One scrape: status and raw text.
-async fn scrape(app: &TestApp, key: Option<&str>) -> (StatusCode, String, String) {
-    let mut resp = app
-        .request(Method::GET, "/metrics", key)
-        .send()
-        .await
-        .expect("scrape");
-    let body = resp.body().await.expect("body");
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (
-        resp.status(),
-        content_type,
-        String::from_utf8(body.to_vec()).expect("utf-8"),
-    )
-}
+use crate::admin::{ADMIN, admin_vars};
+use crate::helpers::{KEY_A, spawn_app_with, two_tenants};
 
 /// Parses the text exposition format strictly enough to catch mistakes: every sample belongs to
 /// a family declared by `# TYPE`, names and label names are valid, values are numbers, histogram
@@ -111,7 +90,7 @@ pub fn parse_prometheus(text: &str) -> HashMap<String, f64> {
 #[actix_web::test]
 async fn metrics_parse_as_prometheus_text_and_move_with_traffic() {
     let app = spawn_app_with(admin_vars()).await;
-    let (status, content_type, text) = scrape(&app, Some(ADMIN)).await;
+    let (status, content_type, text) = app.metrics(Some(ADMIN)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/plain"), "{content_type}");
     let before = parse_prometheus(&text);
@@ -130,10 +109,7 @@ async fn metrics_parse_as_prometheus_text_and_move_with_traffic() {
     }
 
     // Traffic: two refused keys, one token, one refused code claim, one admin write.
-    assert_eq!(
-        app.get("/v1/pairings", Some("nope")).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.pairings("nope").await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         app.get("/v1/pairings", None).await.status,
         StatusCode::UNAUTHORIZED
@@ -145,17 +121,12 @@ async fn metrics_parse_as_prometheus_text_and_move_with_traffic() {
         StatusCode::OK
     );
     assert_eq!(
-        app.post("/v1/pairings/claim", Some(KEY_A), json!({"code": "x"}))
-            .await
-            .status,
+        app.claim(KEY_A, "x", None).await.status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        scrape(&app, Some("wrong")).await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.metrics(Some("wrong")).await.0, StatusCode::UNAUTHORIZED);
 
-    let after = parse_prometheus(&scrape(&app, Some(ADMIN)).await.2);
+    let after = parse_prometheus(&app.metrics(Some(ADMIN)).await.2);
     let moved = |series: &str| after[series] - before[series];
     assert_eq!(moved("mux_auth_failures_total{scope=\"tenant\"}"), 2.0);
     assert_eq!(moved("mux_auth_failures_total{scope=\"admin\"}"), 1.0);
@@ -183,16 +154,10 @@ async fn metrics_carry_no_tenant_chat_or_session_labels() {
         json!({"channel": "telegram", "sessionKey": "sess-secret-1"}),
     )
     .await;
-    call(
-        &app,
-        Method::POST,
-        "/v1/admin/tenants",
-        Some(ADMIN),
-        Some(json!({"id": "metrics-tenant"})),
-    )
-    .await;
-    app.get("/v1/pairings", Some("bad-key-xyz")).await;
-    let (_, _, text) = scrape(&app, Some(ADMIN)).await;
+    app.admin_create_tenant(json!({"id": "metrics-tenant"}))
+        .await;
+    app.pairings("bad-key-xyz").await;
+    let (_, _, text) = app.metrics(Some(ADMIN)).await;
     for needle in [
         "tenant-a",
         "tenant-b",
@@ -218,13 +183,13 @@ async fn metrics_carry_no_tenant_chat_or_session_labels() {
 #[actix_web::test]
 async fn metrics_need_the_admin_token_when_one_is_set_and_are_open_otherwise() {
     let app = spawn_app_with(admin_vars()).await;
-    assert_eq!(scrape(&app, None).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(scrape(&app, Some(KEY_A)).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(scrape(&app, Some(ADMIN)).await.0, StatusCode::OK);
+    assert_eq!(app.metrics(None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.metrics(Some(KEY_A)).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.metrics(Some(ADMIN)).await.0, StatusCode::OK);
     app.stop().await;
 
     let app = spawn_app_with(two_tenants()).await;
-    let (status, _, text) = scrape(&app, None).await;
+    let (status, _, text) = app.metrics(None).await;
     assert_eq!(status, StatusCode::OK);
     parse_prometheus(&text);
     app.stop().await;
@@ -233,7 +198,7 @@ async fn metrics_need_the_admin_token_when_one_is_set_and_are_open_otherwise() {
 #[actix_web::test]
 async fn the_queue_gauges_follow_pending_events() {
     let app = spawn_app_with(admin_vars()).await;
-    let conn = &mut crate::restart::diesel_conn(&app.db_path);
+    let conn = &mut crate::helpers::diesel_conn(&app.db_path);
     use diesel::RunQueryDsl;
     let old = mux_server::time::now_ms() - 120_000;
     diesel::sql_query(format!(
@@ -244,7 +209,7 @@ async fn the_queue_gauges_follow_pending_events() {
     ))
     .execute(conn)
     .expect("insert events");
-    let samples = parse_prometheus(&scrape(&app, Some(ADMIN)).await.2);
+    let samples = parse_prometheus(&app.metrics(Some(ADMIN)).await.2);
     assert_eq!(samples["mux_inbound_queue_depth"], 1.0);
     let age = samples["mux_inbound_oldest_pending_age_seconds"];
     assert!((119.0..=200.0).contains(&age), "{age}");
@@ -253,29 +218,22 @@ async fn the_queue_gauges_follow_pending_events() {
 
 #[actix_web::test]
 async fn inbound_counters_move_with_telegram_traffic() {
-    let r = crate::inbound_telegram::rig(&[("MUX_ADMIN_TOKEN", ADMIN)]).await;
-    let before = parse_prometheus(&scrape(&r.app, Some(ADMIN)).await.2);
-    let claimed = r
-        .app
-        .post(
-            "/v1/pairings/claim",
-            Some(KEY_A),
-            json!({"code": "A1", "sessionKey": "s"}),
-        )
-        .await;
+    let r = crate::inbound_telegram::spawn_polling(&[("MUX_ADMIN_TOKEN", ADMIN)]).await;
+    let before = parse_prometheus(&r.metrics(Some(ADMIN)).await.2);
+    let claimed = r.claim(KEY_A, "A1", "s").await;
     assert_eq!(claimed.status, StatusCode::OK);
-    r.tg.push_text(1, 100, "hello");
-    crate::fakes::eventually("delivered", || r.oc.accepted("tenant-a").len() == 1).await;
+    r.tg().push_text(1, 100, "hello");
+    crate::helpers::eventually("delivered", || r.oc().accepted("tenant-a").len() == 1).await;
 
     // The forwarder counts a delivery once it is recorded, a moment after the endpoint saw it.
     let forwarded = "mux_inbound_events_forwarded_total{channel=\"telegram\"}";
-    let mut after = parse_prometheus(&scrape(&r.app, Some(ADMIN)).await.2);
+    let mut after = parse_prometheus(&r.metrics(Some(ADMIN)).await.2);
     for _ in 0..500 {
         if after[forwarded] > before[forwarded] && after["mux_inbound_queue_depth"] == 0.0 {
             break;
         }
         actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
-        after = parse_prometheus(&scrape(&r.app, Some(ADMIN)).await.2);
+        after = parse_prometheus(&r.metrics(Some(ADMIN)).await.2);
     }
     let moved = |series: &str| after[series] - before[series];
     for series in [
@@ -288,18 +246,18 @@ async fn inbound_counters_move_with_telegram_traffic() {
         assert_eq!(moved(series), 1.0, "{series}");
     }
     assert_eq!(after["mux_inbound_queue_depth"], 0.0);
-    r.app.stop().await;
+    r.stop().await;
 }
 
 #[actix_web::test]
 async fn outbound_answers_are_counted_per_channel_and_status() {
     let app = spawn_app_with(admin_vars()).await;
     let series = "mux_outbound_sends_total{channel=\"telegram\",status=\"403\"}";
-    let before = parse_prometheus(&scrape(&app, Some(ADMIN)).await.2);
+    let before = parse_prometheus(&app.metrics(Some(ADMIN)).await.2);
     let body = json!({"channel": "telegram", "sessionKey": "nobody", "text": "hi"});
     let reply = app.post("/v1/mux/outbound/send", Some(KEY_A), body).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
-    let after = parse_prometheus(&scrape(&app, Some(ADMIN)).await.2);
+    let after = parse_prometheus(&app.metrics(Some(ADMIN)).await.2);
     assert_eq!(after[series] - before[series], 1.0);
     app.stop().await;
 }

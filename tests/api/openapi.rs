@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use awc::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::admin::{admin_vars, call};
+use crate::admin::admin_vars;
 use crate::helpers::spawn_app_with;
 
 type Ops = BTreeSet<(String, String)>;
@@ -133,7 +133,9 @@ async fn every_documented_operation_reaches_a_handler_or_its_guard() {
             .replace("{keyId}", "key_x")
             .replace("{eventId}", "tg:1");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
-        let reply = call(&app, method.clone(), &concrete, None, Some(json!({}))).await;
+        let reply = app
+            .call(method.clone(), &concrete, None, Some(json!({})))
+            .await;
         assert_ne!(
             reply.status,
             StatusCode::NOT_FOUND,

@@ -342,20 +342,8 @@ async fn unbind_removes_only_the_callers_binding_and_hides_others() {
         json!({"ok": false, "error": "bindingId required"})
     );
 
-    let by_b = app
-        .post(
-            "/v1/pairings/unbind",
-            Some(KEY_B),
-            json!({"bindingId": binding_id}),
-        )
-        .await;
-    let unknown = app
-        .post(
-            "/v1/pairings/unbind",
-            Some(KEY_B),
-            json!({"bindingId": "bind_nope"}),
-        )
-        .await;
+    let by_b = app.unbind(KEY_B, &binding_id).await;
+    let unknown = app.unbind(KEY_B, "bind_nope").await;
     assert_eq!(by_b.status, StatusCode::NOT_FOUND);
     assert_eq!(by_b.body, unknown.body, "same answer: no existence leak");
     assert_eq!(
@@ -364,23 +352,11 @@ async fn unbind_removes_only_the_callers_binding_and_hides_others() {
     );
     assert_eq!(app.list_bindings(KEY_A).await.len(), 1, "still bound for A");
 
-    let ok = app
-        .post(
-            "/v1/pairings/unbind",
-            Some(KEY_A),
-            json!({"bindingId": binding_id}),
-        )
-        .await;
+    let ok = app.unbind(KEY_A, &binding_id).await;
     assert_eq!(ok.status, StatusCode::OK);
     assert_eq!(ok.body, json!({"ok": true}));
     assert!(app.list_bindings(KEY_A).await.is_empty());
-    let twice = app
-        .post(
-            "/v1/pairings/unbind",
-            Some(KEY_A),
-            json!({"bindingId": binding_id}),
-        )
-        .await;
+    let twice = app.unbind(KEY_A, &binding_id).await;
     assert_eq!(twice.status, StatusCode::NOT_FOUND);
     app.stop().await;
 }

@@ -1,7 +1,7 @@
 use awc::http::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{KEY_A, KEY_B, spawn_app_with, spawn_in, two_tenants};
+use crate::helpers::{KEY_A, KEY_B, diesel_conn, spawn_app_with, spawn_in, two_tenants};
 
 fn vars() -> Vec<(&'static str, String)> {
     let mut vars = two_tenants();
@@ -17,31 +17,15 @@ fn vars() -> Vec<(&'static str, String)> {
 #[actix_web::test]
 async fn bindings_targets_and_claimed_codes_survive_a_restart() {
     let app = spawn_app_with(vars()).await;
-    let c1 = app
-        .post(
-            "/v1/pairings/claim",
-            Some(KEY_A),
-            json!({"code": "C1", "sessionKey": "s1"}),
-        )
-        .await;
-    let c2 = app
-        .post("/v1/pairings/claim", Some(KEY_A), json!({"code": "C2"}))
-        .await;
+    let c1 = app.claim(KEY_A, "C1", "s1").await;
+    let c2 = app.claim(KEY_A, "C2", None).await;
     assert_eq!(c1.status, StatusCode::OK);
     assert_eq!(c2.status, StatusCode::OK);
-    let unbound = app
-        .post(
-            "/v1/pairings/unbind",
-            Some(KEY_A),
-            json!({"bindingId": c2.body["bindingId"]}),
-        )
-        .await;
+    let unbound = app.unbind(KEY_A, &c2.body["bindingId"]).await;
     assert_eq!(unbound.status, StatusCode::OK);
     let target = json!({"inboundUrl": "http://127.0.0.1:4000/in", "inboundToken": "tok", "inboundTimeoutMs": 3000});
     assert_eq!(
-        app.post("/v1/tenant/inbound-target", Some(KEY_B), target)
-            .await
-            .status,
+        app.set_inbound_target(KEY_B, target).await.status,
         StatusCode::OK
     );
     let before = app.list_bindings(KEY_A).await;
@@ -54,15 +38,13 @@ async fn bindings_targets_and_claimed_codes_survive_a_restart() {
         "same active bindings, unbound one gone"
     );
     assert_eq!(before.len(), 1);
-    let again = app
-        .post("/v1/pairings/claim", Some(KEY_B), json!({"code": "C1"}))
-        .await;
+    let again = app.claim(KEY_B, "C1", None).await;
     assert_eq!(
         again.status,
         StatusCode::CONFLICT,
         "seeding again does not re-open a claimed code"
     );
-    let read = app.get("/v1/tenant/inbound-target", Some(KEY_B)).await;
+    let read = app.inbound_target(KEY_B).await;
     assert_eq!(
         read.body,
         json!({"ok": true, "configured": true, "inboundUrl": "http://127.0.0.1:4000/in", "inboundTimeoutMs": 3000})
@@ -85,16 +67,14 @@ async fn a_seeded_target_never_overwrites_one_set_at_runtime() {
     let app = spawn_app_with(seeded("http://127.0.0.1:1/seed-1")).await;
     let runtime = json!({"inboundUrl": "http://127.0.0.1:2/runtime", "inboundToken": "rt"});
     assert_eq!(
-        app.post("/v1/tenant/inbound-target", Some(KEY_A), runtime)
-            .await
-            .status,
+        app.set_inbound_target(KEY_A, runtime).await.status,
         StatusCode::OK
     );
     let dir = app.stop().await;
 
     let app = spawn_in(dir, seeded("http://127.0.0.1:1/seed-2")).await;
-    let a = app.get("/v1/tenant/inbound-target", Some(KEY_A)).await;
-    let b = app.get("/v1/tenant/inbound-target", Some(KEY_B)).await;
+    let a = app.inbound_target(KEY_A).await;
+    let b = app.inbound_target(KEY_B).await;
     assert_eq!(a.body["inboundUrl"], json!("http://127.0.0.1:2/runtime"));
     assert_eq!(
         b.body["inboundUrl"],
@@ -107,10 +87,7 @@ async fn a_seeded_target_never_overwrites_one_set_at_runtime() {
 #[actix_web::test]
 async fn changing_a_seeded_key_in_the_environment_rotates_it() {
     let app = spawn_app_with(two_tenants()).await;
-    assert_eq!(
-        app.get("/v1/pairings", Some(KEY_A)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.pairings(KEY_A).await.status, StatusCode::OK);
     let dir = app.stop().await;
     let rotated = vec![(
         "MUX_TENANTS_JSON",
@@ -118,14 +95,8 @@ async fn changing_a_seeded_key_in_the_environment_rotates_it() {
             .to_string(),
     )];
     let app = spawn_in(dir, rotated).await;
-    assert_eq!(
-        app.get("/v1/pairings", Some(KEY_A)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.get("/v1/pairings", Some("key-a-2")).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.pairings(KEY_A).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.pairings("key-a-2").await.status, StatusCode::OK);
     app.stop().await;
 }
 
@@ -140,9 +111,7 @@ async fn the_legacy_api_key_seeds_tenant_default_with_its_inbound_target() {
         ("MUX_OPENCLAW_INBOUND_TOKEN", "legacy-inbound".to_owned()),
     ])
     .await;
-    let read = app
-        .get("/v1/tenant/inbound-target", Some("legacy-key"))
-        .await;
+    let read = app.inbound_target("legacy-key").await;
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(
         read.body,
@@ -159,12 +128,9 @@ async fn the_legacy_api_key_seeds_tenant_default_with_its_inbound_target() {
 #[actix_web::test]
 async fn no_tenant_exists_without_a_configured_key() {
     let app = spawn_app_with(vec![]).await;
+    assert_eq!(app.pairings("").await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app.get("/v1/pairings", Some("")).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.get("/v1/pairings", Some("changeme")).await.status,
+        app.pairings("changeme").await.status,
         StatusCode::UNAUTHORIZED
     );
     app.stop().await;
@@ -175,18 +141,10 @@ async fn changes_leave_audit_rows_without_secrets() {
     let app = spawn_app_with(vars()).await;
     let token = app.issue_token(KEY_A, json!({"channel": "telegram"})).await;
     let token = token.body["token"].as_str().expect("token").to_owned();
-    let claimed = app
-        .post("/v1/pairings/claim", Some(KEY_A), json!({"code": "C1"}))
-        .await;
-    app.post(
-        "/v1/pairings/unbind",
-        Some(KEY_A),
-        json!({"bindingId": claimed.body["bindingId"]}),
-    )
-    .await;
-    app.post(
-        "/v1/tenant/inbound-target",
-        Some(KEY_A),
+    let claimed = app.claim(KEY_A, "C1", None).await;
+    app.unbind(KEY_A, &claimed.body["bindingId"]).await;
+    app.set_inbound_target(
+        KEY_A,
         json!({"inboundUrl": "http://127.0.0.1:5/in", "inboundToken": "very-secret-inbound"}),
     )
     .await;
@@ -215,15 +173,4 @@ async fn changes_leave_audit_rows_without_secrets() {
         );
     }
     drop(dir);
-}
-
-pub fn diesel_conn(path: &std::path::Path) -> diesel::SqliteConnection {
-    use diesel::Connection;
-    use diesel::RunQueryDsl;
-    let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy()).expect("open db");
-    // The service's last connection may still be checkpointing the WAL as it closes.
-    diesel::sql_query("PRAGMA busy_timeout = 5000")
-        .execute(&mut conn)
-        .expect("busy timeout");
-    conn
 }

@@ -3,58 +3,29 @@
 use awc::http::{Method, StatusCode};
 use serde_json::json;
 
-use super::{ADMIN, admin_vars, call, create_tenant};
+use super::admin_vars;
 use crate::helpers::{KEY_A, spawn_app_with};
 
 #[actix_web::test]
 async fn an_admin_seeded_pairing_code_can_be_claimed_once() {
     let app = spawn_app_with(admin_vars()).await;
     let body = json!({"code": "OPS-1", "channel": "telegram", "routeKey": "telegram:default:chat:-1001", "scope": "chat", "ttlSec": 600});
-    let seeded = call(
-        &app,
-        Method::POST,
-        "/v1/admin/pairing-codes",
-        Some(ADMIN),
-        Some(body.clone()),
-    )
-    .await;
+    let seeded = app.admin_create_code(body.clone()).await;
     assert_eq!(seeded.status, StatusCode::CREATED, "{}", seeded.body);
     assert_eq!(seeded.body["code"], json!("OPS-1"));
     assert!(seeded.body["expiresAtMs"].as_i64().is_some());
-    let dup = call(
-        &app,
-        Method::POST,
-        "/v1/admin/pairing-codes",
-        Some(ADMIN),
-        Some(body),
-    )
-    .await;
+    let dup = app.admin_create_code(body).await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
-    let bad = call(
-        &app,
-        Method::POST,
-        "/v1/admin/pairing-codes",
-        Some(ADMIN),
-        Some(json!({"channel": "telegram"})),
-    )
-    .await;
+    let bad = app.admin_create_code(json!({"channel": "telegram"})).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
-    let claimed = app
-        .post("/v1/pairings/claim", Some(KEY_A), json!({"code": "OPS-1"}))
-        .await;
+    let claimed = app.claim(KEY_A, "OPS-1", None).await;
     assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
     assert_eq!(
         claimed.body["routeKey"],
         json!("telegram:default:chat:-1001")
     );
-    let list = call(&app, Method::GET, "/v1/admin/tenants", Some(ADMIN), None).await;
-    let a = list.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|t| t["id"] == "tenant-a")
-        .cloned();
+    let a = app.admin_tenant("tenant-a").await;
     assert_eq!(a.expect("tenant-a")["bindings"], json!(1));
     app.stop().await;
 }
@@ -62,64 +33,33 @@ async fn an_admin_seeded_pairing_code_can_be_claimed_once() {
 #[actix_web::test]
 async fn every_admin_action_leaves_an_audit_row_without_secrets() {
     let app = spawn_app_with(admin_vars()).await;
-    let created = create_tenant(
-        &app,
-        json!({"id": "aud", "inboundUrl": "http://127.0.0.1:9/", "inboundToken": "tok-secret"}),
-    )
-    .await;
+    let created = app
+        .admin_create_tenant(
+            json!({"id": "aud", "inboundUrl": "http://127.0.0.1:9/", "inboundToken": "tok-secret"}),
+        )
+        .await;
     let first_key = created.body["apiKey"].as_str().expect("key").to_owned();
-    let added = call(
-        &app,
-        Method::POST,
-        "/v1/admin/tenants/aud/keys",
-        Some(ADMIN),
-        None,
-    )
-    .await;
+    let added = app
+        .admin(Method::POST, "/v1/admin/tenants/aud/keys", None)
+        .await;
     let second_key = added.body["apiKey"].as_str().expect("key").to_owned();
     let key_id = added.body["keyId"].as_str().expect("keyId").to_owned();
-    call(
-        &app,
+    app.admin(
         Method::DELETE,
         &format!("/v1/admin/tenants/aud/keys/{key_id}"),
-        Some(ADMIN),
         None,
     )
     .await;
-    call(
-        &app,
-        Method::POST,
-        "/v1/admin/tenants/aud/disable",
-        Some(ADMIN),
-        None,
-    )
-    .await;
-    call(
-        &app,
-        Method::POST,
-        "/v1/admin/tenants/aud/enable",
-        Some(ADMIN),
-        None,
-    )
-    .await;
+    app.admin(Method::POST, "/v1/admin/tenants/aud/disable", None)
+        .await;
+    app.admin(Method::POST, "/v1/admin/tenants/aud/enable", None)
+        .await;
     let code = json!({"code": "SECRET-CODE", "channel": "telegram", "routeKey": "telegram:default:chat:77"});
-    call(
-        &app,
-        Method::POST,
-        "/v1/admin/pairing-codes",
-        Some(ADMIN),
-        Some(code),
-    )
-    .await;
+    app.admin_create_code(code).await;
 
-    let audit = call(
-        &app,
-        Method::GET,
-        "/v1/admin/audit?tenantId=aud&limit=10",
-        Some(ADMIN),
-        None,
-    )
-    .await;
+    let audit = app
+        .admin(Method::GET, "/v1/admin/audit?tenantId=aud&limit=10", None)
+        .await;
     assert_eq!(audit.status, StatusCode::OK);
     let actions: Vec<&str> = audit.body["items"]
         .as_array()
@@ -145,27 +85,17 @@ async fn every_admin_action_leaves_an_audit_row_without_secrets() {
             .iter()
             .all(|i| i["actor"] == "admin")
     );
-    let limited = call(
-        &app,
-        Method::GET,
-        "/v1/admin/audit?limit=1",
-        Some(ADMIN),
-        None,
-    )
-    .await;
+    let limited = app
+        .admin(Method::GET, "/v1/admin/audit?limit=1", None)
+        .await;
     let items = limited.body["items"].as_array().expect("items");
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["action"], json!("pairing_code_seeded"));
-    let all = call(
-        &app,
-        Method::GET,
-        "/v1/admin/audit?limit=1000",
-        Some(ADMIN),
-        None,
-    )
-    .await
-    .body
-    .to_string();
+    let all = app
+        .admin(Method::GET, "/v1/admin/audit?limit=1000", None)
+        .await
+        .body
+        .to_string();
     for secret in [
         first_key.as_str(),
         second_key.as_str(),
@@ -174,14 +104,9 @@ async fn every_admin_action_leaves_an_audit_row_without_secrets() {
     ] {
         assert!(!all.contains(secret), "audit holds {secret}");
     }
-    let bad = call(
-        &app,
-        Method::GET,
-        "/v1/admin/audit?limit=0",
-        Some(ADMIN),
-        None,
-    )
-    .await;
+    let bad = app
+        .admin(Method::GET, "/v1/admin/audit?limit=0", None)
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     app.stop().await;
 }

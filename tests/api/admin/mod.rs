@@ -7,58 +7,15 @@ mod tenants;
 use awc::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{KEY_A, Reply, TestApp, spawn_app_with, two_tenants};
+use crate::helpers::{KEY_A, spawn_app_with, two_tenants};
 
-pub const ADMIN: &str = "admin-token-for-tests";
+pub use crate::helpers::ADMIN;
 
 /// The two default tenants plus an admin token.
 pub fn admin_vars() -> Vec<(&'static str, String)> {
     let mut vars = two_tenants();
     vars.push(("MUX_ADMIN_TOKEN", ADMIN.to_owned()));
     vars
-}
-
-/// A request with a raw JSON body (or none) and a bearer credential.
-pub async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    key: Option<&str>,
-    body: Option<Value>,
-) -> Reply {
-    let req = app.request(method, path, key);
-    let resp = match body {
-        Some(b) => {
-            req.insert_header(("Content-Type", "application/json"))
-                .send_body(b.to_string())
-                .await
-        }
-        None => req.send().await,
-    };
-    let mut resp = resp.expect("request reaches the server");
-    let bytes = resp.body().await.expect("body");
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
-    };
-    Reply {
-        status: resp.status(),
-        body,
-        headers: resp.headers().clone(),
-    }
-}
-
-pub async fn create_tenant(app: &TestApp, body: Value) -> Reply {
-    call(
-        app,
-        Method::POST,
-        "/v1/admin/tenants",
-        Some(ADMIN),
-        Some(body),
-    )
-    .await
 }
 
 /// Every admin operation, for the checks that must hold on all of them.
@@ -96,7 +53,7 @@ async fn without_an_admin_token_every_admin_path_answers_404() {
     let app = spawn_app_with(two_tenants()).await;
     for (method, path, body) in every_admin_call() {
         for key in [None, Some(KEY_A), Some("anything")] {
-            let reply = call(&app, method.clone(), path, key, body.clone()).await;
+            let reply = app.call(method.clone(), path, key, body.clone()).await;
             assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method} {path}");
             assert_eq!(reply.body, json!({"ok": false, "error": "not found"}));
         }
@@ -114,7 +71,7 @@ async fn admin_paths_refuse_missing_wrong_and_tenant_credentials() {
             Some("admin-token-for-test"),
             Some("Bearer"),
         ] {
-            let reply = call(&app, method.clone(), path, key, body.clone()).await;
+            let reply = app.call(method.clone(), path, key, body.clone()).await;
             assert_eq!(
                 reply.status,
                 StatusCode::UNAUTHORIZED,
@@ -124,24 +81,16 @@ async fn admin_paths_refuse_missing_wrong_and_tenant_credentials() {
         }
     }
     // Nothing was changed by the refused calls.
-    assert_eq!(
-        app.get("/v1/pairings", Some(KEY_A)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.pairings(KEY_A).await.status, StatusCode::OK);
     app.stop().await;
 }
 
 #[actix_web::test]
 async fn the_admin_token_never_opens_a_tenant_path() {
     let app = spawn_app_with(admin_vars()).await;
+    assert_eq!(app.pairings(ADMIN).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app.get("/v1/pairings", Some(ADMIN)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.get("/v1/tenant/inbound-target", Some(ADMIN))
-            .await
-            .status,
+        app.inbound_target(ADMIN).await.status,
         StatusCode::UNAUTHORIZED
     );
     let token = app.issue_token(ADMIN, json!({"channel": "telegram"})).await;

@@ -2,10 +2,11 @@
 
 use awc::http::StatusCode;
 
-use super::{count, env_of, run, stderr, stdout, write_tokens};
+use super::{env_of, run, stderr, stdout, write_tokens};
 use crate::admin::admin_vars;
+use crate::helpers::count;
+use crate::helpers::diesel_conn;
 use crate::helpers::{KEY_A, spawn_app_with, spawn_in};
-use crate::restart::diesel_conn;
 
 #[actix_web::test]
 async fn a_backup_taken_while_the_server_writes_is_consistent_and_holds_committed_rows() {
@@ -48,9 +49,6 @@ async fn a_backup_taken_while_the_server_writes_is_consistent_and_holds_committe
     let restore = tempfile::tempdir().expect("dir");
     std::fs::copy(&dest, restore.path().join("mux.sqlite")).expect("restore");
     let restored = spawn_in(restore, admin_vars()).await;
-    assert_eq!(
-        restored.get("/v1/pairings", Some(KEY_A)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(restored.pairings(KEY_A).await.status, StatusCode::OK);
     restored.stop().await;
 }

@@ -5,16 +5,14 @@ mod backup;
 mod check_config;
 mod shutdown;
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 use awc::http::StatusCode;
-use diesel::RunQueryDsl;
 use serde_json::{Value, json};
 
 use crate::admin::{ADMIN, admin_vars};
+use crate::helpers::diesel_conn;
 use crate::helpers::{KEY_A, TestApp, spawn_app_with};
-use crate::restart::diesel_conn;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mux-server");
 
@@ -72,19 +70,6 @@ pub async fn write_tokens(app: &TestApp, n: usize) -> usize {
     acked
 }
 
-/// Rows of `table` (may carry a WHERE clause) in the database at `path`.
-pub fn count(path: &Path, table: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let rows: Vec<N> = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-        .load(&mut diesel_conn(path))
-        .expect("count");
-    rows[0].n
-}
-
 #[actix_web::test]
 async fn tenant_commands_create_list_rotate_and_disable_through_the_running_service() {
     let app = spawn_app_with(admin_vars()).await;
@@ -99,10 +84,7 @@ async fn tenant_commands_create_list_rotate_and_disable_through_the_running_serv
     let created: Value = serde_json::from_slice(&created.stdout).expect("json answer");
     let first_key = created["apiKey"].as_str().expect("apiKey").to_owned();
     let first_id = created["keyId"].as_str().expect("keyId").to_owned();
-    assert_eq!(
-        app.get("/v1/pairings", Some(&first_key)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.pairings(&first_key).await.status, StatusCode::OK);
 
     let text = run(
         &["tenant", "add-key", "cli-t", "--label", "v2"],
@@ -132,26 +114,20 @@ async fn tenant_commands_create_list_rotate_and_disable_through_the_running_serv
     let revoked = run(&["tenant", "revoke-key", "cli-t", &first_id], env.clone()).await;
     assert!(revoked.status.success(), "{}", stderr(&revoked));
     assert_eq!(
-        app.get("/v1/pairings", Some(&first_key)).await.status,
+        app.pairings(&first_key).await.status,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(
-        app.get("/v1/pairings", Some(&second_key)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.pairings(&second_key).await.status, StatusCode::OK);
 
     let disabled = run(&["tenant", "disable", "cli-t"], env.clone()).await;
     assert!(disabled.status.success());
     assert_eq!(
-        app.get("/v1/pairings", Some(&second_key)).await.status,
+        app.pairings(&second_key).await.status,
         StatusCode::UNAUTHORIZED
     );
     let enabled = run(&["tenant", "enable", "cli-t"], env.clone()).await;
     assert!(enabled.status.success());
-    assert_eq!(
-        app.get("/v1/pairings", Some(&second_key)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.pairings(&second_key).await.status, StatusCode::OK);
 
     // The changes are in the service's database, with their audit rows.
     let conn = &mut diesel_conn(&app.db_path);

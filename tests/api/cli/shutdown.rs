@@ -1,47 +1,16 @@
 //! SIGTERM to the real binary: exit 0, nothing acknowledged lost, the restart continues.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use awc::http::StatusCode;
 use serde_json::json;
 
-use super::{count, mux};
-use crate::fakes::eventually;
-use crate::fakes::openclaw::{FakeOpenClaw, Mode};
-use crate::fakes::telegram::{FakeTelegram, TOKEN};
-use crate::helpers::{KEY_A, spawn_in};
+use mux_server::testkit::openclaw::Mode;
 
-/// Starts the binary on port 0 with `vars` (plus listener, database and logging settings) and
-/// returns it with the port it logged.
-fn start_binary(db: &Path, vars: &[(&'static str, String)]) -> (Child, u16) {
-    let mut all = vec![
-        ("MUX_HOST", "127.0.0.1".to_owned()),
-        ("MUX_PORT", "0".to_owned()),
-        ("MUX_DB_PATH", db.to_string_lossy().into_owned()),
-        ("RUST_LOG", "info".to_owned()),
-    ];
-    all.extend(vars.iter().cloned());
-    let mut child = mux(&["serve"], &all)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let port = loop {
-        let line = lines.next().expect("logs until listening").expect("line");
-        if let Some(p) = line.split("event=listening").nth(1) {
-            let port = p.split("port=").nth(1).expect("port=").trim();
-            break port.parse().expect("port number");
-        }
-    };
-    // Keep draining the logs so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, port)
-}
+use super::mux;
+use crate::helpers::count;
+use crate::helpers::{KEY_A, TestApp, TestAppBuilder, eventually, spawn_in, start_binary};
 
 fn tenant_a() -> Vec<(&'static str, String)> {
     vec![(
@@ -108,7 +77,7 @@ async fn sigterm_during_traffic_exits_0_and_loses_nothing_acknowledged() {
 
     // The restart continues on the same database.
     let app = spawn_in(dir, tenant_a()).await;
-    assert_eq!(app.get("/ready", None).await.status, StatusCode::OK);
+    assert_eq!(app.ready().await.status, StatusCode::OK);
     assert_eq!(
         app.issue_token(KEY_A, json!({"channel": "telegram"}))
             .await
@@ -120,30 +89,23 @@ async fn sigterm_during_traffic_exits_0_and_loses_nothing_acknowledged() {
 
 /// The service with Telegram long polling into a fake, tenant-a's chat 1 paired, and
 /// tenant-a's OpenClaw answering 503 so every event stays queued.
-fn inbound_vars(tg: &FakeTelegram, oc: &FakeOpenClaw) -> Vec<(&'static str, String)> {
-    let tenant = json!([{"id": "tenant-a", "apiKey": KEY_A, "inboundUrl": oc.url("tenant-a"),
-                         "inboundToken": "tok-a", "inboundTimeoutMs": 300}]);
+fn inbound_world() -> TestAppBuilder {
     let code = json!([{"code": "A1", "channel": "telegram", "routeKey": "telegram:default:chat:1", "scope": "chat"}]);
-    vec![
-        ("MUX_TENANTS_JSON", tenant.to_string()),
-        ("MUX_PAIRING_CODES_JSON", code.to_string()),
-        ("TELEGRAM_BOT_TOKEN", TOKEN.to_owned()),
-        ("MUX_TELEGRAM_API_BASE_URL", tg.base_url.clone()),
-        ("MUX_TELEGRAM_INBOUND_ENABLED", "true".to_owned()),
-        ("MUX_TELEGRAM_POLL_TIMEOUT_SEC", "1".to_owned()),
-        ("MUX_TELEGRAM_POLL_RETRY_MS", "50".to_owned()),
-        ("MUX_TELEGRAM_BOOTSTRAP_LATEST", "false".to_owned()),
-    ]
+    TestApp::builder()
+        .openclaw_tenants(&[("tenant-a", KEY_A)], 300)
+        .var("MUX_PAIRING_CODES_JSON", code.to_string())
+        .telegram_polling()
 }
 
 #[actix_web::test]
 async fn sigterm_during_inbound_traffic_exits_0_and_every_acknowledged_update_is_delivered_after_restart()
  {
-    let (tg, oc) = (FakeTelegram::start(), FakeOpenClaw::start());
+    let world = inbound_world();
+    let (tg, oc) = (world.tg(), world.oc());
     oc.set_mode("tenant-a", Mode::Status(503));
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("mux.sqlite");
-    let vars = inbound_vars(&tg, &oc);
+    let vars = world.env();
     let (child, port) = {
         let (db, vars) = (db.clone(), vars.clone());
         actix_web::rt::task::spawn_blocking(move || start_binary(&db, &vars))
@@ -170,14 +132,7 @@ async fn sigterm_during_inbound_traffic_exits_0_and_every_acknowledged_update_is
     assert_eq!(status.code(), Some(0), "graceful stop exits 0");
 
     // Acknowledged = confirmed by offset, so Telegram would never hand them out again.
-    let pending: Vec<i64> = tg
-        .state
-        .lock()
-        .unwrap()
-        .updates
-        .iter()
-        .filter_map(|u| u["update_id"].as_i64())
-        .collect();
+    let pending: Vec<i64> = tg.pending_update_ids();
     let acked: Vec<i64> = ids
         .iter()
         .copied()
@@ -193,7 +148,7 @@ async fn sigterm_during_inbound_traffic_exits_0_and_every_acknowledged_update_is
 
     // The restart takes the rest from Telegram and delivers everything once OpenClaw is back.
     oc.set_mode("tenant-a", Mode::Accept);
-    let app = spawn_in(dir, vars).await;
+    let app = world.spawn_in(dir).await;
     eventually("all updates are delivered", || {
         let got: BTreeSet<String> = oc
             .accepted("tenant-a")

@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::SEND;
-use crate::helpers::spawn_app_with;
-use crate::outbound::fakes;
+use crate::helpers::TestApp;
 
 const TENANTS: usize = 500;
 const CONNECTIONS: usize = 64;
@@ -23,30 +22,23 @@ const SENDS: usize = 20_000;
 #[actix_web::test]
 #[ignore = "benchmark: run by hand with --release --ignored --nocapture"]
 async fn outbound_sends_per_second_against_the_fake_telegram() {
-    let tg = fakes::telegram::start();
     let tenants: Vec<Value> = (0..TENANTS)
         .map(|i| json!({"id": format!("t{i}"), "apiKey": format!("key-{i}")}))
         .collect();
     let codes: Vec<Value> = (0..TENANTS)
         .map(|i| json!({"code": format!("C{i}"), "channel": "telegram", "routeKey": format!("telegram:default:chat:{}", 1000 + i), "scope": "chat"}))
         .collect();
-    let app = spawn_app_with(vec![
-        ("MUX_TENANTS_JSON", Value::Array(tenants).to_string()),
-        ("MUX_PAIRING_CODES_JSON", Value::Array(codes).to_string()),
-        ("TELEGRAM_BOT_TOKEN", fakes::telegram::TOKEN.to_owned()),
-        ("MUX_TELEGRAM_API_BASE_URL", tg.base.clone()),
-        ("MUX_TELEGRAM_PACING_ENABLED", "false".to_owned()),
-    ])
-    .await;
+    let app = TestApp::builder()
+        .var("MUX_TENANTS_JSON", Value::Array(tenants).to_string())
+        .var("MUX_PAIRING_CODES_JSON", Value::Array(codes).to_string())
+        .telegram()
+        .var("MUX_TELEGRAM_PACING_ENABLED", "false")
+        .spawn()
+        .await;
+    let tg = app.tg().clone();
     for i in 0..TENANTS {
         let key = format!("key-{i}");
-        let r = app
-            .post(
-                "/v1/pairings/claim",
-                Some(&key),
-                json!({"code": format!("C{i}"), "sessionKey": "s"}),
-            )
-            .await;
+        let r = app.claim(&key, &format!("C{i}"), "s").await;
         assert!(r.status.is_success(), "{}", r.body);
     }
     let client = awc::Client::builder()
@@ -111,5 +103,4 @@ async fn outbound_sends_per_second_against_the_fake_telegram() {
         tg.recorder.received().len(),
     );
     app.stop().await;
-    tg.stop().await;
 }

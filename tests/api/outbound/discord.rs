@@ -1,33 +1,24 @@
 use awc::http::StatusCode;
 use serde_json::json;
 
-use super::{send, world};
+use super::world;
+use super::{CHANNEL_IN_OTHER_GUILD, THREAD_IN_GUILD};
 use crate::helpers::KEY_A;
-use crate::outbound::fakes::Scripted;
-use crate::outbound::fakes::discord::{
-    CHANNEL_IN_OTHER_GUILD, THREAD_IN_GUILD, TOKEN, dm_channel_of,
-};
+use mux_server::testkit::discord::{TOKEN, dm_channel_of};
 
 #[actix_web::test]
 async fn a_dm_route_opens_the_dm_channel_once_and_posts_there() {
     let w = world().await;
-    let first = send(
-        &w.app,
-        KEY_A,
+    let first = w.send(KEY_A,
         json!({"channel": "discord", "sessionKey": "dc-dm", "to": "user:7", "text": "hi **there**",
                "mediaUrl": "https://img.example/a.png", "replyToId": "1234567890"}),
     )
     .await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
-    let second = send(
-        &w.app,
-        KEY_A,
-        json!({"channel": "discord", "sessionKey": "dc-dm", "text": "again"}),
-    )
-    .await;
+    let second = w.send_text(KEY_A, "discord", "dc-dm", "again").await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.body);
 
-    let opened = w.dc.recorder.calls("/users/@me/channels");
+    let opened = w.dc().recorder.calls("/users/@me/channels");
     assert_eq!(opened.len(), 1, "the DM channel is cached");
     assert_eq!(opened[0].body, json!({"recipient_id": "42"}));
     assert_eq!(
@@ -35,9 +26,10 @@ async fn a_dm_route_opens_the_dm_channel_once_and_posts_there() {
         Some(format!("Bot {TOKEN}").as_str())
     );
     let dm = dm_channel_of(42);
-    let posts =
-        w.dc.recorder
-            .calls(&format!("/api/v10/channels/{dm}/messages"));
+    let posts = w
+        .dc()
+        .recorder
+        .calls(&format!("/api/v10/channels/{dm}/messages"));
     assert_eq!(posts.len(), 2);
     let body = &posts[0].body;
     assert_eq!(body["content"], "hi **there**");
@@ -60,41 +52,36 @@ async fn a_dm_route_opens_the_dm_channel_once_and_posts_there() {
 #[actix_web::test]
 async fn a_guild_route_posts_into_the_bound_channel_or_a_thread_of_the_same_guild() {
     let w = world().await;
-    let bound = send(
-        &w.app,
-        KEY_A,
-        json!({"channel": "discord", "sessionKey": "dc-guild", "text": "one"}),
-    )
-    .await;
+    let bound = w.send_text(KEY_A, "discord", "dc-guild", "one").await;
     assert_eq!(bound.status, StatusCode::OK, "{}", bound.body);
     assert_eq!(bound.body["channelId"], "501");
     assert!(
-        w.dc.recorder.calls("/channels/501").is_empty(),
+        w.dc().recorder.calls("/channels/501").is_empty(),
         "the bound channel needs no lookup"
     );
 
-    let thread = send(
-        &w.app,
-        KEY_A,
+    let thread = w.send(KEY_A,
         json!({"channel": "discord", "sessionKey": "dc-guild", "text": "two", "threadId": THREAD_IN_GUILD.to_string()}),
     )
     .await;
     assert_eq!(thread.status, StatusCode::OK, "{}", thread.body);
     assert_eq!(thread.body["channelId"], THREAD_IN_GUILD.to_string());
     assert_eq!(
-        w.dc.recorder
+        w.dc()
+            .recorder
             .calls(&format!("/channels/{THREAD_IN_GUILD}"))
             .len(),
         1
     );
     assert_eq!(
-        w.dc.recorder
+        w.dc()
+            .recorder
             .calls(&format!("/channels/{THREAD_IN_GUILD}/messages"))
             .len(),
         1
     );
     assert_eq!(
-        w.dc.recorder.calls("/channels/501/messages")[0].body,
+        w.dc().recorder.calls("/channels/501/messages")[0].body,
         json!({"content": "one"})
     );
     w.stop().await;
@@ -103,9 +90,7 @@ async fn a_guild_route_posts_into_the_bound_channel_or_a_thread_of_the_same_guil
 #[actix_web::test]
 async fn the_guild_lock_refuses_other_guilds_and_dm_targets() {
     let w = world().await;
-    let other = send(
-        &w.app,
-        KEY_A,
+    let other = w.send(KEY_A,
         json!({"channel": "discord", "sessionKey": "dc-guild", "text": "x", "threadId": CHANNEL_IN_OTHER_GUILD.to_string()}),
     )
     .await;
@@ -114,30 +99,29 @@ async fn the_guild_lock_refuses_other_guilds_and_dm_targets() {
         other.body,
         json!({"ok": false, "error": "discord channel not allowed for this bound guild"})
     );
-    let unknown = send(
-        &w.app,
-        KEY_A,
+    let unknown = w.send(KEY_A,
         json!({"channel": "discord", "sessionKey": "dc-guild", "text": "x", "threadId": "999999"}),
     )
     .await;
     assert_eq!(unknown.status, StatusCode::FORBIDDEN, "{}", unknown.body);
-    let dm = send(
-        &w.app,
-        KEY_A,
-        json!({"channel": "discord", "sessionKey": "dc-guild", "text": "x", "to": "user:42"}),
-    )
-    .await;
+    let dm = w
+        .send(
+            KEY_A,
+            json!({"channel": "discord", "sessionKey": "dc-guild", "text": "x", "to": "user:42"}),
+        )
+        .await;
     assert_eq!(dm.status, StatusCode::FORBIDDEN);
     assert_eq!(
         dm.body,
         json!({"ok": false, "error": "discord route is guild-bound and cannot target DMs"})
     );
-    let posted =
-        w.dc.recorder
-            .received()
-            .into_iter()
-            .filter(|r| r.path.ends_with("/messages"))
-            .count();
+    let posted = w
+        .dc()
+        .recorder
+        .received()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/messages"))
+        .count();
     assert_eq!(posted, 0, "nothing was posted anywhere");
     w.stop().await;
 }
@@ -145,17 +129,8 @@ async fn the_guild_lock_refuses_other_guilds_and_dm_targets() {
 #[actix_web::test]
 async fn a_discord_5xx_is_a_502_with_the_platform_error() {
     let w = world().await;
-    w.dc.recorder.script(Scripted::new(
-        "/messages",
-        500,
-        json!({"message": "Internal Server Error", "code": 0}),
-    ));
-    let reply = send(
-        &w.app,
-        KEY_A,
-        json!({"channel": "discord", "sessionKey": "dc-guild", "text": "x"}),
-    )
-    .await;
+    w.dc().fail_next_send(500, "Internal Server Error", 0);
+    let reply = w.send_text(KEY_A, "discord", "dc-guild", "x").await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
     assert_eq!(reply.body["error"], "discord send failed");
     assert_eq!(reply.body["details"]["status"], 500);

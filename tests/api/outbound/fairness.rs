@@ -4,7 +4,7 @@
 use awc::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{CODES, SEND, send, world_with};
+use super::{CODES, SEND, world_with};
 use crate::helpers::{KEY_A, KEY_B};
 
 const BURST: usize = 200;
@@ -30,12 +30,7 @@ async fn a_burst_of_200_sends_does_not_hold_back_another_tenant_s_one_send() {
     .await;
     for i in 0..BURST {
         let reply = w
-            .app
-            .post(
-                "/v1/pairings/claim",
-                Some(KEY_A),
-                json!({"code": format!("FAN-{i}"), "sessionKey": format!("fan-{i}")}),
-            )
+            .claim(KEY_A, &format!("FAN-{i}"), format!("fan-{i}").as_str())
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     }
@@ -47,26 +42,21 @@ async fn a_burst_of_200_sends_does_not_hold_back_another_tenant_s_one_send() {
     let burst: Vec<_> = (0..BURST)
         .map(|i| {
             let req = burst_client
-                .post(w.app.url(SEND))
+                .post(w.url(SEND))
                 .insert_header(("Authorization", format!("Bearer {KEY_A}")));
             let body =
                 json!({"channel": "telegram", "sessionKey": format!("fan-{i}"), "text": "burst"});
             actix_web::rt::spawn(async move { req.send_json(&body).await.map(|r| r.status()) })
         })
         .collect();
-    crate::fakes::eventually("the burst has started", || {
-        w.tg.recorder.calls("/sendmessage").len() >= 5
+    crate::helpers::eventually("the burst has started", || {
+        w.tg().recorder.calls("/sendmessage").len() >= 5
     })
     .await;
 
-    let b = send(
-        &w.app,
-        KEY_B,
-        json!({"channel": "telegram", "sessionKey": "tg-b", "text": "single"}),
-    )
-    .await;
+    let b = w.send_text(KEY_B, "telegram", "tg-b", "single").await;
     assert_eq!(b.status, StatusCode::OK, "{}", b.body);
-    let calls = w.tg.recorder.calls("/sendmessage");
+    let calls = w.tg().recorder.calls("/sendmessage");
     let position = calls
         .iter()
         .position(|c| c.body["chat_id"] == 556)
@@ -79,6 +69,6 @@ async fn a_burst_of_200_sends_does_not_hold_back_another_tenant_s_one_send() {
     for task in burst {
         assert_eq!(task.await.expect("task").expect("answer"), StatusCode::OK);
     }
-    assert_eq!(w.tg.recorder.calls("/sendmessage").len(), BURST + 1);
+    assert_eq!(w.tg().recorder.calls("/sendmessage").len(), BURST + 1);
     w.stop().await;
 }

@@ -3,9 +3,9 @@ use std::time::Duration;
 use awc::http::StatusCode;
 use serde_json::json;
 
-use super::{send_idem, send_raw, world};
+use super::world;
 use crate::helpers::{KEY_A, KEY_B};
-use crate::outbound::fakes::Scripted;
+use mux_server::testkit::Scripted;
 
 fn hello() -> serde_json::Value {
     json!({"channel": "telegram", "sessionKey": "tg", "text": "hello"})
@@ -14,31 +14,31 @@ fn hello() -> serde_json::Value {
 #[actix_web::test]
 async fn the_same_key_and_body_replay_the_first_answer_byte_for_byte() {
     let w = world().await;
-    let first = send_idem(&w.app, KEY_A, "k-1", hello()).await;
+    let first = w.send_idem(KEY_A, "k-1", hello()).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
     // Same JSON, other whitespace and key order: still the same body.
-    let again = send_raw(
-        &w.app,
-        KEY_A,
-        Some("k-1"),
-        r#"{ "text":"hello", "sessionKey":"tg",  "channel":"telegram" }"#.to_owned(),
-    )
-    .await;
+    let again = w
+        .send_raw(
+            KEY_A,
+            Some("k-1"),
+            r#"{ "text":"hello", "sessionKey":"tg",  "channel":"telegram" }"#.to_owned(),
+        )
+        .await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.raw, first.raw);
     assert_eq!(
-        w.tg.recorder.calls("/sendmessage").len(),
+        w.tg().recorder.calls("/sendmessage").len(),
         1,
         "one platform call"
     );
 
-    let other = send_idem(
-        &w.app,
-        KEY_A,
-        "k-1",
-        json!({"channel": "telegram", "sessionKey": "tg", "text": "bye"}),
-    )
-    .await;
+    let other = w
+        .send_idem(
+            KEY_A,
+            "k-1",
+            json!({"channel": "telegram", "sessionKey": "tg", "text": "bye"}),
+        )
+        .await;
     assert_eq!(other.status, StatusCode::CONFLICT);
     assert_eq!(
         other.body,
@@ -46,20 +46,20 @@ async fn the_same_key_and_body_replay_the_first_answer_byte_for_byte() {
     );
 
     // Keys are per tenant: B's "k-1" is its own (and B's session is not bound → 403).
-    let b = send_idem(&w.app, KEY_B, "k-1", hello()).await;
+    let b = w.send_idem(KEY_B, "k-1", hello()).await;
     assert_eq!(b.status, StatusCode::FORBIDDEN);
-    assert_eq!(w.tg.recorder.calls("/sendmessage").len(), 1);
+    assert_eq!(w.tg().recorder.calls("/sendmessage").len(), 1);
     w.stop().await;
 }
 
 #[actix_web::test]
 async fn concurrent_duplicates_wait_for_the_first_and_share_its_answer() {
     let w = world().await;
-    w.tg.recorder.script(
+    w.tg().recorder.script(
         Scripted::new("/sendMessage", 200, json!({"ok": true, "result": {"message_id": 77, "date": 0, "chat": {"id": 555, "type": "private"}, "text": "hello"}}))
             .delay(Duration::from_millis(500)),
     );
-    let sends = (0..5).map(|_| send_idem(&w.app, KEY_A, "dup", hello()));
+    let sends = (0..5).map(|_| w.send_idem(KEY_A, "dup", hello()));
     let answers = futures_util::future::join_all(sends).await;
     for a in &answers {
         assert_eq!(a.status, StatusCode::OK, "{}", a.body);
@@ -67,7 +67,7 @@ async fn concurrent_duplicates_wait_for_the_first_and_share_its_answer() {
     }
     assert_eq!(answers[0].body["messageId"], "77");
     assert_eq!(
-        w.tg.recorder.calls("/sendmessage").len(),
+        w.tg().recorder.calls("/sendmessage").len(),
         1,
         "one platform call for five requests"
     );
@@ -77,15 +77,15 @@ async fn concurrent_duplicates_wait_for_the_first_and_share_its_answer() {
 #[actix_web::test]
 async fn a_replay_after_restart_sends_nothing_to_the_platform() {
     let w = world().await;
-    let first = send_idem(&w.app, KEY_A, "k-restart", hello()).await;
+    let first = w.send_idem(KEY_A, "k-restart", hello()).await;
     assert_eq!(first.status, StatusCode::OK);
     let w = w.restart().await;
-    let before = w.tg.recorder.received().len();
-    let replay = send_idem(&w.app, KEY_A, "k-restart", hello()).await;
+    let before = w.tg().recorder.received().len();
+    let replay = w.send_idem(KEY_A, "k-restart", hello()).await;
     assert_eq!(replay.status, StatusCode::OK);
     assert_eq!(replay.raw, first.raw);
     assert_eq!(
-        w.tg.recorder.received().len(),
+        w.tg().recorder.received().len(),
         before,
         "zero platform calls"
     );
@@ -96,10 +96,10 @@ async fn a_replay_after_restart_sends_nothing_to_the_platform() {
 async fn answers_where_nothing_was_sent_are_not_stored() {
     let w = world().await;
     let unbound = json!({"channel": "telegram", "sessionKey": "not-bound", "text": "hello"});
-    let first = send_idem(&w.app, KEY_A, "k-retry", unbound).await;
+    let first = w.send_idem(KEY_A, "k-retry", unbound).await;
     assert_eq!(first.status, StatusCode::FORBIDDEN);
     // Had the 403 been stored, another body would now be a 409.
-    let again = send_idem(&w.app, KEY_A, "k-retry", hello()).await;
+    let again = w.send_idem(KEY_A, "k-retry", hello()).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     w.stop().await;
 }
@@ -107,7 +107,8 @@ async fn answers_where_nothing_was_sent_are_not_stored() {
 #[actix_web::test]
 async fn a_reservation_left_by_a_dead_process_is_released_at_start() {
     let w = world().await;
-    let dir = w.app.stop().await;
+    let world = w.world.clone();
+    let dir = w.stop().await;
     // What a process killed between reservation and platform call leaves behind.
     let mut conn = mux_server::db::open_writer(&dir.path().join("mux.sqlite")).expect("db");
     diesel::RunQueryDsl::execute(
@@ -119,15 +120,14 @@ async fn a_reservation_left_by_a_dead_process_is_released_at_start() {
     )
     .expect("insert");
     drop(conn);
-    let app = crate::helpers::spawn_in(dir, super::vars(&w.tg, &w.dc, &w.wa, &w.extra)).await;
-    let w = super::World { app, ..w };
-    let reply = send_idem(&w.app, KEY_A, "k-crash", hello()).await;
+    let w = world.spawn_in(dir).await;
+    let reply = w.send_idem(KEY_A, "k-crash", hello()).await;
     assert_eq!(
         reply.status,
         StatusCode::OK,
         "sent once more (at-least-once): {}",
         reply.body
     );
-    assert_eq!(w.tg.recorder.calls("/sendmessage").len(), 1);
+    assert_eq!(w.tg().recorder.calls("/sendmessage").len(), 1);
     w.stop().await;
 }

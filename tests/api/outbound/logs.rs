@@ -6,9 +6,9 @@
 use awc::http::StatusCode;
 use serde_json::json;
 
-use super::{send, vars, world};
-use crate::helpers::{KEY_A, spawn_app_with};
-use crate::outbound::fakes::{self, Scripted};
+use super::{outbound_world, world};
+use crate::helpers::KEY_A;
+use mux_server::testkit as fakes;
 
 const SECRETS: [&str; 3] = [
     fakes::telegram::TOKEN,
@@ -60,40 +60,19 @@ async fn sends_that_succeed_and_fail_every_way() {
     let w = world().await;
     let text = json!("secret-text");
     for (channel, session) in [("telegram", "tg"), ("discord", "dc-dm"), ("whatsapp", "wa")] {
-        let ok = send(
-            &w.app,
-            KEY_A,
-            json!({"channel": channel, "sessionKey": session, "text": text}),
-        )
-        .await;
+        let ok = w.send_text(KEY_A, channel, session, &text).await;
         assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     }
-    w.tg.recorder.script(Scripted::new(
-        "/sendMessage",
-        401,
-        json!({"ok": false, "error_code": 401, "description": "Unauthorized"}),
-    ));
-    w.wa.recorder.script(Scripted::new(
-        "/messages",
-        401,
-        json!({"error": {"message": "bad token", "code": 190}}),
-    ));
-    w.dc.recorder.script(Scripted::new(
-        "/messages",
-        403,
-        json!({"message": "Missing Access", "code": 50001}),
-    ));
+    w.tg().fail_next_send(401, "Unauthorized");
+    w.wa()
+        .fail_next_send(401, json!({"message": "bad token", "code": 190}));
+    w.dc().fail_next_send(403, "Missing Access", 50001);
     for (channel, session) in [
         ("telegram", "tg"),
         ("discord", "dc-guild"),
         ("whatsapp", "wa"),
     ] {
-        let failed = send(
-            &w.app,
-            KEY_A,
-            json!({"channel": channel, "sessionKey": session, "text": text}),
-        )
-        .await;
+        let failed = w.send_text(KEY_A, channel, session, &text).await;
         assert_eq!(failed.status, StatusCode::BAD_GATEWAY, "{}", failed.body);
         assert!(
             SECRETS
@@ -107,28 +86,13 @@ async fn sends_that_succeed_and_fail_every_way() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
     let dead = format!("http://{}", closed.local_addr().expect("addr"));
     drop(closed);
-    let (tg, dc, wa) = (
-        fakes::telegram::start(),
-        fakes::discord::start(),
-        fakes::whatsapp::start(),
-    );
-    let mut env = vars(&tg, &dc, &wa, &[]);
-    env.push(("MUX_TELEGRAM_API_BASE_URL", dead));
-    let app = spawn_app_with(env).await;
-    let claimed = app
-        .post(
-            "/v1/pairings/claim",
-            Some(KEY_A),
-            json!({"code": "TG-CHAT", "sessionKey": "tg"}),
-        )
+    let app = outbound_world()
+        .var("MUX_TELEGRAM_API_BASE_URL", dead)
+        .spawn()
         .await;
+    let claimed = app.claim(KEY_A, "TG-CHAT", "tg").await;
     assert_eq!(claimed.status, StatusCode::OK);
-    let unreachable = send(
-        &app,
-        KEY_A,
-        json!({"channel": "telegram", "sessionKey": "tg", "text": text}),
-    )
-    .await;
+    let unreachable = app.send_text(KEY_A, "telegram", "tg", &text).await;
     assert_eq!(
         unreachable.status,
         StatusCode::BAD_GATEWAY,

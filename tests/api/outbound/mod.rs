@@ -3,7 +3,6 @@
 mod bench;
 mod discord;
 mod fairness;
-pub mod fakes;
 mod idempotency;
 mod limits;
 mod logs;
@@ -11,14 +10,11 @@ mod routing;
 mod telegram;
 mod whatsapp;
 
-use awc::http::StatusCode;
-use awc::http::header::HeaderMap;
-use serde_json::{Value, json};
+use mux_server::testkit::discord::OTHER_GUILD;
 
-use crate::helpers::{KEY_A, KEY_B, TestApp, spawn_app_with, spawn_in, two_tenants};
-use fakes::FakeServer;
+use crate::helpers::{KEY_A, KEY_B, TestApp, TestAppBuilder, two_tenants};
 
-pub const SEND: &str = "/v1/mux/outbound/send";
+pub use crate::helpers::SEND;
 
 /// Bindings every outbound test starts with: tenant A holds one route of each kind, B one chat.
 pub const CODES: &str = r#"[
@@ -42,120 +38,39 @@ const CLAIMS: [(&str, &str, &str); 7] = [
     ("TG-B", KEY_B, "tg-b"),
 ];
 
-pub struct World {
-    pub app: TestApp,
-    pub tg: FakeServer,
-    pub dc: FakeServer,
-    pub wa: FakeServer,
-    extra: Vec<(&'static str, String)>,
+/// Discord channels the fake knows: 501 and 502 in the bound guild, 601 in another guild.
+pub const CHANNEL: u64 = 501;
+pub const THREAD_IN_GUILD: u64 = 502;
+pub const CHANNEL_IN_OTHER_GUILD: u64 = 601;
+
+/// The fakes and the service's environment pointing at them. Telegram pacing is off unless a
+/// test turns it on: pacing is its own test, and one message per second per chat would only
+/// slow the rest.
+pub fn outbound_world() -> TestAppBuilder {
+    let world = TestApp::builder()
+        .vars(two_tenants())
+        .var("MUX_PAIRING_CODES_JSON", CODES)
+        .telegram()
+        .var("MUX_TELEGRAM_PACING_ENABLED", "false")
+        .discord()
+        .whatsapp();
+    world.dc().add_channel(CHANNEL, None);
+    world.dc().add_channel(THREAD_IN_GUILD, None);
+    world
+        .dc()
+        .add_channel_in(OTHER_GUILD, CHANNEL_IN_OTHER_GUILD, None);
+    world
 }
 
-/// The service's environment pointing at the fakes. Telegram pacing is off unless a test turns
-/// it on: pacing is its own test, and one message per second per chat would only slow the rest.
-fn vars(
-    tg: &FakeServer,
-    dc: &FakeServer,
-    wa: &FakeServer,
-    extra: &[(&'static str, String)],
-) -> Vec<(&'static str, String)> {
-    let mut vars = two_tenants();
-    vars.extend([
-        ("MUX_PAIRING_CODES_JSON", CODES.to_owned()),
-        ("TELEGRAM_BOT_TOKEN", fakes::telegram::TOKEN.to_owned()),
-        ("MUX_TELEGRAM_API_BASE_URL", tg.base.clone()),
-        ("MUX_TELEGRAM_PACING_ENABLED", "false".to_owned()),
-        ("DISCORD_BOT_TOKEN", fakes::discord::TOKEN.to_owned()),
-        ("MUX_DISCORD_API_BASE_URL", format!("{}/api/v10", dc.base)),
-        (
-            "MUX_WHATSAPP_PHONE_NUMBER_ID",
-            fakes::whatsapp::PHONE_ID.to_owned(),
-        ),
-        (
-            "MUX_WHATSAPP_ACCESS_TOKEN",
-            fakes::whatsapp::TOKEN.to_owned(),
-        ),
-        ("MUX_WHATSAPP_API_BASE_URL", format!("{}/v21.0", wa.base)),
-    ]);
-    vars.extend(extra.iter().cloned());
-    vars
-}
-
-pub async fn world() -> World {
+pub async fn world() -> TestApp {
     world_with(Vec::new()).await
 }
 
 /// Fakes, the service, and every binding of [`CLAIMS`]; `extra` overrides variables.
-pub async fn world_with(extra: Vec<(&'static str, String)>) -> World {
-    let (tg, dc, wa) = (
-        fakes::telegram::start(),
-        fakes::discord::start(),
-        fakes::whatsapp::start(),
-    );
-    let app = spawn_app_with(vars(&tg, &dc, &wa, &extra)).await;
+pub async fn world_with(extra: Vec<(&'static str, String)>) -> TestApp {
+    let app = outbound_world().vars(extra).spawn().await;
     for (code, key, session) in CLAIMS {
-        let reply = app
-            .post(
-                "/v1/pairings/claim",
-                Some(key),
-                json!({"code": code, "sessionKey": session}),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "claim {code}: {}", reply.body);
+        app.bind(key, code, session).await;
     }
-    World {
-        app,
-        tg,
-        dc,
-        wa,
-        extra,
-    }
-}
-
-impl World {
-    /// Stops the service and starts it again on the same database and fakes.
-    pub async fn restart(self) -> World {
-        let dir = self.app.stop().await;
-        let app = spawn_in(dir, vars(&self.tg, &self.dc, &self.wa, &self.extra)).await;
-        World { app, ..self }
-    }
-
-    pub async fn stop(self) {
-        self.app.stop().await;
-        for fake in [&self.tg, &self.dc, &self.wa] {
-            fake.stop().await;
-        }
-    }
-}
-
-/// An answer with its exact bytes (replays must be byte-identical).
-pub struct Sent {
-    pub status: StatusCode,
-    pub body: Value,
-    pub raw: Vec<u8>,
-    pub headers: HeaderMap,
-}
-
-pub async fn send(app: &TestApp, key: &str, body: Value) -> Sent {
-    send_raw(app, key, None, body.to_string()).await
-}
-
-pub async fn send_idem(app: &TestApp, key: &str, idem: &str, body: Value) -> Sent {
-    send_raw(app, key, Some(idem), body.to_string()).await
-}
-
-pub async fn send_raw(app: &TestApp, key: &str, idem: Option<&str>, body: String) -> Sent {
-    let mut req = app
-        .request(awc::http::Method::POST, SEND, Some(key))
-        .insert_header(("Content-Type", "application/json"));
-    if let Some(idem) = idem {
-        req = req.insert_header(("Idempotency-Key", idem));
-    }
-    let mut resp = req.send_body(body).await.expect("reaches the service");
-    let raw = resp.body().limit(1 << 20).await.expect("body").to_vec();
-    Sent {
-        status: resp.status(),
-        body: serde_json::from_slice(&raw).expect("JSON answer"),
-        raw,
-        headers: resp.headers().clone(),
-    }
+    app
 }

@@ -1,9 +1,9 @@
 use awc::http::StatusCode;
 use serde_json::json;
 
-use super::{send, send_raw, vars, world};
-use crate::helpers::{KEY_A, KEY_B, spawn_app_with};
-use crate::outbound::fakes;
+use super::outbound_world;
+use super::world;
+use crate::helpers::{KEY_A, KEY_B};
 
 fn not_bound() -> serde_json::Value {
     json!({"ok": false, "error": "route not bound", "code": "ROUTE_NOT_BOUND"})
@@ -25,41 +25,26 @@ async fn validation_answers_400_in_the_contract_order() {
         ),
     ];
     for (body, error) in cases {
-        let reply = send(&w.app, KEY_A, body).await;
+        let reply = w.send(KEY_A, body).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);
         assert_eq!(reply.body, json!({"ok": false, "error": error}));
     }
-    let garbage = send_raw(&w.app, KEY_A, None, "{not json".to_owned()).await;
+    let garbage = w.send_raw(KEY_A, None, "{not json".to_owned()).await;
     assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
-    let unauthorized = send(
-        &w.app,
-        "nope",
-        json!({"channel": "telegram", "sessionKey": "tg", "text": "x"}),
-    )
-    .await;
+    let unauthorized = w.send_text("nope", "telegram", "tg", "x").await;
     assert_eq!(unauthorized.status, StatusCode::UNAUTHORIZED);
-    assert!(w.tg.recorder.received().is_empty());
+    assert!(w.tg().recorder.received().is_empty());
     w.stop().await;
 }
 
 #[actix_web::test]
 async fn an_unknown_session_is_route_not_bound() {
     let w = world().await;
-    let reply = send(
-        &w.app,
-        KEY_A,
-        json!({"channel": "telegram", "sessionKey": "nobody", "text": "x"}),
-    )
-    .await;
+    let reply = w.send_text(KEY_A, "telegram", "nobody", "x").await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_eq!(reply.body, not_bound());
     // The session key is per channel too.
-    let cross = send(
-        &w.app,
-        KEY_A,
-        json!({"channel": "discord", "sessionKey": "tg", "text": "x"}),
-    )
-    .await;
+    let cross = w.send_text(KEY_A, "discord", "tg", "x").await;
     assert_eq!(cross.body, not_bound());
     w.stop().await;
 }
@@ -68,18 +53,16 @@ async fn an_unknown_session_is_route_not_bound() {
 async fn tenant_b_cannot_send_into_tenant_a_s_binding() {
     let w = world().await;
     for (channel, session) in [("telegram", "tg"), ("discord", "dc-dm"), ("whatsapp", "wa")] {
-        let reply = send(
-            &w.app,
-            KEY_B,
+        let reply = w.send(KEY_B,
             json!({"channel": channel, "sessionKey": session, "text": "x", "to": "telegram:555"}),
         )
         .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN);
         assert_eq!(reply.body, not_bound());
     }
-    assert!(w.tg.recorder.received().is_empty());
-    assert!(w.dc.recorder.received().is_empty());
-    assert!(w.wa.recorder.received().is_empty());
+    assert!(w.tg().recorder.received().is_empty());
+    assert!(w.dc().recorder.received().is_empty());
+    assert!(w.wa().recorder.received().is_empty());
     w.stop().await;
 }
 
@@ -87,60 +70,35 @@ async fn tenant_b_cannot_send_into_tenant_a_s_binding() {
 async fn after_unbind_the_route_answers_403() {
     let w = world().await;
     let body = json!({"channel": "telegram", "sessionKey": "tg", "text": "x"});
-    assert_eq!(
-        send(&w.app, KEY_A, body.clone()).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(w.send(KEY_A, body.clone()).await.status, StatusCode::OK);
     let binding = w
-        .app
         .list_bindings(KEY_A)
         .await
         .into_iter()
         .find(|b| b["routeKey"] == "telegram:default:chat:555")
         .expect("bound");
-    let unbound = w
-        .app
-        .post(
-            "/v1/pairings/unbind",
-            Some(KEY_A),
-            json!({"bindingId": binding["bindingId"]}),
-        )
-        .await;
+    let unbound = w.unbind(KEY_A, &binding["bindingId"]).await;
     assert_eq!(unbound.status, StatusCode::OK, "{}", unbound.body);
-    let reply = send(&w.app, KEY_A, body).await;
+    let reply = w.send(KEY_A, body).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_eq!(reply.body, not_bound());
-    assert_eq!(w.tg.recorder.calls("/sendmessage").len(), 1);
+    assert_eq!(w.tg().recorder.calls("/sendmessage").len(), 1);
     w.stop().await;
 }
 
 #[actix_web::test]
 async fn a_channel_without_credentials_is_503_channel_disabled() {
-    let (tg, dc, wa) = (
-        fakes::telegram::start(),
-        fakes::discord::start(),
-        fakes::whatsapp::start(),
-    );
-    let mut env = vars(&tg, &dc, &wa, &[]);
-    env.retain(|(k, _)| !k.starts_with("MUX_WHATSAPP") && *k != "DISCORD_BOT_TOKEN");
-    let app = spawn_app_with(env).await;
+    let app = outbound_world()
+        .without(|k| k.starts_with("MUX_WHATSAPP") || k == "DISCORD_BOT_TOKEN")
+        .spawn()
+        .await;
+    let (dc, wa) = (app.dc(), app.wa());
     for (code, session) in [("WA-CHAT", "wa"), ("DC-DM", "dc-dm")] {
-        let claimed = app
-            .post(
-                "/v1/pairings/claim",
-                Some(KEY_A),
-                json!({"code": code, "sessionKey": session}),
-            )
-            .await;
+        let claimed = app.claim(KEY_A, code, session).await;
         assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
     }
     for (channel, session) in [("whatsapp", "wa"), ("discord", "dc-dm")] {
-        let reply = send(
-            &app,
-            KEY_A,
-            json!({"channel": channel, "sessionKey": session, "text": "x"}),
-        )
-        .await;
+        let reply = app.send_text(KEY_A, channel, session, "x").await;
         assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{channel}");
         assert_eq!(reply.body["code"], "CHANNEL_DISABLED");
         assert_eq!(reply.body["ok"], false);

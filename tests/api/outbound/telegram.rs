@@ -1,23 +1,20 @@
 use awc::http::StatusCode;
 use serde_json::json;
 
-use super::{send, world};
+use super::world;
 use crate::helpers::KEY_A;
-use crate::outbound::fakes::Scripted;
-use crate::outbound::fakes::telegram::TOKEN;
+use mux_server::testkit::telegram::TOKEN;
 
 #[actix_web::test]
 async fn a_text_goes_to_the_bound_chat_field_by_field_whatever_to_says() {
     let w = world().await;
-    let reply = send(
-        &w.app,
-        KEY_A,
+    let reply = w.send(KEY_A,
         json!({"requestId": "r1", "channel": "telegram", "sessionKey": "tg", "accountId": "default",
                "to": "telegram:999", "text": "  hello *world* <b>x</b>\n", "channelData": {"a": 1}}),
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let calls = w.tg.recorder.calls("/sendmessage");
+    let calls = w.tg().recorder.calls("/sendmessage");
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].path, format!("/bot{TOKEN}/sendMessage"));
     assert_eq!(
@@ -38,15 +35,13 @@ async fn a_text_goes_to_the_bound_chat_field_by_field_whatever_to_says() {
 #[actix_web::test]
 async fn media_go_as_photos_with_the_caption_on_the_first_in_the_bound_topic_replying() {
     let w = world().await;
-    let reply = send(
-        &w.app,
-        KEY_A,
+    let reply = w.send(KEY_A,
         json!({"channel": "telegram", "sessionKey": "tg-topic", "text": "look",
                "mediaUrls": ["https://img.example/1.jpg", "https://img.example/2.jpg"], "replyToId": "7"}),
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let calls = w.tg.recorder.calls("/sendphoto");
+    let calls = w.tg().recorder.calls("/sendphoto");
     assert_eq!(calls.len(), 2);
     assert_eq!(
         calls[0].body,
@@ -57,7 +52,7 @@ async fn media_go_as_photos_with_the_caption_on_the_first_in_the_bound_topic_rep
         calls[1].body,
         json!({"chat_id": -100888, "photo": "https://img.example/2.jpg", "message_thread_id": 42})
     );
-    assert!(w.tg.recorder.calls("/sendmessage").is_empty());
+    assert!(w.tg().recorder.calls("/sendmessage").is_empty());
     assert_eq!(
         reply.body["providerMessageIds"].as_array().map(Vec::len),
         Some(2)
@@ -70,21 +65,19 @@ async fn media_go_as_photos_with_the_caption_on_the_first_in_the_bound_topic_rep
 #[actix_web::test]
 async fn a_requested_thread_wins_over_the_bound_topic_and_bad_ids_are_ignored() {
     let w = world().await;
-    let ok = send(
-        &w.app,
-        KEY_A,
-        json!({"channel": "telegram", "sessionKey": "tg-topic", "text": "a", "threadId": 9}),
-    )
-    .await;
+    let ok = w
+        .send(
+            KEY_A,
+            json!({"channel": "telegram", "sessionKey": "tg-topic", "text": "a", "threadId": 9}),
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
-    let fallback = send(
-        &w.app,
-        KEY_A,
+    let fallback = w.send(KEY_A,
         json!({"channel": "telegram", "sessionKey": "tg-group", "text": "b", "threadId": "x", "replyToId": -4}),
     )
     .await;
     assert_eq!(fallback.status, StatusCode::OK, "{}", fallback.body);
-    let calls = w.tg.recorder.calls("/sendmessage");
+    let calls = w.tg().recorder.calls("/sendmessage");
     assert_eq!(
         calls[0].body,
         json!({"chat_id": -100888, "text": "a", "message_thread_id": 9})
@@ -99,19 +92,15 @@ async fn text_over_4096_characters_is_split_at_lines_and_every_id_returned() {
     let line = format!("{}\n", "word ".repeat(99));
     let text = line.repeat(10);
     assert!(text.len() > 4096);
-    let reply = send(
-        &w.app,
-        KEY_A,
-        json!({"channel": "telegram", "sessionKey": "tg", "text": text}),
-    )
-    .await;
+    let reply = w.send_text(KEY_A, "telegram", "tg", &text).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let parts: Vec<String> =
-        w.tg.recorder
-            .calls("/sendmessage")
-            .iter()
-            .map(|c| c.body["text"].as_str().expect("text").to_owned())
-            .collect();
+    let parts: Vec<String> = w
+        .tg()
+        .recorder
+        .calls("/sendmessage")
+        .iter()
+        .map(|c| c.body["text"].as_str().expect("text").to_owned())
+        .collect();
     assert_eq!(parts.len(), 2);
     assert!(
         parts
@@ -129,17 +118,8 @@ async fn text_over_4096_characters_is_split_at_lines_and_every_id_returned() {
 #[actix_web::test]
 async fn a_telegram_error_is_a_502_with_its_description_and_no_token() {
     let w = world().await;
-    w.tg.recorder.script(Scripted::new(
-        "/sendMessage",
-        400,
-        json!({"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}),
-    ));
-    let reply = send(
-        &w.app,
-        KEY_A,
-        json!({"channel": "telegram", "sessionKey": "tg", "text": "hi"}),
-    )
-    .await;
+    w.tg().fail_next_send(400, "Bad Request: chat not found");
+    let reply = w.send_text(KEY_A, "telegram", "tg", "hi").await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
     assert_eq!(reply.body["ok"], false);
     assert_eq!(reply.body["error"], "telegram send failed");
@@ -155,17 +135,8 @@ async fn a_telegram_error_is_a_502_with_its_description_and_no_token() {
 #[actix_web::test]
 async fn a_telegram_5xx_is_a_502_at_once() {
     let w = world().await;
-    w.tg.recorder.script(Scripted::new(
-        "/sendMessage",
-        502,
-        json!({"ok": false, "error_code": 502, "description": "Bad Gateway"}),
-    ));
-    let reply = send(
-        &w.app,
-        KEY_A,
-        json!({"channel": "telegram", "sessionKey": "tg", "text": "hi"}),
-    )
-    .await;
+    w.tg().fail_next_send(502, "Bad Gateway");
+    let reply = w.send_text(KEY_A, "telegram", "tg", "hi").await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
     assert_eq!(
         reply.body,
@@ -173,7 +144,7 @@ async fn a_telegram_5xx_is_a_502_at_once() {
                "details": {"status": 502, "error_code": 502, "description": "Bad Gateway"}})
     );
     assert_eq!(
-        w.tg.recorder.calls("/sendmessage").len(),
+        w.tg().recorder.calls("/sendmessage").len(),
         1,
         "not retried: it may have been sent"
     );

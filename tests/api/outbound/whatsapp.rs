@@ -1,22 +1,20 @@
 use awc::http::StatusCode;
 use serde_json::json;
 
-use super::{send, world};
+use super::world;
 use crate::helpers::KEY_A;
-use crate::outbound::fakes::Scripted;
-use crate::outbound::fakes::whatsapp::{PHONE_ID, TOKEN};
+use mux_server::testkit::Scripted;
+use mux_server::testkit::whatsapp::{PHONE_ID, TOKEN};
 
 #[actix_web::test]
 async fn a_text_reply_goes_to_the_bound_number_field_by_field() {
     let w = world().await;
-    let reply = send(
-        &w.app,
-        KEY_A,
+    let reply = w.send(KEY_A,
         json!({"channel": "whatsapp", "sessionKey": "wa", "to": "+19999999999", "text": "hi _there_", "replyToId": "wamid.IN1"}),
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let calls = w.wa.recorder.received();
+    let calls = w.wa().recorder.received();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].path, format!("/v21.0/{PHONE_ID}/messages"));
     assert_eq!(
@@ -41,14 +39,12 @@ async fn a_text_reply_goes_to_the_bound_number_field_by_field() {
 #[actix_web::test]
 async fn images_carry_the_caption_on_the_first_only() {
     let w = world().await;
-    let reply = send(
-        &w.app,
-        KEY_A,
+    let reply = w.send(KEY_A,
         json!({"channel": "whatsapp", "sessionKey": "wa", "text": "pics", "mediaUrls": ["https://i/1.jpg", "https://i/2.jpg"]}),
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let calls = w.wa.recorder.received();
+    let calls = w.wa().recorder.received();
     assert_eq!(calls.len(), 2);
     assert_eq!(calls[0].body["type"], "image");
     assert_eq!(
@@ -66,17 +62,11 @@ async fn images_carry_the_caption_on_the_first_only() {
 #[actix_web::test]
 async fn a_graph_5xx_is_a_502_with_the_graph_error() {
     let w = world().await;
-    w.wa.recorder.script(Scripted::new(
-        "/messages",
+    w.wa().fail_next_send(
         500,
-        json!({"error": {"message": "An unknown error occurred", "type": "OAuthException", "code": 1, "fbtrace_id": "T"}}),
-    ));
-    let reply = send(
-        &w.app,
-        KEY_A,
-        json!({"channel": "whatsapp", "sessionKey": "wa", "text": "x"}),
-    )
-    .await;
+        json!({"message": "An unknown error occurred", "type": "OAuthException", "code": 1, "fbtrace_id": "T"}),
+    );
+    let reply = w.send_text(KEY_A, "whatsapp", "wa", "x").await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
     assert_eq!(reply.body["error"], "whatsapp send failed");
     assert_eq!(reply.body["details"]["error"]["code"], 1);
@@ -87,18 +77,17 @@ async fn a_graph_5xx_is_a_502_with_the_graph_error() {
 #[actix_web::test]
 async fn a_throughput_error_is_waited_out_and_the_message_sent() {
     let w = world().await;
-    w.wa.recorder.script(Scripted::new(
+    w.wa().recorder.script(Scripted::new(
         "/messages",
         400,
         json!({"error": {"message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429}}),
     ).header("Retry-After", "1"));
-    let reply = send(
-        &w.app,
-        KEY_A,
-        json!({"channel": "whatsapp", "sessionKey": "wa", "text": "x"}),
-    )
-    .await;
+    let reply = w.send_text(KEY_A, "whatsapp", "wa", "x").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    assert_eq!(w.wa.recorder.received().len(), 2, "refused once, then sent");
+    assert_eq!(
+        w.wa().recorder.received().len(),
+        2,
+        "refused once, then sent"
+    );
     w.stop().await;
 }

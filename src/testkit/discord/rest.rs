@@ -6,9 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use super::{FakeDiscord, Say, TOKEN, dm_channel_of};
+use crate::testkit::{authorization, lock, reply};
 
 pub async fn attachment(fake: web::Data<FakeDiscord>, name: web::Path<String>) -> HttpResponse {
-    match fake.rest.lock().unwrap().attachments.get(name.as_str()) {
+    match lock(&fake.rest).attachments.get(name.as_str()) {
         Some(bytes) => HttpResponse::Ok()
             .content_type("image/png")
             .body(bytes.clone()),
@@ -16,15 +17,16 @@ pub async fn attachment(fake: web::Data<FakeDiscord>, name: web::Path<String>) -
     }
 }
 
+fn unknown_channel() -> (u16, Value) {
+    (404, json!({"message": "Unknown Channel", "code": 10003}))
+}
+
 pub async fn api(fake: web::Data<FakeDiscord>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let authorized = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        == Some(&format!("Bot {TOKEN}"));
-    if !authorized {
-        return HttpResponse::Unauthorized()
-            .json(json!({"message": "401: Unauthorized", "code": 0}));
+    if let Some(scripted) = fake.recorder.record(&req, &body) {
+        return scripted.answer().await;
+    }
+    if authorization(&req) != Some(&format!("Bot {TOKEN}")) {
+        return reply(401, &json!({"message": "401: Unauthorized", "code": 0}));
     }
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let path = req.path().trim_start_matches("/api/v10/").to_owned();
@@ -45,38 +47,42 @@ pub async fn api(fake: web::Data<FakeDiscord>, req: HttpRequest, body: web::Byte
                 .unwrap_or(0);
             (
                 200,
-                json!({"id": dm_channel_of(user).to_string(), "type": 1, "recipients": [{"id": user.to_string(), "username": "u"}]}),
+                json!({
+                    "id": dm_channel_of(user).to_string(), "type": 1, "last_message_id": null, "flags": 0,
+                    "recipients": [{"id": user.to_string(), "username": "u", "discriminator": "0", "global_name": null, "avatar": null}]
+                }),
             )
         }
         ("GET", ["channels", id, "messages"]) => list(&fake, id, &query, req.query_string()),
         ("GET", ["channels", id]) => channel(&fake, id),
-        ("POST", ["channels", id, "messages"]) => {
-            let channel: u64 = id.parse().unwrap_or(0);
-            fake.rest.lock().unwrap().sent.push((channel, body.clone()));
-            let guild = fake
-                .rest
-                .lock()
-                .unwrap()
-                .channels
-                .get(&channel)
-                .map(|(g, _)| *g);
-            let text = body["content"].as_str().unwrap_or_default().into();
-            (
-                200,
-                fake.say(Say {
-                    channel,
-                    guild,
-                    author: 1,
-                    bot: true,
-                    text,
-                    attachments: vec![],
-                    extra: json!({}),
-                }),
-            )
-        }
-        _ => (404, json!({"message": "Unknown Channel", "code": 10003})),
+        ("POST", ["channels", id, "messages"]) => (200, send(&fake, id, &body)),
+        _ => unknown_channel(),
     };
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).json(answer)
+    reply(status, &answer)
+}
+
+/// Records the bot's message, stores it and dispatches it back, as Discord does.
+fn send(fake: &FakeDiscord, id: &str, body: &Value) -> Value {
+    let channel: u64 = id.parse().unwrap_or(0);
+    let guild = {
+        let mut rest = lock(&fake.rest);
+        rest.sent.push((channel, body.clone()));
+        rest.channels.get(&channel).map(|(g, _)| *g)
+    };
+    let text = body["content"].as_str().unwrap_or_default().into();
+    let mut extra = json!({});
+    if let Some(embeds) = body.get("embeds") {
+        extra["embeds"] = embeds.clone();
+    }
+    fake.say(Say {
+        channel,
+        guild,
+        author: 1,
+        bot: true,
+        text,
+        attachments: vec![],
+        extra,
+    })
 }
 
 fn list(
@@ -86,7 +92,7 @@ fn list(
     raw_query: &str,
 ) -> (u16, Value) {
     let channel: u64 = id.parse().unwrap_or(0);
-    let mut rest = fake.rest.lock().unwrap();
+    let mut rest = lock(&fake.rest);
     rest.list_calls.push(format!("{channel}?{raw_query}"));
     rest.list_times.push(std::time::Instant::now());
     let limit: usize = query
@@ -116,15 +122,15 @@ fn list(
 
 fn channel(fake: &FakeDiscord, id: &str) -> (u16, Value) {
     let channel: u64 = id.parse().unwrap_or(0);
-    match fake.rest.lock().unwrap().channels.get(&channel) {
+    match lock(&fake.rest).channels.get(&channel) {
         Some((guild, Some(parent))) => (
             200,
             json!({"id": id, "type": 11, "guild_id": guild.to_string(), "parent_id": parent.to_string()}),
         ),
         Some((guild, None)) => (
             200,
-            json!({"id": id, "type": 0, "guild_id": guild.to_string(), "name": "general"}),
+            json!({"id": id, "type": 0, "guild_id": guild.to_string(), "name": "general", "position": 0}),
         ),
-        None => (404, json!({"message": "Unknown Channel", "code": 10003})),
+        None => unknown_channel(),
     }
 }

@@ -1,18 +1,35 @@
-//! `spawn_app()`: each test gets its own SQLite file in a temp dir, port 0, and a client with one
-//! method per kind of call.
+//! The one test world. `spawn_app()` (or `TestApp::builder()…spawn()`) gives each test its own
+//! SQLite file in a temp dir, the service in-process on port 0, whichever fakes it asks for
+//! (`mux_server::testkit`, each on its own 127.0.0.1:0 port, the service configured to use them),
+//! and a `TestApp` with one method per endpoint.
+
+mod builder;
+mod endpoints;
+mod process;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use awc::http::StatusCode;
+use awc::http::header::HeaderMap;
 use mux_server::config::Config;
-use mux_server::startup::Application;
+use mux_server::testkit::discord::FakeDiscord;
+use mux_server::testkit::openclaw::FakeOpenClaw;
+use mux_server::testkit::telegram::FakeTelegram;
+use mux_server::testkit::whatsapp::FakeWhatsApp;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+pub use builder::TestAppBuilder;
+pub use process::{count, diesel_conn, start_binary};
+
 pub const KEY_A: &str = "key-tenant-a";
 pub const KEY_B: &str = "key-tenant-b";
+pub const SEND: &str = "/v1/mux/outbound/send";
+/// The admin token of the tests that enable the admin API.
+pub const ADMIN: &str = "admin-token-for-tests";
 
 /// The default test tenants: `tenant-a` and `tenant-b`, one key each.
 pub fn two_tenants() -> Vec<(&'static str, String)> {
@@ -26,10 +43,24 @@ pub fn two_tenants() -> Vec<(&'static str, String)> {
     )]
 }
 
+/// Waits (bounded) until `cond` holds; panics with `what` if it never does. Not a timing
+/// assertion: the bound only keeps a broken build from hanging CI.
+pub async fn eventually<F: FnMut() -> bool>(what: &str, mut cond: F) {
+    for _ in 0..1000 {
+        if cond() {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
 pub struct TestApp {
     pub address: String,
     pub dir: TempDir,
     pub db_path: PathBuf,
+    /// What started it: its fakes and environment (for a restart).
+    pub world: TestAppBuilder,
     handle: ServerHandle,
     running: actix_web::rt::task::JoinHandle<std::io::Result<()>>,
     client: awc::Client,
@@ -40,30 +71,12 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(vars: Vec<(&'static str, String)>) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    spawn_in(dir, vars).await
+    TestApp::builder().vars(vars).spawn().await
 }
 
 /// Starts the service on the database in `dir` (a restart passes the previous app's dir).
 pub async fn spawn_in(dir: TempDir, vars: Vec<(&'static str, String)>) -> TestApp {
-    // RUST_LOG=debug shows the service's log lines for a failing test.
-    let _ = env_logger::builder().is_test(true).try_init();
-    let db_path = dir.path().join("mux.sqlite");
-    let config = test_config(&db_path, vars).expect("valid test config");
-    let app = Application::build(config).await.expect("app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.handle();
-    let running = actix_web::rt::spawn(app.run_until_stopped());
-    TestApp {
-        address,
-        dir,
-        db_path,
-        handle,
-        running,
-        client: awc::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .finish(),
-    }
+    TestApp::builder().vars(vars).spawn_in(dir).await
 }
 
 pub fn test_config(
@@ -87,7 +100,42 @@ pub struct Reply {
     pub headers: awc::http::header::HeaderMap,
 }
 
+/// An answer with its exact bytes (replays must be byte-identical).
+pub struct Sent {
+    pub status: StatusCode,
+    pub body: Value,
+    pub raw: Vec<u8>,
+    pub headers: HeaderMap,
+}
+
 impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    pub fn tg(&self) -> &FakeTelegram {
+        self.world.fakes.tg()
+    }
+
+    pub fn dc(&self) -> &FakeDiscord {
+        self.world.fakes.dc()
+    }
+
+    pub fn wa(&self) -> &FakeWhatsApp {
+        self.world.fakes.wa()
+    }
+
+    pub fn oc(&self) -> &FakeOpenClaw {
+        self.world.fakes.oc()
+    }
+
+    /// Stops the service and starts it again on the same database, fakes and environment.
+    pub async fn restart(self) -> TestApp {
+        let world = self.world.clone();
+        let dir = self.stop().await;
+        world.spawn_in(dir).await
+    }
+
     /// Stops the server gracefully and hands back the data dir (for a restart).
     pub async fn stop(self) -> TempDir {
         self.handle.stop(true).await;
@@ -134,17 +182,37 @@ impl TestApp {
         read(resp).await
     }
 
-    pub async fn issue_token(&self, key: &str, body: Value) -> Reply {
-        self.post("/v1/pairings/token", Some(key), body).await
-    }
-
-    pub async fn list_bindings(&self, key: &str) -> Vec<Value> {
-        let reply = self.get("/v1/pairings", Some(key)).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body["items"]
-            .as_array()
-            .cloned()
-            .expect("items array")
+    /// Any request with a JSON body (or none) and a bearer credential; an answer that is not
+    /// JSON comes back as a string.
+    pub async fn call(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let req = self.request(method, path, key);
+        let resp = match body {
+            Some(b) => {
+                req.insert_header(("Content-Type", "application/json"))
+                    .send_body(b.to_string())
+                    .await
+            }
+            None => req.send().await,
+        };
+        let mut resp = resp.expect("request reaches the server");
+        let bytes = resp.body().await.expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Reply {
+            status: resp.status(),
+            body,
+            headers: resp.headers().clone(),
+        }
     }
 }
 

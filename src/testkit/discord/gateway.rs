@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_websockets::{CloseCode, Message, ServerBuilder};
 
+use crate::testkit::lock;
+
 /// Long enough that no heartbeat timing plays into a test.
 const HEARTBEAT_INTERVAL_MS: u64 = 45_000;
 
@@ -44,30 +46,30 @@ pub struct GatewayState {
 
 pub type Shared = Arc<Mutex<GatewayState>>;
 
-/// Binds the gateway; returns its `ws://` URL.
-pub fn start(state: Shared) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind gateway");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let url = format!("ws://{}", listener.local_addr().expect("addr"));
+/// Binds the gateway on 127.0.0.1:0; returns its `ws://` URL.
+pub fn start(state: Shared) -> std::io::Result<String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let url = format!("ws://{}", listener.local_addr()?);
+    let listener = tokio::net::TcpListener::from_std(listener)?;
     {
-        let mut s = state.lock().unwrap();
+        let mut s = lock(&state);
         s.url = url.clone();
         s.accepting = true;
     }
     actix_web::rt::spawn(async move {
-        let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
-            if !state.lock().unwrap().accepting {
+            if !lock(&state).accepting {
                 drop(stream); // the client sees the connect fail and backs off
                 continue;
             }
             actix_web::rt::spawn(connection(stream, state.clone()));
         }
     });
-    url
+    Ok(url)
 }
 
 fn frame(op: u64, d: Value, s: Option<u64>, t: Option<&str>) -> String {
@@ -77,7 +79,7 @@ fn frame(op: u64, d: Value, s: Option<u64>, t: Option<&str>) -> String {
 /// Sends a dispatch to the live connection, and logs it for a resume while the session lasts.
 /// With no session (invalidated, never identified) the event is lost, as on Discord.
 pub fn dispatch(state: &Shared, t: &str, d: Value) {
-    let mut s = state.lock().unwrap();
+    let mut s = lock(state);
     if s.session.is_none() {
         return;
     }
@@ -92,21 +94,21 @@ pub fn dispatch(state: &Shared, t: &str, d: Value) {
 
 /// Drops the live connection without a close frame (resumable).
 pub fn drop_connection(state: &Shared) {
-    if let Some((_, tx)) = state.lock().unwrap().live.take() {
+    if let Some((_, tx)) = lock(state).live.take() {
         let _ = tx.send(Out::Drop);
     }
 }
 
 /// Closes the live connection with `code` (4000: resumable; 4004: fatal, …).
 pub fn close(state: &Shared, code: u16) {
-    if let Some((_, tx)) = state.lock().unwrap().live.take() {
+    if let Some((_, tx)) = lock(state).live.take() {
         let _ = tx.send(Out::Close(code));
     }
 }
 
 /// Op 9 `false`: the session is gone; the client must IDENTIFY again and nothing is replayed.
 pub fn invalidate_session(state: &Shared) {
-    let mut s = state.lock().unwrap();
+    let mut s = lock(state);
     s.session = None;
     s.events.clear();
     if let Some((_, tx)) = s.live.take() {
@@ -120,7 +122,7 @@ async fn connection(stream: tokio::net::TcpStream, state: Shared) {
     };
     let (tx, mut rx) = mpsc::unbounded_channel();
     let id = {
-        let mut s = state.lock().unwrap();
+        let mut s = lock(&state);
         s.connections += 1;
         s.connections
     };
@@ -161,7 +163,7 @@ async fn connection(stream: tokio::net::TcpStream, state: Shared) {
             }
         }
     }
-    let mut s = state.lock().unwrap();
+    let mut s = lock(&state);
     if s.live.as_ref().is_some_and(|(live, _)| *live == id) {
         s.live = None;
     }
@@ -170,7 +172,7 @@ async fn connection(stream: tokio::net::TcpStream, state: Shared) {
 /// The gateway's answers to one client frame.
 fn answer(state: &Shared, text: &str, id: u64, tx: &mpsc::UnboundedSender<Out>) -> Vec<String> {
     let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-    let mut s = state.lock().unwrap();
+    let mut s = lock(state);
     match v["op"].as_u64() {
         Some(1) => vec![frame(11, Value::Null, None, None)],
         Some(2) => {

@@ -1,11 +1,9 @@
-//! A fake Discord for the inbound tests: a gateway (see `gateway`) and the REST API under
-//! `/api/v10` sharing one message store, so what a test "says" in a channel is both dispatched
+//! A fake Discord: a gateway (see `gateway`) and the REST API under `/api/v10` (bot token
+//! checked) sharing one message store, so what a test "says" in a channel is both dispatched
 //! live and listed by `GET /channels/{id}/messages` (real `after`/`limit` semantics, newest
-//! first). Sends (`POST /channels/{id}/messages`) are recorded, stored as the bot's messages and
-//! dispatched back, as Discord does. Attachments are served from `/attachments/{name}`.
-//!
-//! The outbound tests' fake (`tests/api/outbound/fakes/discord.rs`) answers from a stateless
-//! function; catch-up needs a per-channel store shared with a gateway, hence this one.
+//! first). Sends (`POST /channels/{id}/messages`) are recorded (and scriptable), stored as the
+//! bot's messages and dispatched back, as Discord does. Channels the test adds belong to a
+//! guild; others are `404 Unknown Channel`. Attachments are served from `/attachments/{name}`.
 
 pub mod gateway;
 mod rest;
@@ -16,8 +14,12 @@ use std::sync::{Arc, Mutex};
 use actix_web::{App, web};
 use serde_json::{Value, json};
 
-pub const TOKEN: &str = "discord-INBOUND-test-token";
+use super::{Recorder, Scripted, Served, lock, serve};
+
+pub const TOKEN: &str = "discord-TEST-bot-token-secret";
+/// The guild of the tests' channels, and a second guild.
 pub const GUILD: u64 = 500;
+pub const OTHER_GUILD: u64 = 600;
 const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
 
 /// The DM channel the fake has with a user.
@@ -29,11 +31,12 @@ pub fn dm_channel_of(user: u64) -> u64 {
 pub struct Rest {
     /// channel → its messages (REST form, oldest first).
     messages: HashMap<u64, Vec<Value>>,
-    /// channel → (guild, parent thread channel).
+    /// channel → (guild, parent channel if it is a thread).
     channels: HashMap<u64, (u64, Option<u64>)>,
     last_id: u64,
-    /// (channel, body) of every send.
+    /// (channel, body) of every send the fake answered itself.
     pub sent: Vec<(u64, Value)>,
+    /// `<channel>?<query>` of every message listing, in order.
     pub list_calls: Vec<String>,
     /// When each `GET /channels/{id}/messages` arrived.
     pub list_times: Vec<std::time::Instant>,
@@ -44,6 +47,8 @@ pub struct Rest {
 pub struct FakeDiscord {
     pub base_url: String,
     pub gateway_url: String,
+    pub recorder: Recorder,
+    pub served: Option<Served>,
     pub rest: Arc<Mutex<Rest>>,
     pub gw: gateway::Shared,
 }
@@ -86,47 +91,63 @@ impl Say {
 }
 
 impl FakeDiscord {
-    pub fn start() -> FakeDiscord {
-        let rest = Arc::new(Mutex::new(Rest::default()));
+    pub fn start(workers: usize) -> std::io::Result<FakeDiscord> {
         let gw: gateway::Shared = Arc::default();
-        let gateway_url = gateway::start(gw.clone());
+        let gateway_url = gateway::start(gw.clone())?;
         let fake = FakeDiscord {
             base_url: String::new(),
             gateway_url,
-            rest,
+            recorder: Recorder::default(),
+            served: None,
+            rest: Arc::default(),
             gw,
         };
         let shared = fake.clone();
-        let (base_url, _handle) = super::serve(move || {
+        let served = serve(workers, move || {
             App::new()
                 .app_data(web::Data::new(shared.clone()))
                 .route("/attachments/{name}", web::get().to(rest::attachment))
                 .default_service(web::to(rest::api))
-        });
-        FakeDiscord { base_url, ..fake }
+        })?;
+        Ok(FakeDiscord {
+            base_url: served.base_url.clone(),
+            served: Some(served),
+            ..fake
+        })
     }
 
-    /// A guild text channel, or a thread in `parent`.
+    /// The next message send is refused with this status and Discord error.
+    pub fn fail_next_send(&self, status: u16, message: &str, code: u64) {
+        self.recorder.script(Scripted::new(
+            "/messages",
+            status,
+            json!({"message": message, "code": code}),
+        ));
+    }
+
+    /// The base URL the service is configured with (`MUX_DISCORD_API_BASE_URL`).
+    pub fn api_url(&self) -> String {
+        format!("{}/api/v10", self.base_url)
+    }
+
+    /// A text channel of [`GUILD`], or a thread in `parent`.
     pub fn add_channel(&self, channel: u64, parent: Option<u64>) {
-        self.rest
-            .lock()
-            .unwrap()
-            .channels
-            .insert(channel, (GUILD, parent));
+        self.add_channel_in(GUILD, channel, parent);
+    }
+
+    /// A text channel of `guild`, or a thread in `parent`.
+    pub fn add_channel_in(&self, guild: u64, channel: u64, parent: Option<u64>) {
+        lock(&self.rest).channels.insert(channel, (guild, parent));
     }
 
     pub fn add_attachment(&self, name: &str, bytes: Vec<u8>) -> String {
-        self.rest
-            .lock()
-            .unwrap()
-            .attachments
-            .insert(name.to_owned(), bytes);
+        lock(&self.rest).attachments.insert(name.to_owned(), bytes);
         format!("{}/attachments/{name}?ex=1&hm=sig", self.base_url)
     }
 
     /// Stores the message and dispatches MESSAGE_CREATE; returns the dispatched payload.
     pub fn say(&self, say: Say) -> Value {
-        let mut rest = self.rest.lock().unwrap();
+        let mut rest = lock(&self.rest);
         let id = next_id(&mut rest);
         let mut msg = json!({"id": id.to_string(), "channel_id": say.channel.to_string(),
             "author": {"id": say.author.to_string(), "username": format!("u{}", say.author), "discriminator": "0",
@@ -149,7 +170,7 @@ impl FakeDiscord {
             .get(&say.channel)
             .is_some_and(|(_, p)| p.is_some());
         drop(rest);
-        let mut live = msg.clone();
+        let mut live = msg;
         match say.guild {
             Some(g) => {
                 live["guild_id"] = json!(g.to_string());
@@ -162,14 +183,14 @@ impl FakeDiscord {
         live
     }
 
-    /// Edits a stored message and dispatches MESSAGE_UPDATE with the whole message.
-    pub fn edit(&self, channel: u64, id: &str, text: &str, guild: Option<u64>) -> Value {
-        let mut rest = self.rest.lock().unwrap();
+    /// Edits a stored message and dispatches MESSAGE_UPDATE with the whole message; `None` if
+    /// there is no such message.
+    pub fn edit(&self, channel: u64, id: &str, text: &str, guild: Option<u64>) -> Option<Value> {
+        let mut rest = lock(&self.rest);
         let msg = rest
             .messages
             .get_mut(&channel)
-            .and_then(|l| l.iter_mut().find(|m| m["id"] == id))
-            .expect("message");
+            .and_then(|l| l.iter_mut().find(|m| m["id"] == id))?;
         msg["content"] = json!(text);
         msg["edited_timestamp"] = json!("2026-01-01T00:05:00.000000+00:00");
         let mut live = msg.clone();
@@ -178,37 +199,52 @@ impl FakeDiscord {
             live["guild_id"] = json!(g.to_string());
         }
         gateway::dispatch(&self.gw, "MESSAGE_UPDATE", live.clone());
-        live
+        Some(live)
     }
 
     /// Texts the bot sent into `channel`.
     pub fn texts_to(&self, channel: u64) -> Vec<String> {
-        let rest = self.rest.lock().unwrap();
-        rest.sent
+        lock(&self.rest)
+            .sent
             .iter()
             .filter(|(c, _)| *c == channel)
             .map(|(_, b)| b["content"].as_str().unwrap_or_default().to_owned())
             .collect()
     }
 
+    /// `<channel>?<query>` of every message listing so far.
+    pub fn list_calls(&self) -> Vec<String> {
+        lock(&self.rest).list_calls.clone()
+    }
+
+    /// The listings with when each arrived.
+    pub fn list_times(&self) -> Vec<std::time::Instant> {
+        lock(&self.rest).list_times.clone()
+    }
+
     pub fn identifies(&self) -> usize {
-        self.gw.lock().unwrap().identifies.len()
+        lock(&self.gw).identifies.len()
     }
 
     pub fn resumes(&self) -> usize {
-        self.gw.lock().unwrap().resumes
+        lock(&self.gw).resumes
+    }
+
+    /// Dispatches sent again on resumes.
+    pub fn replayed(&self) -> usize {
+        lock(&self.gw).replayed
     }
 
     pub fn set_accepting(&self, accepting: bool) {
-        self.gw.lock().unwrap().accepting = accepting;
+        lock(&self.gw).accepting = accepting;
     }
 }
 
 fn next_id(rest: &mut Rest) -> u64 {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    rest.last_id = ((now - DISCORD_EPOCH_MS) << 22).max(rest.last_id + 1);
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(DISCORD_EPOCH_MS);
+    rest.last_id = (now.saturating_sub(DISCORD_EPOCH_MS) << 22).max(rest.last_id + 1);
     rest.last_id
 }
