@@ -6,6 +6,7 @@ mod fairness;
 mod idempotency;
 mod limits;
 mod logs;
+mod route_lock;
 mod routing;
 mod telegram;
 mod whatsapp;
@@ -38,9 +39,11 @@ const CLAIMS: [(&str, &str, &str); 7] = [
     ("TG-B", KEY_B, "tg-b"),
 ];
 
-/// Discord channels the fake knows: 501 and 502 in the bound guild, 601 in another guild.
+/// Discord channels the fake knows: 501 (bound) with its thread 502, the sibling channel 503 in
+/// the bound guild, 601 in another guild.
 pub const CHANNEL: u64 = 501;
 pub const THREAD_IN_GUILD: u64 = 502;
+pub const SIBLING_CHANNEL: u64 = 503;
 pub const CHANNEL_IN_OTHER_GUILD: u64 = 601;
 
 /// The fakes and the service's environment pointing at them. Telegram pacing is off unless a
@@ -55,7 +58,8 @@ pub fn outbound_world() -> TestAppBuilder {
         .discord()
         .whatsapp();
     world.dc().add_channel(CHANNEL, None);
-    world.dc().add_channel(THREAD_IN_GUILD, None);
+    world.dc().add_channel(THREAD_IN_GUILD, Some(CHANNEL));
+    world.dc().add_channel(SIBLING_CHANNEL, None);
     world
         .dc()
         .add_channel_in(OTHER_GUILD, CHANNEL_IN_OTHER_GUILD, None);
