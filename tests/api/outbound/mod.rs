@@ -50,13 +50,7 @@ pub const CHANNEL_IN_OTHER_GUILD: u64 = 601;
 /// test turns it on: pacing is its own test, and one message per second per chat would only
 /// slow the rest.
 pub fn outbound_world() -> TestAppBuilder {
-    let world = TestApp::builder()
-        .vars(two_tenants())
-        .var("MUX_PAIRING_CODES_JSON", CODES)
-        .telegram()
-        .var("MUX_TELEGRAM_PACING_ENABLED", "false")
-        .discord()
-        .whatsapp();
+    let world = senders_world(CODES);
     world.dc().add_channel(CHANNEL, None);
     world.dc().add_channel(THREAD_IN_GUILD, Some(CHANNEL));
     world.dc().add_channel(SIBLING_CHANNEL, None);
@@ -66,6 +60,24 @@ pub fn outbound_world() -> TestAppBuilder {
     world
 }
 
+/// Tenants A and B, the seeded `codes`, and the three platform fakes (Telegram unpaced).
+pub fn senders_world(codes: &str) -> TestAppBuilder {
+    TestApp::builder()
+        .vars(two_tenants())
+        .var("MUX_PAIRING_CODES_JSON", codes)
+        .telegram()
+        .var("MUX_TELEGRAM_PACING_ENABLED", "false")
+        .discord()
+        .whatsapp()
+}
+
+/// Claims every `(code, tenant key, session key)`.
+pub async fn claim_all(app: &TestApp, claims: &[(&str, &str, &str)]) {
+    for (code, key, session) in claims {
+        app.bind(key, code, *session).await;
+    }
+}
+
 pub async fn world() -> TestApp {
     world_with(Vec::new()).await
 }
@@ -73,8 +85,6 @@ pub async fn world() -> TestApp {
 /// Fakes, the service, and every binding of [`CLAIMS`]; `extra` overrides variables.
 pub async fn world_with(extra: Vec<(&'static str, String)>) -> TestApp {
     let app = outbound_world().vars(extra).spawn().await;
-    for (code, key, session) in CLAIMS {
-        app.bind(key, code, session).await;
-    }
+    claim_all(&app, &CLAIMS).await;
     app
 }

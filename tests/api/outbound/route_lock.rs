@@ -9,7 +9,8 @@
 use awc::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{KEY_A, KEY_B, TestApp, two_tenants};
+use super::{claim_all, senders_world};
+use crate::helpers::{KEY_A, KEY_B, TestApp};
 use mux_server::testkit::discord::{GUILD, OTHER_GUILD, dm_channel_of};
 
 /// A's and B's bindings. Telegram: a forum -100900 where A holds topic 5 and B topic 6; a group
@@ -243,13 +244,7 @@ fn rows() -> Vec<(&'static str, &'static str, Value, Expect)> {
 }
 
 async fn world() -> TestApp {
-    let world = TestApp::builder()
-        .vars(two_tenants())
-        .var("MUX_PAIRING_CODES_JSON", CODES)
-        .telegram()
-        .var("MUX_TELEGRAM_PACING_ENABLED", "false")
-        .discord()
-        .whatsapp();
+    let world = senders_world(CODES);
     for channel in [511, 512] {
         world.dc().add_channel(channel, None);
     }
@@ -258,9 +253,7 @@ async fn world() -> TestApp {
     world.dc().add_channel(515, Some(511));
     world.dc().add_channel_in(OTHER_GUILD, 601, None);
     let app = world.spawn().await;
-    for (code, key, session) in CLAIMS {
-        app.bind(key, code, session).await;
-    }
+    claim_all(&app, &CLAIMS).await;
     app
 }
 
