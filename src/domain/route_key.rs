@@ -4,6 +4,14 @@
 //! key" by a unique index on the string. That only works if every place has exactly one spelling,
 //! so [`RouteKey::parse`] accepts only the canonical form that [`fmt::Display`] writes (no `+5`,
 //! `007`, `-0`, spaces or other accounts than `default`).
+//!
+//! The older service's Discord guild forms are accepted too (contract §3.2, compat): the whole
+//! guild `discord:<account>:guild:<guildId>` (the only form whose account may be other than
+//! `default`; it is kept as written, so a stored key reads back byte-identical) and the two thread
+//! forms `…:guild:<g>:channel:<c>:thread:<t>` and `…:guild:<g>:thread:<t>`. The two thread forms
+//! name the same thread, and a thread paired by token is `…:guild:<g>:channel:<t>`; every lookup
+//! of "who holds this thread" therefore asks for all of its spellings
+//! ([`RouteKey::discord_spellings`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -27,8 +35,19 @@ pub enum RouteKey {
     TelegramTopic { chat_id: i64, topic_id: i64 },
     /// `discord:default:dm:user:<userId>` — the DM with one user.
     DiscordDm { user_id: u64 },
-    /// `discord:default:guild:<guildId>:channel:<channelId>` — one guild channel.
+    /// `discord:default:guild:<guildId>:channel:<channelId>` — one guild channel (or a thread
+    /// paired by a token posted in it).
     DiscordChannel { guild_id: u64, channel_id: u64 },
+    /// `discord:<account>:guild:<guildId>` — a whole guild (scope `guild`): no inbound; each send
+    /// names its channel or thread in the guild.
+    DiscordGuild { account: String, guild_id: u64 },
+    /// `discord:default:guild:<g>:channel:<c>:thread:<t>` (`parent_id` given) or
+    /// `discord:default:guild:<g>:thread:<t>` — one thread (scope `channel`).
+    DiscordThread {
+        guild_id: u64,
+        parent_id: Option<u64>,
+        thread_id: u64,
+    },
     /// `whatsapp:default:chat:<jid>` — `<wa_id>@s.whatsapp.net` or a group `<id>@g.us`.
     WhatsappChat { jid: String },
 }
@@ -38,7 +57,7 @@ pub enum RouteKey {
 pub enum RouteKeyError {
     #[error("routeKey must start with telegram:, discord: or whatsapp:")]
     UnknownChannel,
-    #[error("routeKey account must be default")]
+    #[error("routeKey account must be default (any account only for discord:<account>:guild:<guildId>)")]
     UnsupportedAccount,
     #[error("routeKey must look like {expected}")]
     Malformed { expected: &'static str },
@@ -52,8 +71,16 @@ pub enum RouteKeyError {
 }
 
 const TG_FORMS: &str = "telegram:default:chat:<chatId>[:topic:<topicId>]";
-const DC_FORMS: &str =
-    "discord:default:dm:user:<userId> or discord:default:guild:<guildId>:channel:<channelId>";
+const DC_FORMS: &str = "discord:default:dm:user:<userId>, \
+    discord:default:guild:<guildId>[:channel:<channelId>][:thread:<threadId>] or \
+    discord:<account>:guild:<guildId>";
+
+/// Account names the older service wrote: OpenClaw account ids.
+fn is_account(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
 const WA_FORMS: &str = "whatsapp:default:chat:<jid>";
 
 /// The WhatsApp JID of a Cloud API `wa_id` (OpenClaw keys WhatsApp sessions by JID, the Graph API
@@ -77,7 +104,13 @@ impl RouteKey {
             _ => return Err(RouteKeyError::UnknownChannel),
         };
         if account != DEFAULT_ACCOUNT {
-            return Err(RouteKeyError::UnsupportedAccount);
+            return match (channel, rest) {
+                ("discord", ["guild", guild]) if is_account(account) => Ok(RouteKey::DiscordGuild {
+                    account: account.to_owned(),
+                    guild_id: parse_snowflake(guild, "guildId")?,
+                }),
+                _ => Err(RouteKeyError::UnsupportedAccount),
+            };
         }
         match (channel, rest) {
             ("telegram", ["chat", chat]) => Ok(RouteKey::TelegramChat {
@@ -101,6 +134,22 @@ impl RouteKey {
                 guild_id: parse_snowflake(guild, "guildId")?,
                 channel_id: parse_snowflake(chan, "channelId")?,
             }),
+            ("discord", ["guild", guild]) => Ok(RouteKey::DiscordGuild {
+                account: DEFAULT_ACCOUNT.to_owned(),
+                guild_id: parse_snowflake(guild, "guildId")?,
+            }),
+            ("discord", ["guild", guild, "channel", chan, "thread", thread]) => {
+                Ok(RouteKey::DiscordThread {
+                    guild_id: parse_snowflake(guild, "guildId")?,
+                    parent_id: Some(parse_snowflake(chan, "channelId")?),
+                    thread_id: parse_snowflake(thread, "threadId")?,
+                })
+            }
+            ("discord", ["guild", guild, "thread", thread]) => Ok(RouteKey::DiscordThread {
+                guild_id: parse_snowflake(guild, "guildId")?,
+                parent_id: None,
+                thread_id: parse_snowflake(thread, "threadId")?,
+            }),
             ("whatsapp", ["chat", jid]) if is_valid_jid(jid) => Ok(RouteKey::WhatsappChat {
                 jid: (*jid).to_owned(),
             }),
@@ -117,7 +166,10 @@ impl RouteKey {
     pub fn channel(&self) -> Channel {
         match self {
             RouteKey::TelegramChat { .. } | RouteKey::TelegramTopic { .. } => Channel::Telegram,
-            RouteKey::DiscordDm { .. } | RouteKey::DiscordChannel { .. } => Channel::Discord,
+            RouteKey::DiscordDm { .. }
+            | RouteKey::DiscordChannel { .. }
+            | RouteKey::DiscordGuild { .. }
+            | RouteKey::DiscordThread { .. } => Channel::Discord,
             RouteKey::WhatsappChat { .. } => Channel::Whatsapp,
         }
     }
@@ -129,7 +181,8 @@ impl RouteKey {
             RouteKey::TelegramChat { .. } => Scope::Chat,
             RouteKey::TelegramTopic { .. } => Scope::Topic,
             RouteKey::DiscordDm { .. } => Scope::Dm,
-            RouteKey::DiscordChannel { .. } => Scope::Channel,
+            RouteKey::DiscordChannel { .. } | RouteKey::DiscordThread { .. } => Scope::Channel,
+            RouteKey::DiscordGuild { .. } => Scope::Guild,
             RouteKey::WhatsappChat { jid } if jid.ends_with(WA_GROUP_SUFFIX) => Scope::Group,
             RouteKey::WhatsappChat { .. } => Scope::Chat,
         }
@@ -155,6 +208,17 @@ impl RouteKey {
                 guild_id,
                 channel_id,
             } => format!("dc:guild:{guild_id}:channel:{channel_id}"),
+            RouteKey::DiscordGuild { guild_id, .. } => format!("dc:guild:{guild_id}"),
+            RouteKey::DiscordThread {
+                guild_id,
+                parent_id: Some(parent),
+                thread_id,
+            } => format!("dc:guild:{guild_id}:channel:{parent}:thread:{thread_id}"),
+            RouteKey::DiscordThread {
+                guild_id,
+                parent_id: None,
+                thread_id,
+            } => format!("dc:guild:{guild_id}:thread:{thread_id}"),
             RouteKey::WhatsappChat { jid } if jid.ends_with(WA_GROUP_SUFFIX) => {
                 format!("wa:group:{jid}")
             }
@@ -166,6 +230,38 @@ impl RouteKey {
     /// opened on demand).
     pub fn is_discord_dm(&self) -> bool {
         matches!(self, RouteKey::DiscordDm { .. })
+    }
+
+    /// Every route key a tenant may hold that covers Discord channel `channel_id` of `guild_id`
+    /// (`parent_id`: the parent channel when it is a thread), most specific first: the channel
+    /// itself in each spelling, then — for a thread — its parent channel, whose binding receives
+    /// the thread's messages. Inbound routing and the route lock's "held by another tenant"
+    /// both ask for all of them, so no spelling of a place escapes either.
+    pub fn discord_spellings(guild_id: u64, channel_id: u64, parent_id: Option<u64>) -> Vec<RouteKey> {
+        let mut keys = vec![RouteKey::DiscordChannel {
+            guild_id,
+            channel_id,
+        }];
+        let Some(parent) = parent_id.filter(|p| *p != channel_id) else {
+            return keys;
+        };
+        keys.extend([
+            RouteKey::DiscordThread {
+                guild_id,
+                parent_id: Some(parent),
+                thread_id: channel_id,
+            },
+            RouteKey::DiscordThread {
+                guild_id,
+                parent_id: None,
+                thread_id: channel_id,
+            },
+            RouteKey::DiscordChannel {
+                guild_id,
+                channel_id: parent,
+            },
+        ]);
+        keys
     }
 
     /// The bare Cloud API `wa_id` of a direct WhatsApp chat (what the Graph API is sent); `None`
@@ -193,6 +289,22 @@ impl fmt::Display for RouteKey {
             } => {
                 write!(f, "discord:{a}:guild:{guild_id}:channel:{channel_id}")
             }
+            RouteKey::DiscordGuild { account, guild_id } => {
+                write!(f, "discord:{account}:guild:{guild_id}")
+            }
+            RouteKey::DiscordThread {
+                guild_id,
+                parent_id: Some(parent),
+                thread_id,
+            } => write!(
+                f,
+                "discord:{a}:guild:{guild_id}:channel:{parent}:thread:{thread_id}"
+            ),
+            RouteKey::DiscordThread {
+                guild_id,
+                parent_id: None,
+                thread_id,
+            } => write!(f, "discord:{a}:guild:{guild_id}:thread:{thread_id}"),
             RouteKey::WhatsappChat { jid } => write!(f, "whatsapp:{a}:chat:{jid}"),
         }
     }
@@ -259,12 +371,17 @@ mod tests {
 
     /// (canonical route key, channel, scope, derived session key), one row per shape.
     #[rustfmt::skip]
-    const CANONICAL: [(&str, Channel, Scope, &str); 7] = [
+    const CANONICAL: [(&str, Channel, Scope, &str); 11] = [
         ("telegram:default:chat:-100123", Telegram, Scope::Chat, "tg:group:-100123"),
         ("telegram:default:chat:777", Telegram, Scope::Chat, "tg:chat:777"),
         ("telegram:default:chat:-1001:topic:7", Telegram, Scope::Topic, "tg:group:-1001:thread:7"),
         ("discord:default:dm:user:813847887657", Discord, Scope::Dm, "dc:dm:813847887657"),
         ("discord:default:guild:1:channel:2", Discord, Scope::Channel, "dc:guild:1:channel:2"),
+        ("discord:default:guild:1", Discord, Scope::Guild, "dc:guild:1"),
+        ("discord:work-2:guild:1", Discord, Scope::Guild, "dc:guild:1"),
+        ("discord:default:guild:1:channel:2:thread:3", Discord, Scope::Channel,
+            "dc:guild:1:channel:2:thread:3"),
+        ("discord:default:guild:1:thread:3", Discord, Scope::Channel, "dc:guild:1:thread:3"),
         ("whatsapp:default:chat:155512@s.whatsapp.net", Whatsapp, Scope::Chat,
             "wa:chat:155512@s.whatsapp.net"),
         ("whatsapp:default:chat:120363-99@g.us", Whatsapp, Scope::Group, "wa:group:120363-99@g.us"),
@@ -293,6 +410,23 @@ mod tests {
             channel_id: 2,
         };
         assert_eq!(p("discord:default:guild:1:channel:2"), guild);
+        let whole = RouteKey::DiscordGuild {
+            account: "ops".into(),
+            guild_id: 1,
+        };
+        assert_eq!(p("discord:ops:guild:1"), whole);
+        let thread = RouteKey::DiscordThread {
+            guild_id: 1,
+            parent_id: Some(2),
+            thread_id: 3,
+        };
+        assert_eq!(p("discord:default:guild:1:channel:2:thread:3"), thread);
+        let bare = RouteKey::DiscordThread {
+            guild_id: 1,
+            parent_id: None,
+            thread_id: 3,
+        };
+        assert_eq!(p("discord:default:guild:1:thread:3"), bare);
         let jid = "120363-99@g.us".to_owned();
         assert_eq!(
             p("whatsapp:default:chat:120363-99@g.us"),
@@ -322,6 +456,11 @@ mod tests {
             "dm:user:+1",
             "dm:user:01",
             "guild:0:channel:2",
+            "guild:0",
+            "guild:01",
+            "guild:1:thread:0",
+            "guild:1:channel:2:thread:-3",
+            "guild:1:channel:0:thread:3",
         ];
         for tail in dc.iter().chain(&["guild:1:channel:18446744073709551616"]) {
             let s = format!("discord:default:{tail}");
@@ -342,13 +481,27 @@ mod tests {
         );
         assert_eq!(err(""), RouteKeyError::UnknownChannel);
         for s in [
+            "discord:ops:guild:1:channel:2",
+            "discord:ops:dm:user:1",
+            "discord:ops:guild:1:thread:3",
+            "discord::guild:1",
+            "discord:o p:guild:1",
+            "discord:ops:guild:1:",
+            "whatsapp:ops:chat:12345@s.whatsapp.net",
+        ] {
+            assert_eq!(err(s), RouteKeyError::UnsupportedAccount, "{s}");
+        }
+        for s in [
             "telegram:default:chat",
             "telegram:default:chat:1:topic",
             "telegram:default:chat:1:thread:2",
             "telegram:default:chat:1:",
             "discord:default:dm:1",
-            "discord:default:guild:1",
-            "discord:default:guild:1:channel:2:thread:3",
+            "discord:default:guild",
+            "discord:default:guild:1:thread",
+            "discord:default:guild:1:channel:2:thread",
+            "discord:default:guild:1:channel:2:topic:3",
+            "discord:default:guild:1:thread:3:channel:2",
             "whatsapp:default:dm:15551234567@s.whatsapp.net",
         ] {
             assert!(matches!(err(s), RouteKeyError::Malformed { .. }), "{s}");
@@ -391,6 +544,28 @@ mod tests {
     }
 
     #[test]
+    fn a_thread_is_asked_for_in_every_spelling_then_its_parent() {
+        let keys: Vec<String> = RouteKey::discord_spellings(1, 3, Some(2))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                "discord:default:guild:1:channel:3",
+                "discord:default:guild:1:channel:2:thread:3",
+                "discord:default:guild:1:thread:3",
+                "discord:default:guild:1:channel:2",
+            ]
+        );
+        assert_eq!(
+            RouteKey::discord_spellings(1, 2, None),
+            vec![p("discord:default:guild:1:channel:2")]
+        );
+        assert_eq!(RouteKey::discord_spellings(1, 2, Some(2)).len(), 1);
+    }
+
+    #[test]
     fn only_discord_dm_is_a_discord_dm() {
         assert!(p("discord:default:dm:user:9").is_discord_dm());
         assert!(!p("discord:default:guild:1:channel:2").is_discord_dm());
@@ -410,6 +585,14 @@ mod tests {
                 guild_id: g,
                 channel_id: c
             }),
+            ("default|[A-Za-z0-9_-]{1,64}", id()).prop_map(|(account, guild_id)| {
+                RouteKey::DiscordGuild { account, guild_id }
+            }),
+            (id(), prop::option::of(id()), id()).prop_map(|(g, p, t)| RouteKey::DiscordThread {
+                guild_id: g,
+                parent_id: p,
+                thread_id: t
+            }),
             "[0-9]{5,20}".prop_map(|id| RouteKey::WhatsappChat {
                 jid: whatsapp_jid(&id)
             }),
@@ -421,7 +604,7 @@ mod tests {
 
     /// Arbitrary text, or pieces of route keys glued at random so that some inputs are near misses.
     const ARBITRARY: &str = "\\PC{0,80}|(telegram|discord|whatsapp|default|chat|topic|dm\
-                             |user|guild|channel|[-+0-9 ]{1,4}|[0-9]{5}@g\\.us\
+                             |user|guild|channel|thread|ops|[-+0-9 ]{1,4}|[0-9]{5}@g\\.us\
                              |[0-9]{5}@s\\.whatsapp\\.net|:){0,12}";
 
     proptest! {

@@ -59,6 +59,11 @@ pub fn targets(bindings: &[Binding], cursors: &Cursors) -> VecDeque<Target> {
                 guild_id,
                 channel_id,
             } => (channel_id, Some(guild_id)),
+            RouteKey::DiscordThread {
+                guild_id,
+                thread_id,
+                ..
+            } => (thread_id, Some(guild_id)),
             RouteKey::DiscordDm { user_id } => match cursors.dm_channel(user_id) {
                 Some(channel_id) => (channel_id, None),
                 None => continue,
