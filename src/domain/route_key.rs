@@ -57,7 +57,9 @@ pub enum RouteKey {
 pub enum RouteKeyError {
     #[error("routeKey must start with telegram:, discord: or whatsapp:")]
     UnknownChannel,
-    #[error("routeKey account must be default (any account only for discord:<account>:guild:<guildId>)")]
+    #[error(
+        "routeKey account must be default (any account only for discord:<account>:guild:<guildId>)"
+    )]
     UnsupportedAccount,
     #[error("routeKey must look like {expected}")]
     Malformed { expected: &'static str },
@@ -105,10 +107,12 @@ impl RouteKey {
         };
         if account != DEFAULT_ACCOUNT {
             return match (channel, rest) {
-                ("discord", ["guild", guild]) if is_account(account) => Ok(RouteKey::DiscordGuild {
-                    account: account.to_owned(),
-                    guild_id: parse_snowflake(guild, "guildId")?,
-                }),
+                ("discord", ["guild", guild]) if is_account(account) => {
+                    Ok(RouteKey::DiscordGuild {
+                        account: account.to_owned(),
+                        guild_id: parse_snowflake(guild, "guildId")?,
+                    })
+                }
                 _ => Err(RouteKeyError::UnsupportedAccount),
             };
         }
@@ -237,7 +241,11 @@ impl RouteKey {
     /// itself in each spelling, then — for a thread — its parent channel, whose binding receives
     /// the thread's messages. Inbound routing and the route lock's "held by another tenant"
     /// both ask for all of them, so no spelling of a place escapes either.
-    pub fn discord_spellings(guild_id: u64, channel_id: u64, parent_id: Option<u64>) -> Vec<RouteKey> {
+    pub fn discord_spellings(
+        guild_id: u64,
+        channel_id: u64,
+        parent_id: Option<u64>,
+    ) -> Vec<RouteKey> {
         let mut keys = vec![RouteKey::DiscordChannel {
             guild_id,
             channel_id,
@@ -585,9 +593,8 @@ mod tests {
                 guild_id: g,
                 channel_id: c
             }),
-            ("default|[A-Za-z0-9_-]{1,64}", id()).prop_map(|(account, guild_id)| {
-                RouteKey::DiscordGuild { account, guild_id }
-            }),
+            ("default|[A-Za-z0-9_-]{1,64}", id())
+                .prop_map(|(account, guild_id)| { RouteKey::DiscordGuild { account, guild_id } }),
             (id(), prop::option::of(id()), id()).prop_map(|(g, p, t)| RouteKey::DiscordThread {
                 guild_id: g,
                 parent_id: p,

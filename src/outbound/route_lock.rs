@@ -29,7 +29,9 @@ use crate::actors::registry::ResolveIncoming;
 use crate::domain::RouteKey;
 use crate::senders::SendError;
 use crate::senders::discord::ChannelPlace;
-use crate::senders::discord_target::{NO_TARGET, OTHER_GUILD, channel_from_to, guild_target, snowflake};
+use crate::senders::discord_target::{
+    NO_TARGET, OTHER_GUILD, channel_from_to, guild_target, snowflake,
+};
 use crate::senders::telegram::TelegramTarget;
 
 /// Where a send goes, after the lock.
