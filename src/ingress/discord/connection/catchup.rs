@@ -267,6 +267,28 @@ mod tests {
     }
 
     #[test]
+    fn threads_are_read_whole_guilds_are_not_and_unknown_dms_are_opened_first() {
+        let cursors = Cursors::from_rows(vec![("dm:42".into(), "900".into())]);
+        let bindings = vec![
+            binding("discord:default:guild:500", 1),
+            binding("discord:default:guild:500:channel:501:thread:5011", 2),
+            binding("discord:default:guild:500:thread:5012", 3),
+            binding("discord:default:dm:user:42", 4),
+            binding("discord:default:dm:user:43", 5),
+            binding("discord:default:dm:user:43", 6),
+        ];
+        let read: Vec<(u64, Option<u64>)> = targets(&bindings, &cursors)
+            .into_iter()
+            .map(|t| (t.channel_id, t.guild_id))
+            .collect();
+        assert_eq!(
+            read,
+            vec![(5011, Some(500)), (5012, Some(500)), (900, None)]
+        );
+        assert_eq!(unopened_dms(&bindings, &cursors), vec![43]);
+    }
+
+    #[test]
     fn the_newest_id_is_the_largest_snowflake_not_the_first_listed() {
         let page = vec![
             json!({"id": "9"}),
