@@ -27,13 +27,14 @@ const CODES: &str = r#"[
   {"code":"B-CHAN","channel":"discord","routeKey":"discord:default:guild:500:channel:512","scope":"channel"},
   {"code":"B-THREAD","channel":"discord","routeKey":"discord:default:guild:500:channel:513","scope":"channel"},
   {"code":"B-A-THREAD","channel":"discord","routeKey":"discord:default:guild:500:channel:514","scope":"channel"},
+  {"code":"A-GUILD","channel":"discord","routeKey":"discord:default:guild:500","scope":"guild"},
   {"code":"A-DM","channel":"discord","routeKey":"discord:default:dm:user:42","scope":"dm"},
   {"code":"B-DM","channel":"discord","routeKey":"discord:default:dm:user:43","scope":"dm"},
   {"code":"A-WA","channel":"whatsapp","routeKey":"whatsapp:default:chat:15550001111@s.whatsapp.net","scope":"chat"},
   {"code":"B-WA","channel":"whatsapp","routeKey":"whatsapp:default:chat:15550002222@s.whatsapp.net","scope":"chat"}
 ]"#;
 
-const CLAIMS: [(&str, &str, &str); 13] = [
+const CLAIMS: [(&str, &str, &str); 14] = [
     ("A-TOPIC", KEY_A, "a-topic"),
     ("B-TOPIC", KEY_B, "b-topic"),
     ("A-GROUP", KEY_A, "a-group"),
@@ -43,6 +44,7 @@ const CLAIMS: [(&str, &str, &str); 13] = [
     ("B-CHAN", KEY_B, "b-chan"),
     ("B-THREAD", KEY_B, "b-thread"),
     ("B-A-THREAD", KEY_B, "b-a-thread"),
+    ("A-GUILD", KEY_A, "a-guild"),
     ("A-DM", KEY_A, "a-dm"),
     ("B-DM", KEY_B, "b-dm"),
     ("A-WA", KEY_A, "a-wa"),
@@ -66,6 +68,8 @@ enum Expect {
     Whatsapp(&'static str),
     /// `403 ROUTE_NOT_BOUND`, nothing sent.
     NotBound,
+    /// Refused with this status (a target the scope never allows), nothing sent.
+    Refused(u16),
 }
 
 /// (A's session, steering fields, expectation).
@@ -206,6 +210,42 @@ fn rows() -> Vec<(&'static str, &'static str, Value, Expect)> {
             json!({"channelData": {"channel_id": "512"}}),
             Discord(511),
         ),
+        // Discord, guild-bound: a channel or thread of the bound guild that nobody else holds.
+        ("discord", "a-guild", json!({"threadId": "512"}), NotBound),
+        ("discord", "a-guild", json!({"threadId": "513"}), NotBound),
+        ("discord", "a-guild", json!({"to": "channel:513"}), NotBound),
+        ("discord", "a-guild", json!({"threadId": "514"}), NotBound),
+        (
+            "discord",
+            "a-guild",
+            json!({"to": "<#512>", "replyToId": "9000"}),
+            NotBound,
+        ),
+        ("discord", "a-guild", json!({"to": "user:43"}), Refused(403)),
+        (
+            "discord",
+            "a-guild",
+            json!({"threadId": "601"}),
+            Refused(403),
+        ),
+        (
+            "discord",
+            "a-guild",
+            json!({"channelData": {"channel_id": "512"}}),
+            Refused(400),
+        ),
+        (
+            "discord",
+            "a-guild",
+            json!({"to": "channel:511"}),
+            Discord(511),
+        ),
+        (
+            "discord",
+            "a-guild",
+            json!({"threadId": "515"}),
+            Discord(515),
+        ),
         // Discord, DM-bound: the DM, whatever else is named.
         ("discord", "a-dm", json!({"to": "user:43"}), Discord(a_dm)),
         ("discord", "a-dm", json!({"threadId": "512"}), Discord(a_dm)),
@@ -306,14 +346,21 @@ async fn no_field_of_a_request_reaches_a_place_bound_to_another_tenant() {
         let reply = app.send(KEY_A, body.clone()).await;
         let row = format!("{session} {steer}: {} {}", reply.status, reply.body);
         match expect {
-            Expect::NotBound => {
-                assert_eq!(reply.status, StatusCode::FORBIDDEN, "{row}");
-                assert_eq!(reply.body["code"], "ROUTE_NOT_BOUND", "{row}");
+            Expect::NotBound | Expect::Refused(_) => {
+                let status = match expect {
+                    Expect::Refused(status) => status,
+                    _ => 403,
+                };
+                assert_eq!(reply.status.as_u16(), status, "{row}");
+                if let Expect::NotBound = expect {
+                    assert_eq!(reply.body["code"], "ROUTE_NOT_BOUND", "{row}");
+                }
                 assert_eq!(
                     app.tg().recorder.calls("/sendmessage").len(),
                     tg_before,
                     "{row}: nothing sent"
                 );
+                assert_eq!(discord_posts(&app).len(), dc_before, "{row}: nothing sent");
             }
             Expect::Telegram(chat, topic) => {
                 assert_eq!(reply.status, StatusCode::OK, "{row}");
