@@ -89,6 +89,7 @@ diesel::table! {
         owner -> Text,
         created_at_ms -> BigInt,
         expires_at_ms -> BigInt,
+        sent_ids -> Nullable<Text>,
     }
 }
 

@@ -6,6 +6,7 @@ mod fairness;
 mod idempotency;
 mod limits;
 mod logs;
+mod resume;
 mod routing;
 mod telegram;
 mod whatsapp;
