@@ -48,7 +48,10 @@ impl Application {
         };
         let reads = db::read_pool(&config.db_path)?;
         let metrics = Arc::new(crate::metrics::Metrics::new());
-        let (writer, writer_thread) = Writer::spawn_with_metrics(conn, metrics.clone())?;
+        let files = db::files::StoreFiles::capture(&config.db_path)
+            .map_err(|e| log::warn!("event=store_files_unwatched error={e}"))
+            .ok();
+        let (writer, writer_thread) = Writer::spawn_with_metrics(conn, metrics.clone(), files)?;
         let writer = writer.start();
         let registry = Registry::new(writer.clone(), loaded).start();
         spawn_prune(writer.clone());

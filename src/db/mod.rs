@@ -24,6 +24,7 @@ pub mod admin;
 pub mod audit;
 pub mod backup;
 pub mod bindings;
+pub mod files;
 pub mod idempotency;
 pub mod inbound;
 pub mod load;
@@ -117,6 +118,20 @@ pub fn read_pool(path: &Path) -> Result<ReadPool, StoreError> {
         .connection_customizer(Box::new(ReadOnly))
         .build(ConnectionManager::new(path.to_string_lossy()))
         .map_err(|e| StoreError::Unavailable(format!("read pool: {e}")))
+}
+
+/// One small real write (the `/ready` probe): fails when the disk is full or read-only.
+pub fn probe(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    diesel::insert_into(schema::store_probe::table)
+        .values((
+            schema::store_probe::id.eq(1),
+            schema::store_probe::at_ms.eq(crate::time::now_ms()),
+        ))
+        .on_conflict(schema::store_probe::id)
+        .do_update()
+        .set(schema::store_probe::at_ms.eq(crate::time::now_ms()))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Runs a read on the pool off the async threads.

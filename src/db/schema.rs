@@ -94,6 +94,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    store_probe (id) {
+        id -> Integer,
+        at_ms -> BigInt,
+    }
+}
+
+diesel::table! {
     inbound_events (id) {
         id -> Integer,
         channel -> Text,
@@ -143,6 +150,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pairing_tokens,
     pairing_codes,
     idempotency_keys,
+    store_probe,
     inbound_events,
     ingress_offsets,
     audit_log,
