@@ -3,9 +3,11 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::{Actor, Addr};
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
@@ -101,14 +103,19 @@ impl Application {
         let listener = TcpListener::bind(config.listen_addr())
             .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();
+        let peers = api::client_limits::PeerConnections::new(&config.http);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(outbound.clone())
                 .configure(api::fallback::extractor_errors)
                 .configure(api::routes)
+                .wrap(from_fn(api::client_limits::guard))
                 .wrap(api::fallback::json_error_bodies())
         })
+        .on_connect(move |conn, data| peers.on_connect(conn, data))
+        .client_request_timeout(Duration::from_millis(config.http.client_timeout_ms))
+        .client_disconnect_timeout(Duration::from_secs(1))
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SEC)
         .listen(listener)?
         .run();

@@ -20,4 +20,5 @@ mod outbound;
 mod pairings;
 mod redeem;
 mod restart;
+mod slow_clients;
 mod store_faults;
