@@ -7,6 +7,7 @@ mod env;
 mod http;
 mod outbound;
 pub mod seeds;
+pub mod weak;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -67,6 +67,7 @@ impl Application {
             pairing: config.pairing.clone(),
             outbound: outbound.clone(),
             metrics: metrics.clone(),
+            answered: Arc::default(),
         };
         let whatsapp_webhook = config
             .whatsapp
@@ -121,6 +122,9 @@ impl Application {
         .run();
         for name in &config.unused_vars {
             log::warn!("event=config_variable_unused name={name}");
+        }
+        for warning in crate::config::weak::warnings(&config) {
+            log::warn!("event=config_weak detail=\"{warning}\"");
         }
         log::info!("event=listening host={} port={port}", config.host);
         Ok(Application {
