@@ -82,6 +82,8 @@ mod tests {
         std::fs::write(&db, b"db").expect("db");
         std::fs::write(wal_path(&db), b"wal").expect("wal");
         let files = StoreFiles::capture(&db).expect("capture");
+        // Held open, as SQLite holds it: its inode cannot be reused by the new file.
+        let _held = std::fs::File::open(wal_path(&db)).expect("open");
         assert_eq!(files.check(), Ok(()));
         std::fs::remove_file(wal_path(&db)).expect("rm");
         assert_eq!(files.check(), Err("x.sqlite-wal was deleted".to_owned()));
