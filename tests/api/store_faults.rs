@@ -171,3 +171,58 @@ async fn a_full_disk_makes_ready_unhealthy_and_it_recovers_with_the_writes() {
     drop(disk);
     drop(dir);
 }
+
+/// The real binary on `db` with tenant A and one seeded code; its port.
+async fn start_server(db: &std::path::Path) -> (std::process::Child, u16) {
+    let mut vars = two_tenants();
+    vars.push((
+        "MUX_PAIRING_CODES_JSON",
+        json!([{"code": "W1", "channel": "telegram", "routeKey": "telegram:default:chat:41", "scope": "chat"}])
+            .to_string(),
+    ));
+    let db = db.to_owned();
+    actix_web::rt::task::spawn_blocking(move || crate::helpers::start_binary(&db, &vars))
+        .await
+        .expect("start mux-server")
+}
+
+#[actix_web::test]
+async fn what_was_acknowledged_before_the_wal_was_deleted_survives_a_kill() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("mux.sqlite");
+    let (mut server, port) = start_server(&db).await;
+    let client = awc::Client::default();
+    let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let claimed = client
+        .post(url("/v1/pairings/claim"))
+        .insert_header(("Authorization", format!("Bearer {KEY_A}")))
+        .send_json(&json!({"code": "W1"}))
+        .await
+        .expect("claim");
+    assert_eq!(claimed.status(), StatusCode::OK);
+    std::fs::remove_file(PathBuf::from(format!("{}-wal", db.display()))).expect("rm wal");
+    let refused = client
+        .post(url("/v1/pairings/token"))
+        .insert_header(("Authorization", format!("Bearer {KEY_A}")))
+        .send_json(&json!({"channel": "telegram"}))
+        .await
+        .expect("token");
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    server.kill().expect("SIGKILL");
+    server.wait().expect("reaped");
+
+    let (mut server, port) = start_server(&db).await;
+    let mut listed = awc::Client::default()
+        .get(format!("http://127.0.0.1:{port}/v1/pairings"))
+        .insert_header(("Authorization", format!("Bearer {KEY_A}")))
+        .send()
+        .await
+        .expect("list");
+    let body: serde_json::Value = listed.json().await.expect("json");
+    assert_eq!(
+        body["items"][0]["routeKey"], "telegram:default:chat:41",
+        "the acknowledged binding is still there: {body}"
+    );
+    server.kill().expect("kill");
+    server.wait().expect("reaped");
+}
