@@ -21,7 +21,7 @@ use diesel::connection::Connection;
 use diesel::sqlite::SqliteConnection;
 use tokio::sync::oneshot;
 
-use crate::db::files::StoreFiles;
+use crate::db::files::{FileGuard, StoreFiles};
 use crate::db::op::WriteOp;
 use crate::error::StoreError;
 use crate::metrics::Metrics;
@@ -109,7 +109,7 @@ impl Writer {
         files: Option<StoreFiles>,
     ) -> Result<(Writer, WriterThread), StoreError> {
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
-        let guard = FileGuard { files, lost: None };
+        let guard = FileGuard::new(files);
         let handle = std::thread::Builder::new()
             .name("mux-writer".into())
             .spawn(move || writer_loop(conn, rx, &metrics, guard))
@@ -152,39 +152,6 @@ fn writer_loop(
         metrics.writer_batch(size, started.elapsed());
     }
     log::info!("event=writer_stopped");
-}
-
-/// Whether the files the connection writes to are still the database's files.
-struct FileGuard {
-    files: Option<StoreFiles>,
-    /// Set once, when a file was found gone; writes stay refused until a restart.
-    lost: Option<String>,
-}
-
-impl FileGuard {
-    fn check(&mut self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
-        if self.lost.is_none()
-            && let Some(Err(reason)) = self.files.as_ref().map(StoreFiles::check)
-        {
-            // What was committed since the last checkpoint lives only in the WAL this
-            // connection still has open: copy it into the database file while it can.
-            let rescued = diesel::RunQueryDsl::execute(
-                diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)"),
-                conn,
-            );
-            log::error!(
-                "event=store_file_lost reason=\"{reason}\" checkpoint={} action=refusing_writes_until_restart",
-                if rescued.is_ok() { "ok" } else { "failed" }
-            );
-            self.lost = Some(reason);
-        }
-        match &self.lost {
-            Some(reason) => Err(StoreError::Unavailable(format!(
-                "{reason}; restart the service"
-            ))),
-            None => Ok(()),
-        }
-    }
 }
 
 /// One transaction for the whole batch; replies after the commit.

@@ -8,6 +8,10 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use diesel::sqlite::SqliteConnection;
+
+use crate::error::StoreError;
+
 /// Device and inode of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Identity {
@@ -55,6 +59,45 @@ impl StoreFiles {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether the files the connection writes to are still the database's files.
+pub struct FileGuard {
+    files: Option<StoreFiles>,
+    /// Set once, when a file was found gone; writes stay refused until a restart.
+    lost: Option<String>,
+}
+
+impl FileGuard {
+    pub fn new(files: Option<StoreFiles>) -> FileGuard {
+        FileGuard { files, lost: None }
+    }
+
+    /// `Err` (and from then on always) once a file is gone or replaced; the first time, what
+    /// the connection committed is checkpointed into the database file while it still can be.
+    pub fn check(&mut self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        if self.lost.is_none()
+            && let Some(Err(reason)) = self.files.as_ref().map(StoreFiles::check)
+        {
+            // What was committed since the last checkpoint lives only in the WAL this
+            // connection still has open: copy it into the database file while it can.
+            let rescued = diesel::RunQueryDsl::execute(
+                diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)"),
+                conn,
+            );
+            log::error!(
+                "event=store_file_lost reason=\"{reason}\" checkpoint={} action=refusing_writes_until_restart",
+                if rescued.is_ok() { "ok" } else { "failed" }
+            );
+            self.lost = Some(reason);
+        }
+        match &self.lost {
+            Some(reason) => Err(StoreError::Unavailable(format!(
+                "{reason}; restart the service"
+            ))),
+            None => Ok(()),
+        }
     }
 }
 
