@@ -4,8 +4,10 @@
 //! variable (`ConfigError`'s Display); the service never starts half-configured.
 
 mod env;
+mod http;
 mod outbound;
 pub mod seeds;
+pub mod weak;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,6 +17,7 @@ use secrecy::SecretString;
 use crate::domain::url_policy::InboundUrlAllow;
 pub use env::ConfigError;
 use env::Env;
+pub use http::HttpConfig;
 pub use outbound::OutboundConfig;
 pub use seeds::{InboundTargetSeed, PairingCodeSeed, TenantSeed};
 
@@ -58,6 +61,8 @@ pub struct Config {
     pub unused_vars: Vec<String>,
     /// Outbound request deadline and Telegram pacing (`MUX_OUTBOUND_DEADLINE_MS`, `MUX_TELEGRAM_*`).
     pub outbound: OutboundConfig,
+    /// Slow and greedy HTTP clients (`MUX_CLIENT_TIMEOUT_MS`, `MUX_MAX_CONNECTIONS_PER_PEER`, …).
+    pub http: HttpConfig,
 }
 
 /// Log line format.
@@ -207,6 +212,7 @@ impl Config {
                 .map_err(|_| ConfigError::new("MUX_MAX_BODY_BYTES", "too large"))?,
             forward_max_age_sec: env.u64_min("MUX_FORWARD_MAX_AGE_SEC", 86_400, 1)?,
             outbound: outbound::outbound(&env)?,
+            http: http::http(&env)?,
             unused_vars: Vec::new(),
         };
         Ok(Config {

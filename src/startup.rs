@@ -3,9 +3,11 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::{Actor, Addr};
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
@@ -48,7 +50,10 @@ impl Application {
         };
         let reads = db::read_pool(&config.db_path)?;
         let metrics = Arc::new(crate::metrics::Metrics::new());
-        let (writer, writer_thread) = Writer::spawn_with_metrics(conn, metrics.clone())?;
+        let files = db::files::StoreFiles::capture(&config.db_path)
+            .map_err(|e| log::warn!("event=store_files_unwatched error={e}"))
+            .ok();
+        let (writer, writer_thread) = Writer::spawn_with_metrics(conn, metrics.clone(), files)?;
         let writer = writer.start();
         let registry = Registry::new(writer.clone(), loaded).start();
         spawn_prune(writer.clone());
@@ -62,6 +67,7 @@ impl Application {
             pairing: config.pairing.clone(),
             outbound: outbound.clone(),
             metrics: metrics.clone(),
+            answered: Arc::default(),
         };
         let whatsapp_webhook = config
             .whatsapp
@@ -98,19 +104,27 @@ impl Application {
         let listener = TcpListener::bind(config.listen_addr())
             .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();
+        let peers = api::client_limits::PeerConnections::new(&config.http);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(outbound.clone())
                 .configure(api::fallback::extractor_errors)
                 .configure(api::routes)
+                .wrap(from_fn(api::client_limits::guard))
                 .wrap(api::fallback::json_error_bodies())
         })
+        .on_connect(move |conn, data| peers.on_connect(conn, data))
+        .client_request_timeout(Duration::from_millis(config.http.client_timeout_ms))
+        .client_disconnect_timeout(Duration::from_secs(1))
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SEC)
         .listen(listener)?
         .run();
         for name in &config.unused_vars {
             log::warn!("event=config_variable_unused name={name}");
+        }
+        for warning in crate::config::weak::warnings(&config) {
+            log::warn!("event=config_weak detail=\"{warning}\"");
         }
         log::info!("event=listening host={} port={port}", config.host);
         Ok(Application {

@@ -12,10 +12,13 @@ pub fn init(config: &Config) -> anyhow::Result<()> {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
             }
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)?;
+            // Log lines carry tenant ids and event ids: owner-only, whatever the umask.
+            let file = std::os::unix::fs::OpenOptionsExt::mode(
+                std::fs::OpenOptions::new().create(true).append(true),
+                0o600,
+            )
+            .open(path)?;
+            file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
             (LogFormat::Json, env_logger::Target::Pipe(Box::new(file)))
         }
         None => (config.log_format, env_logger::Target::Stderr),
@@ -30,23 +33,44 @@ pub fn builder(format: LogFormat) -> env_logger::Builder {
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
     match format {
         LogFormat::Text => builder.format(|buf, record| {
+            let (level, msg) = classify(record);
             writeln!(
                 buf,
                 "{} {} {}: {}",
                 buf.timestamp_millis(),
-                record.level(),
+                level,
                 record.target(),
-                record.args()
+                msg
             )
         }),
         LogFormat::Json => builder.format(|buf, record| {
             let ts = buf.timestamp_millis().to_string();
-            let msg = record.args().to_string();
-            let line = json_line(&ts, record.level().as_str(), record.target(), &msg);
+            let (level, msg) = classify(record);
+            let line = json_line(&ts, level.as_str(), record.target(), &msg);
             writeln!(buf, "{line}")
         }),
     };
     builder
+}
+
+/// The level and message a record is written with. actix-http reports every connection a
+/// client spoils (a request it cannot parse, a head that never completes, a reset) as `ERROR
+/// stream error: …`, once per connection: that is the client's fault, not the service's, so it
+/// is written as one `WARN event=malformed_request` (or `client_connection_failed`) line.
+fn classify(record: &log::Record<'_>) -> (log::Level, String) {
+    let msg = record.args().to_string();
+    if record.level() == log::Level::Error
+        && record.target().starts_with("actix_http::h1")
+        && let Some(cause) = msg.strip_prefix("stream error: ")
+    {
+        let event = if cause.contains("parse error") {
+            "malformed_request"
+        } else {
+            "client_connection_failed"
+        };
+        return (log::Level::Warn, format!("event={event} error={cause}"));
+    }
+    (record.level(), msg)
 }
 
 /// One JSON log object. The message's leading `key=value` words (`event=auth_failed

@@ -6,15 +6,22 @@
 //! once per message. Each op runs inside its own savepoint, so one op's failure (a unique
 //! violation, say) rolls back only that op. Replies go out only after the batch has committed —
 //! a caller that sees `Ok` holds a durable write.
+//!
+//! Before each commit, and every second while idle, the thread checks that the database file
+//! and its WAL are still the files it opened (`db::files`): once one is deleted or replaced, a
+//! commit would be acknowledged and then lost, so every write is refused from then on (503, and
+//! `/ready` says why) until the service is restarted.
 
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use actix::prelude::*;
 use diesel::connection::Connection;
 use diesel::sqlite::SqliteConnection;
 use tokio::sync::oneshot;
 
+use crate::db::files::{FileGuard, StoreFiles};
 use crate::db::op::WriteOp;
 use crate::error::StoreError;
 use crate::metrics::Metrics;
@@ -22,6 +29,9 @@ use crate::metrics::Metrics;
 /// Most ops committed in one transaction. Bounds how long one commit holds the write lock and
 /// how much a failed commit has to report; at ~1 µs per small insert it is far from the fsync.
 const MAX_BATCH: usize = 1024;
+
+/// How often an idle writer checks that its files are still there.
+const FILE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 trait Job: Send {
     /// Runs the op in a savepoint and returns how to answer once the batch's fate is known.
@@ -88,25 +98,41 @@ pub struct Writer {
 impl Writer {
     /// Moves the (already migrated) connection onto the writer thread and returns the actor.
     pub fn spawn(conn: SqliteConnection) -> Result<(Writer, WriterThread), StoreError> {
-        Writer::spawn_with_metrics(conn, Arc::new(Metrics::new()))
+        Writer::spawn_with_metrics(conn, Arc::new(Metrics::new()), None)
     }
 
-    /// As `spawn`, counting each batch's size and commit time in `metrics`.
+    /// As `spawn`, counting each batch's size and commit time in `metrics`, and refusing writes
+    /// once `files` (the database and WAL the connection opened) are deleted or replaced.
     pub fn spawn_with_metrics(
         conn: SqliteConnection,
         metrics: Arc<Metrics>,
+        files: Option<StoreFiles>,
     ) -> Result<(Writer, WriterThread), StoreError> {
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
+        let guard = FileGuard::new(files);
         let handle = std::thread::Builder::new()
             .name("mux-writer".into())
-            .spawn(move || writer_loop(conn, rx, &metrics))
+            .spawn(move || writer_loop(conn, rx, &metrics, guard))
             .map_err(|e| StoreError::Unavailable(format!("cannot start writer thread: {e}")))?;
         Ok((Writer { queue: Some(tx) }, WriterThread(handle)))
     }
 }
 
-fn writer_loop(mut conn: SqliteConnection, rx: mpsc::Receiver<Box<dyn Job>>, metrics: &Metrics) {
-    while let Ok(first) = rx.recv() {
+fn writer_loop(
+    mut conn: SqliteConnection,
+    rx: mpsc::Receiver<Box<dyn Job>>,
+    metrics: &Metrics,
+    mut guard: FileGuard,
+) {
+    loop {
+        let first = match rx.recv_timeout(FILE_CHECK_INTERVAL) {
+            Ok(job) => job,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let _ = guard.check(&mut conn);
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         let mut batch = Vec::with_capacity(16);
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -114,6 +140,12 @@ fn writer_loop(mut conn: SqliteConnection, rx: mpsc::Receiver<Box<dyn Job>>, met
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
+        }
+        if let Err(e) = guard.check(&mut conn) {
+            for job in batch {
+                job.fail(e.clone());
+            }
+            continue;
         }
         let (size, started) = (batch.len(), std::time::Instant::now());
         commit_batch(&mut conn, batch);
@@ -195,13 +227,14 @@ impl Handler<CloseWriter> for Writer {
     }
 }
 
-/// Commits an empty batch: answers whether the database takes writes right now (`/ready`).
+/// Writes one row: answers whether the database takes writes right now (`/ready`). An empty
+/// transaction would not do: it writes nothing, so it succeeds on a full disk.
 pub struct Ping;
 
 impl WriteOp for Ping {
     type Output = ();
-    fn apply(self, _: &mut SqliteConnection) -> Result<(), StoreError> {
-        Ok(())
+    fn apply(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        crate::db::probe(conn)
     }
 }
 crate::write_message!(Ping);

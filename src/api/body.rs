@@ -31,23 +31,33 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             .get(actix_web::http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let mut payload = payload.take();
+        let payload = payload.take();
         Box::pin(async move {
             if declared.is_some_and(|n| n > limit as u64) {
                 return Err(ApiError::payload_too_large(limit));
             }
-            let mut buf = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|_| ApiError::bad_request("could not read request body"))?;
-                if buf.len() + chunk.len() > limit {
-                    return Err(ApiError::payload_too_large(limit));
-                }
-                buf.extend_from_slice(&chunk);
-            }
+            let buf = read_limited(payload, limit).await?;
             parse(&buf).map(ApiJson)
         })
     }
+}
+
+/// Reads a whole body of at most `limit` bytes (`413` beyond it). Handlers that must check a
+/// credential first take the raw `web::Payload` and call this once it passed.
+pub async fn read_limited(
+    mut payload: impl futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>
+    + Unpin,
+    limit: usize,
+) -> Result<web::BytesMut, ApiError> {
+    let mut buf = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::bad_request("could not read request body"))?;
+        if buf.len() + chunk.len() > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
 }
 
 /// Decodes a body; whitespace-only reads as `{}`.

@@ -1,18 +1,24 @@
 //! Platform webhooks: each handler reads what the channel's webhook connection needs from the
 //! request and hands it over (`crate::ingress::*::connection`), which checks the secret or
-//! signature, commits, and only then lets the platform have its 200.
+//! signature, commits, and only then lets the platform have its 200. What can be refused without
+//! the body is refused before it is read (issue 9.4): a route whose webhook is off, a wrong or
+//! missing Telegram secret, a missing WhatsApp signature.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::AppState;
+use super::body::read_limited;
 use super::error::ApiError;
+
+/// Meta batches up to 3 MB of notifications in one POST.
+pub const WHATSAPP_MAX_PAYLOAD: usize = 4 * 1024 * 1024;
 
 /// `POST /v1/ingress/telegram` (webhook mode).
 pub async fn telegram(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let Some(webhook) = &state.telegram_webhook else {
         return Err(ApiError::not_found("not found"));
@@ -21,7 +27,9 @@ pub async fn telegram(
         .headers()
         .get("x-telegram-bot-api-secret-token")
         .map(|v| v.as_bytes());
-    webhook.receive(secret, &body).await?;
+    webhook.authorize(secret)?;
+    let body = read_limited(body, state.config.max_body_bytes).await?;
+    webhook.receive(&body).await?;
     Ok(HttpResponse::Ok().json(json!({"ok": true})))
 }
 
@@ -55,7 +63,7 @@ pub async fn whatsapp_verify(
 pub async fn whatsapp(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let Some(webhook) = &state.whatsapp_webhook else {
         return Err(ApiError::not_found("not found"));
@@ -64,6 +72,11 @@ pub async fn whatsapp(
         .headers()
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
+    if !crate::ingress::whatsapp::signature_present(signature) {
+        log::warn!("event=auth_failed path=/v1/ingress/whatsapp reason=no_signature");
+        return Err(ApiError::unauthorized());
+    }
+    let body = read_limited(body, WHATSAPP_MAX_PAYLOAD).await?;
     webhook.receive(signature, &body).await?;
     Ok(HttpResponse::Ok().json(json!({"ok": true})))
 }

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod body;
+pub mod client_limits;
 pub mod deliveries;
 pub mod error;
 pub mod fallback;
@@ -44,68 +45,74 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
-/// Meta batches up to 3 MB of notifications in one POST.
-const WHATSAPP_MAX_PAYLOAD: usize = 4 * 1024 * 1024;
-
-/// Every route of the service.
+/// Every route of the service. Each path is one `resource` holding all its methods, so a method
+/// it does not serve is `405` with `Allow` (a path nothing serves is `404`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health::health))
-        .route("/ready", web::get().to(health::ready))
-        .route("/metrics", web::get().to(metrics::metrics))
-        .route("/v1/ingress/telegram", web::post().to(ingress::telegram))
+    cfg.service(web::resource("/health").route(web::get().to(health::health)))
+        .service(web::resource("/ready").route(web::get().to(health::ready)))
+        .service(web::resource("/metrics").route(web::get().to(metrics::metrics)))
+        .service(web::resource("/v1/ingress/telegram").route(web::post().to(ingress::telegram)))
         .service(
             web::resource("/v1/ingress/whatsapp")
-                .app_data(web::PayloadConfig::new(WHATSAPP_MAX_PAYLOAD))
                 .route(web::get().to(ingress::whatsapp_verify))
                 .route(web::post().to(ingress::whatsapp)),
         )
         .service(
             web::scope("/v1/pairings")
                 .wrap(from_fn(auth::require_tenant))
-                .route("/token", web::post().to(pairings::create_token))
-                .route("", web::get().to(pairings::list))
-                .route("/claim", web::post().to(pairings::claim))
-                .route("/unbind", web::post().to(pairings::unbind)),
+                .service(web::resource("/token").route(web::post().to(pairings::create_token)))
+                .service(web::resource("").route(web::get().to(pairings::list)))
+                .service(web::resource("/claim").route(web::post().to(pairings::claim)))
+                .service(web::resource("/unbind").route(web::post().to(pairings::unbind))),
         )
         .service(
             web::scope("/v1/tenant")
                 .wrap(from_fn(auth::require_tenant))
-                .route("/inbound-target", web::get().to(inbound_target::get))
-                .route("/inbound-target", web::post().to(inbound_target::set))
-                .route("/deliveries", web::get().to(deliveries::list))
-                .route(
-                    "/deliveries/{eventId}/retry",
-                    web::post().to(deliveries::retry),
+                .service(
+                    web::resource("/inbound-target")
+                        .route(web::get().to(inbound_target::get))
+                        .route(web::post().to(inbound_target::set)),
+                )
+                .service(web::resource("/deliveries").route(web::get().to(deliveries::list)))
+                .service(
+                    web::resource("/deliveries/{eventId}/retry")
+                        .route(web::post().to(deliveries::retry)),
                 ),
         )
         .service(
             web::scope("/v1/mux")
                 .wrap(from_fn(auth::require_tenant))
-                .route("/outbound/send", web::post().to(outbound::send)),
+                .service(web::resource("/outbound/send").route(web::post().to(outbound::send))),
         )
         .service(
             web::scope("/v1/admin")
                 .wrap(from_fn(admin::require_admin))
-                .route("/tenants", web::post().to(admin::tenants::create))
-                .route("/tenants", web::get().to(admin::tenants::list))
-                .route(
-                    "/tenants/{id}/keys",
-                    web::post().to(admin::tenants::add_key),
+                .service(
+                    web::resource("/tenants")
+                        .route(web::post().to(admin::tenants::create))
+                        .route(web::get().to(admin::tenants::list)),
                 )
-                .route(
-                    "/tenants/{id}/keys/{keyId}",
-                    web::delete().to(admin::tenants::revoke_key),
+                .service(
+                    web::resource("/tenants/{id}/keys")
+                        .route(web::post().to(admin::tenants::add_key)),
                 )
-                .route(
-                    "/tenants/{id}/disable",
-                    web::post().to(admin::tenants::disable),
+                .service(
+                    web::resource("/tenants/{id}/keys/{keyId}")
+                        .route(web::delete().to(admin::tenants::revoke_key)),
                 )
-                .route(
-                    "/tenants/{id}/enable",
-                    web::post().to(admin::tenants::enable),
+                .service(
+                    web::resource("/tenants/{id}/disable")
+                        .route(web::post().to(admin::tenants::disable)),
                 )
-                .route("/pairing-codes", web::post().to(admin::codes::create_code))
-                .route("/audit", web::get().to(admin::codes::audit)),
+                .service(
+                    web::resource("/tenants/{id}/enable")
+                        .route(web::post().to(admin::tenants::enable)),
+                )
+                .service(
+                    web::resource("/pairing-codes")
+                        .route(web::post().to(admin::codes::create_code)),
+                )
+                .service(web::resource("/audit").route(web::get().to(admin::codes::audit))),
         )
         .default_service(web::to(not_found));
 }

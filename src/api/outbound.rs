@@ -69,6 +69,7 @@ pub fn send_request(body: SendBody) -> Result<SendRequest, ApiError> {
             text,
             media,
             reply_to: scalar(body.reply_to_id),
+            already_sent: Vec::new(),
         },
     })
 }

@@ -24,6 +24,7 @@ pub mod admin;
 pub mod audit;
 pub mod backup;
 pub mod bindings;
+pub mod files;
 pub mod idempotency;
 pub mod inbound;
 pub mod load;
@@ -67,10 +68,14 @@ pub fn open_writer(path: &Path) -> Result<SqliteConnection, StoreError> {
 /// The write connection before migrations (`mux-server migrate` reports what it applies).
 pub fn open_unmigrated(path: &Path) -> Result<SqliteConnection, StoreError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
-        })?;
+        std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+            .create(dir)
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+            })?;
     }
+    private_files(path)
+        .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", path.display())))?;
     let url = path.to_string_lossy();
     let mut conn = SqliteConnection::establish(&url)
         .map_err(|e| StoreError::Unavailable(format!("cannot open {url}: {e}")))?;
@@ -80,6 +85,41 @@ pub fn open_unmigrated(path: &Path) -> Result<SqliteConnection, StoreError> {
     diesel::sql_query("PRAGMA journal_mode = WAL").execute(&mut conn)?;
     diesel::sql_query("PRAGMA synchronous = FULL").execute(&mut conn)?;
     Ok(conn)
+}
+
+/// The database holds inbound tokens and message text: it is created `0600` whatever the umask
+/// (SQLite gives its `-wal` and `-shm` the database file's mode), and an existing database, WAL
+/// or shared-memory file readable by others is narrowed to `0600`.
+fn private_files(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match created {
+        Ok(_) => std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = path.as_os_str().to_owned();
+                file.push(suffix);
+                let Ok(meta) = std::fs::metadata(&file) else {
+                    continue;
+                };
+                let mode = meta.permissions().mode() & 0o777;
+                if mode & 0o077 != 0 {
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))?;
+                    log::warn!(
+                        "event=store_permissions_narrowed file={} from={mode:o} to={:o}",
+                        std::path::Path::new(&file).display(),
+                        mode & 0o700
+                    );
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Applies every pending migration (also used by `mux-server migrate`).
@@ -117,6 +157,20 @@ pub fn read_pool(path: &Path) -> Result<ReadPool, StoreError> {
         .connection_customizer(Box::new(ReadOnly))
         .build(ConnectionManager::new(path.to_string_lossy()))
         .map_err(|e| StoreError::Unavailable(format!("read pool: {e}")))
+}
+
+/// One small real write (the `/ready` probe): fails when the disk is full or read-only.
+pub fn probe(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    diesel::insert_into(schema::store_probe::table)
+        .values((
+            schema::store_probe::id.eq(1),
+            schema::store_probe::at_ms.eq(crate::time::now_ms()),
+        ))
+        .on_conflict(schema::store_probe::id)
+        .do_update()
+        .set(schema::store_probe::at_ms.eq(crate::time::now_ms()))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Runs a read on the pool off the async threads.

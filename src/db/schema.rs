@@ -89,6 +89,14 @@ diesel::table! {
         owner -> Text,
         created_at_ms -> BigInt,
         expires_at_ms -> BigInt,
+        sent_ids -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    store_probe (id) {
+        id -> Integer,
+        at_ms -> BigInt,
     }
 }
 
@@ -142,6 +150,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pairing_tokens,
     pairing_codes,
     idempotency_keys,
+    store_probe,
     inbound_events,
     ingress_offsets,
     audit_log,

@@ -16,6 +16,7 @@
 //! between deliveries, so it is a plain struct. Translators are plain values either way, shared
 //! by whichever connection calls them. Pairing notices go back out through `crate::outbound`.
 
+pub mod answered;
 pub mod discord;
 pub mod envelope;
 pub mod error;
@@ -50,6 +51,8 @@ pub struct IngressCtx {
     /// Pairing notices go out through the outbound send path, like every message mux sends.
     pub outbound: actix_web::web::Data<Outbound>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Events already answered in their chat, so a redelivery is not answered again.
+    pub answered: Arc<answered::AnsweredEvents>,
 }
 
 /// A message seen in a chat, reduced to what routing needs.

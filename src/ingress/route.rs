@@ -62,7 +62,7 @@ impl IngressCtx {
             },
             Action::Hint => match seen.route_keys.first() {
                 Some(route_key) => {
-                    self.notify(route_key.clone(), self.pairing.unpaired_hint_text.clone());
+                    self.answer_once(&seen, route_key, &self.pairing.unpaired_hint_text);
                     Routed::Hinted
                 }
                 None => Routed::Dropped,
@@ -115,8 +115,22 @@ impl IngressCtx {
                 return Ok(Routed::TokenIgnored);
             }
         };
-        self.notify(route_key.clone(), text.clone());
+        self.answer_once(seen, route_key, text);
         Ok(routed)
+    }
+
+    /// Answers the message's chat with `text`, unless this event was answered before (a
+    /// platform redelivery or a replayed webhook update).
+    fn answer_once(&self, seen: &Seen<'_>, route_key: &RouteKey, text: &str) {
+        if self.answered.first_time(seen.event_id) {
+            self.notify(route_key.clone(), text.to_owned());
+        } else {
+            log::info!(
+                "event=notice_skipped channel={} event_id={} reason=already_answered",
+                seen.channel,
+                seen.event_id
+            );
+        }
     }
 
     /// Sends a notice through the outbound send path without holding up the ingress.

@@ -107,6 +107,7 @@ pub struct Metrics {
     inbound_forwarded: [AtomicU64; 3],
     inbound_retried: [AtomicU64; 3],
     inbound_dead: [AtomicU64; 3],
+    inbound_foreign: [AtomicU64; 3],
     forward_latency: Histogram<12>,
     queue_depth: AtomicU64,
     oldest_pending_age_sec: AtomicU64,
@@ -133,6 +134,7 @@ impl Metrics {
             inbound_forwarded: counters(),
             inbound_retried: counters(),
             inbound_dead: counters(),
+            inbound_foreign: counters(),
             forward_latency: Histogram::new(FORWARD_MS, 1_000.0),
             queue_depth: AtomicU64::new(0),
             oldest_pending_age_sec: AtomicU64::new(0),
@@ -197,6 +199,11 @@ impl Metrics {
 
     pub fn inbound_dead(&self, channel: Channel) {
         self.inbound_dead[slot(channel)].fetch_add(1, Relaxed);
+    }
+
+    /// A webhook message addressed to another account than the configured one (dropped).
+    pub fn inbound_foreign(&self, channel: Channel) {
+        self.inbound_foreign[slot(channel)].fetch_add(1, Relaxed);
     }
 
     /// Time from an event being enqueued to its tenant's 2xx.

@@ -97,6 +97,12 @@ impl Metrics {
             "Inbound events given up.",
             &self.inbound_dead,
         );
+        per_channel(
+            &mut out,
+            "mux_inbound_foreign_dropped_total",
+            "Webhook messages for another account (a WhatsApp phone number id other than MUX_WHATSAPP_PHONE_NUMBER_ID), dropped.",
+            &self.inbound_foreign,
+        );
         self.forward_latency.render(
             &mut out,
             "mux_forward_latency_seconds",

@@ -12,6 +12,9 @@ pub struct Answer {
     pub body: String,
     /// Seconds for `Retry-After` (429 only).
     pub retry_after: Option<u64>,
+    /// A split send cut short by the rate limit: the ids of the parts that went out, recorded
+    /// under the `Idempotency-Key` so a retry sends only the rest.
+    pub progress: Option<Vec<String>>,
 }
 
 impl Answer {
@@ -20,6 +23,7 @@ impl Answer {
             status,
             body: body.to_string(),
             retry_after: None,
+            progress: None,
         }
     }
 
@@ -74,7 +78,7 @@ impl Answer {
                 &json!({"ok": false, "error": format!("{channel} send failed"), "details": details}),
             ),
             SendError::RateLimited { retry_after } => {
-                let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+                let secs = retry_secs(*retry_after);
                 Answer {
                     retry_after: Some(secs),
                     ..Answer::json(
@@ -83,11 +87,27 @@ impl Answer {
                     )
                 }
             }
+            SendError::RateLimitedAfter { retry_after, sent } => {
+                let secs = retry_secs(*retry_after);
+                Answer {
+                    retry_after: Some(secs),
+                    progress: Some(sent.clone()),
+                    ..Answer::json(
+                        429,
+                        &json!({"ok": false, "error": "rate limited", "code": "RATE_LIMITED", "retryAfter": secs, "sentMessageIds": sent}),
+                    )
+                }
+            }
             SendError::OutcomeUnknown => {
                 Answer::error(504, "platform outcome unknown", Some("OUTCOME_UNKNOWN"))
             }
         }
     }
+}
+
+/// Whole seconds, rounded up, at least 1 (`Retry-After` has no fractions).
+fn retry_secs(wait: std::time::Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
 }
 
 #[cfg(test)]

@@ -20,7 +20,8 @@ use crate::actors::registry::{Registry, ResolveRoute};
 use crate::actors::writer::Writer;
 use crate::config::Config;
 use crate::db::idempotency::{
-    CompleteIdempotencyKey, ReleaseIdempotencyKey, Reservation, ReserveIdempotencyKey,
+    CompleteIdempotencyKey, RecordSendProgress, ReleaseIdempotencyKey, Reservation,
+    ReserveIdempotencyKey,
 };
 use crate::db::op::write;
 use crate::domain::Channel;
@@ -140,13 +141,22 @@ impl Outbound {
                     status,
                     body,
                     retry_after: None,
+                    progress: None,
                 },
                 Ok(Reservation::Mismatch) => Answer::key_mismatch(),
                 // Held by a request of this process that is no longer tracked (its task died):
                 // never send twice; the caller can use a new key.
                 Ok(Reservation::InFlight) => Answer::error(409, "idempotency key in use", None),
-                Ok(Reservation::Reserved) => {
-                    let answer = self.perform(tenant, req).await;
+                Ok(reserved @ (Reservation::Reserved | Reservation::Resume { .. })) => {
+                    let answer = match reserved {
+                        // Only the parts the earlier attempt did not send go out now.
+                        Reservation::Resume { sent } => {
+                            let mut req = req.clone();
+                            req.message.already_sent = sent;
+                            self.perform(tenant, &req).await
+                        }
+                        _ => self.perform(tenant, req).await,
+                    };
                     // The caller gets the answer now; the key's turn ends when the answer is
                     // stored, so a duplicate arriving meanwhile waits and then replays it. A crash
                     // in between loses the stored answer and the reservation is released at the
@@ -166,7 +176,8 @@ impl Outbound {
         }
     }
 
-    /// Stores the answer for the key, or releases the key when nothing was sent. The op enters
+    /// Stores the answer for the key, records how far a split send got when the rate limit cut
+    /// it short, or releases the key when nothing was sent. The op enters
     /// the Writer's mailbox here, before the caller is answered, so it is ahead of the shutdown
     /// message and committed even if the server stops right after replying.
     fn settle(
@@ -177,7 +188,15 @@ impl Outbound {
     ) -> impl std::future::Future<Output = ()> + 'static {
         let (tenant, status) = (tenant.clone(), answer.status);
         let written: LocalBoxFuture<'static, Result<Result<(), StoreError>, MailboxError>> =
-            if answer.is_stored() {
+            if let Some(sent) = &answer.progress {
+                Box::pin(self.writer.send(RecordSendProgress {
+                    tenant_id: tenant.to_string(),
+                    key: key.to_owned(),
+                    owner: self.owner.clone(),
+                    sent_ids: sent.clone(),
+                    expires_at_ms: now_ms().saturating_add(self.ttl_ms),
+                }))
+            } else if answer.is_stored() {
                 Box::pin(self.writer.send(CompleteIdempotencyKey {
                     tenant_id: tenant.to_string(),
                     key: key.to_owned(),

@@ -110,8 +110,8 @@ impl DiscordSender {
             .unwrap_or_default();
         let reply = msg.reply_to.as_deref().and_then(snowflake);
         let count = texts.len().max(1);
-        let mut ids = Vec::with_capacity(count);
-        for i in 0..count {
+        let mut ids = msg.already_sent.clone();
+        for i in msg.already_sent.len()..count {
             let first = i == 0;
             let mut req = self.http.create_message(Id::new(channel_id));
             if let Some(text) = texts.get(i) {

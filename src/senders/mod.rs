@@ -24,6 +24,10 @@ pub struct OutgoingMessage {
     pub media: Vec<String>,
     /// The platform message id to answer (`replyToId`), as given; always inside the chat.
     pub reply_to: Option<String>,
+    /// Platform ids of the leading parts an earlier attempt under the same `Idempotency-Key`
+    /// already sent (a split send resumed after `429`): the sender skips that many parts and
+    /// answers with these ids first.
+    pub already_sent: Vec<String>,
 }
 
 /// A successful send: every platform message id, first one first.
@@ -51,6 +55,12 @@ pub enum SendError {
     Platform { details: Value },
     /// The platform's rate limit outlasts the request deadline: `429 RATE_LIMITED`.
     RateLimited { retry_after: Duration },
+    /// As `RateLimited`, after the leading parts of a split send went out (their ids in
+    /// `sent`): `429 RATE_LIMITED` listing them; a retry with the same key sends the rest.
+    RateLimitedAfter {
+        retry_after: Duration,
+        sent: Vec<String>,
+    },
     /// The platform call timed out after the request was written: it may or may not have been
     /// delivered, so it is never sent again on mux's own initiative (`504 OUTCOME_UNKNOWN`).
     OutcomeUnknown,
@@ -108,16 +118,21 @@ pub fn scrub(text: &str, secret: &str) -> String {
     }
 }
 
-/// A multi-part send that failed after some parts were delivered: the caller must not resend
-/// those, so the failure becomes a stored `502` listing what went out.
+/// A multi-part send that failed after some parts were delivered. The rate limit (the deadline
+/// cut the send short) becomes a resumable `429` listing what went out; any other failure a
+/// stored `502` listing it, so the caller does not resend those parts.
 pub fn after_partial(err: SendError, sent: &[String]) -> SendError {
     if sent.is_empty() {
         return err;
     }
     let reason = match &err {
         SendError::Platform { details } => details.clone(),
-        SendError::RateLimited { retry_after } => {
-            serde_json::json!({"error": "rate limited", "retryAfter": retry_after.as_secs()})
+        SendError::RateLimited { retry_after }
+        | SendError::RateLimitedAfter { retry_after, .. } => {
+            return SendError::RateLimitedAfter {
+                retry_after: *retry_after,
+                sent: sent.to_vec(),
+            };
         }
         SendError::OutcomeUnknown => serde_json::json!({"error": "platform outcome unknown"}),
         SendError::Disabled
@@ -181,6 +196,23 @@ mod tests {
         assert_eq!(
             scrub("url http://h/bot123:abc/SendMessage", "123:abc"),
             "url http://h/bot<redacted>/SendMessage"
+        );
+    }
+
+    #[test]
+    fn the_rate_limit_after_some_parts_is_a_resumable_429_listing_them() {
+        let err = after_partial(
+            SendError::RateLimited {
+                retry_after: Duration::from_secs(3),
+            },
+            &["1".to_owned(), "2".to_owned()],
+        );
+        assert_eq!(
+            err,
+            SendError::RateLimitedAfter {
+                retry_after: Duration::from_secs(3),
+                sent: vec!["1".to_owned(), "2".to_owned()]
+            }
         );
     }
 

@@ -79,10 +79,11 @@ impl TelegramSender {
         let thread = target.topic_id.and_then(|t| i32::try_from(t).ok());
         let reply = positive(msg.reply_to.as_deref()).and_then(|r| i32::try_from(r).ok());
         let mut turn = self.pacer.chat_turn(target.chat_id).await;
-        let mut ids = Vec::new();
+        let mut ids = msg.already_sent.clone();
         for (i, part) in plan_parts(msg, TEXT_LIMIT, CAPTION_LIMIT)
             .into_iter()
             .enumerate()
+            .skip(msg.already_sent.len())
         {
             let call = Call {
                 chat_id: target.chat_id,

@@ -54,10 +54,11 @@ impl WhatsappSender {
         deadline: Instant,
     ) -> Result<Delivered, SendError> {
         let recipient = Recipient::from_jid(jid);
-        let mut ids = Vec::new();
+        let mut ids = msg.already_sent.clone();
         for (i, part) in plan_parts(msg, TEXT_LIMIT, CAPTION_LIMIT)
             .into_iter()
             .enumerate()
+            .skip(msg.already_sent.len())
         {
             let reply = if i == 0 {
                 msg.reply_to.as_deref()

@@ -213,3 +213,57 @@ async fn statuses_are_ignored_and_images_are_inlined_within_the_cap() {
     assert!(!env.to_string().contains(ACCESS_TOKEN));
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_message_for_another_phone_number_is_dropped_and_counted() {
+    let app = spawn_webhooks().await;
+    let token = app.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
+    signed(
+        &app,
+        json!([text("wamid.T", token.body["token"].as_str().unwrap())]),
+    )
+    .await;
+    eventually("paired", || !app.wa().texts_to(WA_ID).is_empty()).await;
+    // Same Meta app, same (bound) sender, another business number.
+    let body = notification(json!([text("wamid.OTHER", "for the other number")]))
+        .replace(PHONE_ID, "999000999");
+    assert_eq!(
+        app.whatsapp_webhook(body.clone(), Some(sign(&body))).await,
+        200
+    );
+    assert_eq!(
+        signed(&app, json!([text("wamid.OURS", "for us")])).await,
+        200
+    );
+    eventually("ours forwarded", || {
+        app.oc().accepted("tenant-a").len() == 1
+    })
+    .await;
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    let got = app.oc().accepted("tenant-a");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].body["body"], "for us");
+    let (_, _, metrics) = app.metrics(None).await;
+    assert!(
+        metrics.contains("mux_inbound_foreign_dropped_total{channel=\"whatsapp\"} 1"),
+        "{metrics}"
+    );
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn an_oversized_notification_is_a_json_413() {
+    let app = spawn_webhooks().await;
+    let body = "x".repeat(4 * 1024 * 1024 + 1);
+    let mut resp = app
+        .request(awc::http::Method::POST, "/v1/ingress/whatsapp", None)
+        .insert_header(("X-Hub-Signature-256", sign(&body)))
+        .send_body(body)
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 413);
+    let answer: Value = serde_json::from_slice(&resp.body().await.unwrap()).unwrap();
+    assert_eq!(answer["ok"], json!(false));
+    assert_eq!(answer["code"], "PAYLOAD_TOO_LARGE");
+    app.stop().await;
+}

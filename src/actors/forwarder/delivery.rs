@@ -68,6 +68,28 @@ pub(super) async fn post(
                 retry_after_ms,
             }
         }
-        Err(e) => Response::Transport(e.to_string()),
+        Err(e) => {
+            // The detail is for the operator's log; the tenant sees only the class.
+            let class = transport_class(&e);
+            log::info!(
+                "event=forward_transport_error event_id={} class={class} error={e}",
+                event.event_id
+            );
+            Response::Transport(class.to_owned())
+        }
+    }
+}
+
+/// What a tenant sees in `lastError` when its endpoint gave no HTTP answer. Coarse on purpose:
+/// the default URL policy lets a tenant aim at private addresses, and the full error (connection
+/// refused, no route to host, DNS failure, TLS detail) would map the operator's network for it.
+/// `connect_failed`: no connection was made; `timeout`: no answer in the tenant's
+/// `inboundTimeoutMs`; `send_failed`: the connection broke while sending or reading.
+pub(super) fn transport_class(e: &awc::error::SendRequestError) -> &'static str {
+    use awc::error::SendRequestError as E;
+    match e {
+        E::Connect(_) => "connect_failed",
+        E::Timeout => "timeout",
+        _ => "send_failed",
     }
 }

@@ -109,3 +109,70 @@ fn expired_entries_are_swept_and_no_longer_replayed() {
     assert_eq!(PruneIdempotencyKeys { now_ms: 5000 }.apply(&mut c), Ok(1));
     assert_eq!(PruneIdempotencyKeys { now_ms: 5000 }.apply(&mut c), Ok(0));
 }
+
+fn progress(owner: &str, sent: &[&str]) -> RecordSendProgress {
+    RecordSendProgress {
+        tenant_id: "t".into(),
+        key: "k".into(),
+        owner: owner.into(),
+        sent_ids: sent.iter().map(|s| (*s).to_owned()).collect(),
+        expires_at_ms: 1000,
+    }
+}
+
+#[test]
+fn a_partial_send_is_resumed_once_by_the_next_request_with_the_same_body() {
+    let (_dir, mut c) = conn();
+    reserve("f", "p1", 0).apply(&mut c).expect("reserve");
+    progress("p1", &["1", "2"]).apply(&mut c).expect("progress");
+    assert_eq!(
+        reserve("g", "p1", 1).apply(&mut c),
+        Ok(Reservation::Mismatch)
+    );
+    assert_eq!(
+        reserve("f", "p1", 1).apply(&mut c),
+        Ok(Reservation::Resume {
+            sent: vec!["1".into(), "2".into()]
+        })
+    );
+    // Held now: a concurrent request does not resume it a second time.
+    assert_eq!(
+        reserve("f", "p1", 2).apply(&mut c),
+        Ok(Reservation::InFlight)
+    );
+    complete("p1").apply(&mut c).expect("complete");
+    assert!(matches!(
+        reserve("f", "p1", 3).apply(&mut c),
+        Ok(Reservation::Replay { status: 200, .. })
+    ));
+}
+
+#[test]
+fn a_resumed_key_keeps_its_progress_when_released_or_its_process_dies() {
+    let (_dir, mut c) = conn();
+    reserve("f", "p1", 0).apply(&mut c).expect("reserve");
+    progress("p1", &["1"]).apply(&mut c).expect("progress");
+    reserve("f", "p1", 1).apply(&mut c).expect("resume");
+    ReleaseIdempotencyKey {
+        tenant_id: "t".into(),
+        key: "k".into(),
+        owner: "p1".into(),
+    }
+    .apply(&mut c)
+    .expect("release");
+    assert_eq!(
+        reserve("f", "dead", 2).apply(&mut c),
+        Ok(Reservation::Resume {
+            sent: vec!["1".into()]
+        })
+    );
+    ReleaseStaleReservations { owner: "p2".into() }
+        .apply(&mut c)
+        .expect("start");
+    assert_eq!(
+        reserve("f", "p2", 3).apply(&mut c),
+        Ok(Reservation::Resume {
+            sent: vec!["1".into()]
+        })
+    );
+}

@@ -22,6 +22,11 @@ pub struct WhatsappWebhook {
     verify_token: SecretString,
 }
 
+/// Whether a `X-Hub-Signature-256` header is there at all (checked before the body is read).
+pub fn signature_present(header: Option<&str>) -> bool {
+    header.is_some_and(|h| h.trim().starts_with("sha256="))
+}
+
 /// `sha256=<lowercase hex HMAC-SHA256(app secret, raw body)>`, compared in constant time.
 pub fn signature_valid(app_secret: &str, header: Option<&str>, body: &[u8]) -> bool {
     let Some(given) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else {

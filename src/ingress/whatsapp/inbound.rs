@@ -26,6 +26,8 @@ pub struct WhatsappInbound {
     api_base: String,
     access_token: Option<SecretString>,
     media_max_bytes: u64,
+    /// `MUX_WHATSAPP_PHONE_NUMBER_ID`: messages to any other number of the app are dropped.
+    phone_number_id: Option<String>,
 }
 
 impl WhatsappInbound {
@@ -35,6 +37,7 @@ impl WhatsappInbound {
             api_base: cfg.api_base_url.clone(),
             access_token: cfg.access_token.clone(),
             media_max_bytes: cfg.media_max_bytes,
+            phone_number_id: cfg.phone_number_id.clone(),
         }
     }
 
@@ -42,6 +45,16 @@ impl WhatsappInbound {
     pub async fn process(&self, payload: &Value) -> Result<Vec<NewInboundEvent>, StoreError> {
         let mut events = Vec::new();
         for msg in payload::messages(payload) {
+            if !self.is_ours(&msg) {
+                // Another number of the same Meta app: its chats are not mux's to route, and
+                // a reply would go out from our number.
+                self.ctx.metrics.inbound_foreign(Channel::Whatsapp);
+                log::warn!(
+                    "event=inbound_dropped channel=whatsapp reason=other_phone_number_id event_id={}",
+                    msg.event_id()
+                );
+                continue;
+            }
             let Some(route_key) = msg.route_key() else {
                 log::info!("event=inbound_dropped channel=whatsapp reason=unroutable_chat");
                 continue;
@@ -81,6 +94,14 @@ impl WhatsappInbound {
             ));
         }
         Ok(events)
+    }
+
+    /// Whether the message was sent to the configured business number (any, when none is).
+    fn is_ours(&self, msg: &WaMessage) -> bool {
+        match &self.phone_number_id {
+            Some(ours) => msg.phone_number_id.as_deref() == Some(ours.as_str()),
+            None => true,
+        }
     }
 
     async fn inline(&self, msg: &WaMessage) -> (Vec<Value>, Vec<Value>) {

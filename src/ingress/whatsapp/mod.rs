@@ -8,5 +8,5 @@ pub mod connection;
 pub mod inbound;
 pub mod payload;
 
-pub use connection::WhatsappWebhook;
+pub use connection::{WhatsappWebhook, signature_present};
 pub use inbound::WhatsappInbound;

@@ -20,6 +20,8 @@ pub struct WaMessage {
     pub text: Option<String>,
     /// (media id, mime type, kind) of an image or document.
     pub media: Option<(String, Option<String>, String)>,
+    /// `value.metadata.phone_number_id`: the business number the message was sent to.
+    pub phone_number_id: Option<String>,
     pub raw: Value,
 }
 
@@ -39,16 +41,23 @@ pub fn messages(payload: &Value) -> Vec<WaMessage> {
             .flatten()
         {
             let value = change.get("value");
+            let phone_number_id = value
+                .and_then(|v| v.pointer("/metadata/phone_number_id"))
+                .and_then(Value::as_str);
             let msgs = value
                 .and_then(|v| v.get("messages"))
                 .and_then(Value::as_array);
-            out.extend(msgs.into_iter().flatten().filter_map(message));
+            out.extend(
+                msgs.into_iter()
+                    .flatten()
+                    .filter_map(|m| message(m, phone_number_id)),
+            );
         }
     }
     out
 }
 
-fn message(raw: &Value) -> Option<WaMessage> {
+fn message(raw: &Value, phone_number_id: Option<&str>) -> Option<WaMessage> {
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
     let wamid = s(raw, "id")?;
     let from = s(raw, "from")?;
@@ -82,6 +91,7 @@ fn message(raw: &Value) -> Option<WaMessage> {
         from,
         text,
         media,
+        phone_number_id: phone_number_id.map(str::to_owned),
         raw: raw.clone(),
     })
 }

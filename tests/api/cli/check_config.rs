@@ -48,3 +48,53 @@ async fn check_config_rejects_each_malformed_variable_naming_it() {
     assert!(stdout(&ok).starts_with("configuration ok"));
     assert!(!stdout(&ok).contains("adm-secret"));
 }
+
+#[actix_web::test]
+async fn check_config_warns_about_a_weak_admin_token_and_a_secret_telegram_refuses() {
+    let weak = run(
+        &["check-config"],
+        vec![
+            ("MUX_ADMIN_TOKEN", "short-admin-token".to_owned()),
+            ("TELEGRAM_BOT_TOKEN", "123:abc".to_owned()),
+            ("MUX_TELEGRAM_INBOUND_ENABLED", "true".to_owned()),
+            (
+                "MUX_TELEGRAM_WEBHOOK_URL",
+                "https://mux.example/hook".to_owned(),
+            ),
+            ("MUX_TELEGRAM_WEBHOOK_SECRET", "not/allowed here".to_owned()),
+        ],
+    )
+    .await;
+    assert!(
+        weak.status.success(),
+        "warnings do not fail: {}",
+        stderr(&weak)
+    );
+    let out = stdout(&weak);
+    assert!(
+        out.contains("warning: MUX_ADMIN_TOKEN is shorter than 32 characters"),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning: MUX_TELEGRAM_WEBHOOK_SECRET is not one Telegram accepts"),
+        "{out}"
+    );
+    assert!(!out.contains("short-admin-token") && !out.contains("not/allowed"));
+
+    let strong = run(
+        &["check-config"],
+        vec![
+            ("MUX_ADMIN_TOKEN", "x".repeat(32)),
+            ("TELEGRAM_BOT_TOKEN", "123:abc".to_owned()),
+            ("MUX_TELEGRAM_INBOUND_ENABLED", "true".to_owned()),
+            (
+                "MUX_TELEGRAM_WEBHOOK_URL",
+                "https://mux.example/hook".to_owned(),
+            ),
+            ("MUX_TELEGRAM_WEBHOOK_SECRET", "Abc_def-123".to_owned()),
+        ],
+    )
+    .await;
+    assert!(strong.status.success());
+    assert!(!stdout(&strong).contains("warning:"), "{}", stdout(&strong));
+}

@@ -3,6 +3,7 @@
 
 mod backup;
 mod check_config;
+mod file_modes;
 mod shutdown;
 
 use std::process::{Command, Output};

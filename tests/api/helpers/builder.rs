@@ -187,7 +187,10 @@ impl TestAppBuilder {
     /// Starts the service on the database in `dir` (a restart passes the previous app's dir).
     pub async fn spawn_in(&self, dir: TempDir) -> TestApp {
         // RUST_LOG=debug shows the service's log lines for a failing test.
-        let _ = env_logger::builder().is_test(true).try_init();
+        // The service's own line format, so tests see what operators see.
+        let _ = mux_server::telemetry::builder(mux_server::config::LogFormat::Text)
+            .is_test(true)
+            .try_init();
         let db_path = dir.path().join("mux.sqlite");
         let config = test_config(&db_path, self.vars.clone()).expect("valid test config");
         let app = Application::build(config).await.expect("app builds");

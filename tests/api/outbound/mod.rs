@@ -7,6 +7,7 @@ mod idempotency;
 mod limits;
 mod logs;
 mod route_lock;
+mod resume;
 mod routing;
 mod telegram;
 mod whatsapp;

@@ -22,17 +22,19 @@ impl TelegramWebhook {
         TelegramWebhook { inbound, secret }
     }
 
-    /// One delivery: `secret_header` as received, `body` the raw update. Ok means committed.
-    pub async fn receive(
-        &self,
-        secret_header: Option<&[u8]>,
-        body: &[u8],
-    ) -> Result<(), WebhookError> {
+    /// The delivery's `X-Telegram-Bot-Api-Secret-Token` as received; checked before its body
+    /// is read.
+    pub fn authorize(&self, secret_header: Option<&[u8]>) -> Result<(), WebhookError> {
         let given = secret_header.unwrap_or_default();
         if !constant_time_eq(given, self.secret.expose_secret().as_bytes()) {
             log::warn!("event=auth_failed path=/v1/ingress/telegram");
             return Err(WebhookError::Unauthorized);
         }
+        Ok(())
+    }
+
+    /// One authorized delivery, `body` the raw update. Ok means committed.
+    pub async fn receive(&self, body: &[u8]) -> Result<(), WebhookError> {
         let update: Value = serde_json::from_slice(body)
             .map_err(|_| WebhookError::NotJson("update is not JSON"))?;
         let events = self.inbound.process(std::slice::from_ref(&update)).await?;
