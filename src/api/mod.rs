@@ -7,6 +7,7 @@ pub mod body;
 pub mod deliveries;
 pub mod error;
 pub mod fallback;
+pub mod fields;
 pub mod health;
 pub mod inbound_target;
 pub mod ingress;

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod admin;
+mod body_types;
 mod cli;
 mod crash;
 mod deploy;

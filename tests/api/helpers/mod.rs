@@ -182,6 +182,16 @@ impl TestApp {
         read(resp).await
     }
 
+    /// A POST whose body is exactly `bytes` (not necessarily UTF-8).
+    pub async fn post_bytes(&self, path: &str, key: Option<&str>, bytes: Vec<u8>) -> Reply {
+        let resp = self
+            .request(awc::http::Method::POST, path, key)
+            .insert_header(("Content-Type", "application/json"))
+            .send_body(bytes)
+            .await;
+        read(resp).await
+    }
+
     /// Any request with a JSON body (or none) and a bearer credential; an answer that is not
     /// JSON comes back as a string.
     pub async fn call(
