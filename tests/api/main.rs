@@ -14,6 +14,7 @@ mod inbound_discord_gateway;
 mod inbound_discord_media;
 mod inbound_target;
 mod inbound_telegram;
+mod inbound_telegram_topics;
 mod inbound_whatsapp;
 mod metrics;
 mod openapi;

@@ -26,7 +26,9 @@ pub struct TgMessage {
     pub edited: bool,
     pub chat_id: i64,
     pub chat_type: String,
-    /// The forum topic, only when the message is a topic message.
+    /// The forum topic (contract §3.2): the message says `is_topic_message`, or the chat is a
+    /// forum and the message has a `message_thread_id`. A reply thread in a plain group is no
+    /// topic: its messages route to the chat, and replies into it carry no thread.
     pub topic_id: Option<i64>,
     pub message_id: i64,
     pub from_id: Option<i64>,
@@ -56,10 +58,11 @@ pub fn parse(update: &Value, photo_cap: u64) -> Option<TgMessage> {
     let chat = raw.get("chat")?;
     let from = raw.get("from");
     let is_topic = raw.get("is_topic_message").and_then(Value::as_bool) == Some(true);
+    let is_forum = chat.get("is_forum").and_then(Value::as_bool) == Some(true);
     let topic_id = raw
         .get("message_thread_id")
         .and_then(Value::as_i64)
-        .filter(|t| is_topic && *t > 0);
+        .filter(|t| (is_topic || is_forum) && *t > 0);
     let text = raw
         .get("text")
         .or_else(|| raw.get("caption"))
@@ -195,6 +198,19 @@ mod tests {
         let update = json!({"update_id": 1, "message": {"message_id": 9, "message_thread_id": 3,
             "chat": {"id": -100, "type": "supergroup"}, "text": "re"}});
         assert_eq!(parse(&update, u64::MAX).unwrap().topic_id, None);
+        let marked_no_forum = json!({"update_id": 1, "message": {"message_id": 9, "message_thread_id": 3,
+            "chat": {"id": -100, "type": "supergroup", "is_forum": false}, "text": "re"}});
+        assert_eq!(parse(&marked_no_forum, u64::MAX).unwrap().topic_id, None);
+    }
+
+    #[test]
+    fn a_thread_in_a_forum_chat_is_a_topic_even_without_is_topic_message() {
+        let update = json!({"update_id": 1, "message": {"message_id": 9, "message_thread_id": 3,
+            "chat": {"id": -100, "type": "supergroup", "is_forum": true}, "text": "re"}});
+        assert_eq!(parse(&update, u64::MAX).unwrap().topic_id, Some(3));
+        let general = json!({"update_id": 1, "message": {"message_id": 9,
+            "chat": {"id": -100, "type": "supergroup", "is_forum": true}, "text": "hi"}});
+        assert_eq!(parse(&general, u64::MAX).unwrap().topic_id, None);
     }
 
     #[test]
