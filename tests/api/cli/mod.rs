@@ -4,6 +4,7 @@
 mod backup;
 mod check_config;
 mod shutdown;
+mod sigterm_poll;
 
 use std::process::{Command, Output};
 
