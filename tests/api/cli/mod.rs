@@ -4,7 +4,7 @@
 mod backup;
 mod check_config;
 mod shutdown;
-mod sigterm_poll;
+mod sigterm_open_connections;
 
 use std::process::{Command, Output};
 

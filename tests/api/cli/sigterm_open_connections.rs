@@ -1,7 +1,7 @@
-//! SIGTERM while a Telegram long poll is open: the real binary abandons the poll (nothing in it
-//! was acknowledged) and exits at once instead of waiting the poll out, so a restart is no
-//! outage. The fake Telegram grants the full long-poll wait here and counts polls the client
-//! closed before they were answered.
+//! SIGTERM while a Telegram long poll or the Discord gateway is open: the real binary abandons
+//! the poll (nothing in it was acknowledged) or closes the gateway, and exits at once instead of
+//! waiting the poll out, so a restart is no outage. The fake Telegram grants the full long-poll
+//! wait here and counts polls the client closed before they were answered.
 
 use std::time::{Duration, Instant};
 
@@ -25,11 +25,12 @@ fn polling(poll_timeout_sec: Option<&str>) -> TestAppBuilder {
     world
 }
 
-/// Starts the binary and waits until a long poll is open and `/ready` reads telegram connected.
-/// Answers the child, its port, and the time from start to ready.
-async fn start_polling(
+/// Starts the binary and waits until `/ready` reads `channel` connected. Answers the child, its
+/// port, and the time from start to ready.
+async fn start_connected(
     world: &TestAppBuilder,
     db: &std::path::Path,
+    channel: &str,
 ) -> (std::process::Child, u16, Duration) {
     let started = Instant::now();
     let (db, vars) = (db.to_owned(), world.env());
@@ -41,7 +42,7 @@ async fn start_polling(
     loop {
         let mut resp = client.get(&ready).send().await.expect("ready answers");
         let body: serde_json::Value = resp.json().await.expect("json");
-        if resp.status() == StatusCode::OK && body["channels"]["telegram"] == json!("connected") {
+        if resp.status() == StatusCode::OK && body["channels"][channel] == json!("connected") {
             break;
         }
         assert!(
@@ -50,10 +51,18 @@ async fn start_polling(
         );
         actix_web::rt::time::sleep(Duration::from_millis(10)).await;
     }
-    let to_ready = started.elapsed();
+    (child, port, started.elapsed())
+}
+
+/// [`start_connected`] for Telegram, then waits until a long poll is open.
+async fn start_polling(
+    world: &TestAppBuilder,
+    db: &std::path::Path,
+) -> (std::process::Child, u16, Duration) {
+    let started = start_connected(world, db, "telegram").await;
     let tg = world.tg();
     eventually("a long poll is open", || tg.polls().0 == 1).await;
-    (child, port, to_ready)
+    started
 }
 
 #[actix_web::test]
@@ -119,6 +128,32 @@ async fn with_the_default_25_s_poll_timeout_the_exit_does_not_wait_for_the_poll(
     );
     eprintln!(
         "measured: default_poll sigterm_to_exit_ms={}",
+        sigterm_to_exit.as_millis()
+    );
+}
+
+#[actix_web::test]
+async fn sigterm_with_the_discord_gateway_open_closes_it_and_exits_at_once() {
+    let world = TestApp::builder()
+        .openclaw_tenants(&[("tenant-a", KEY_A)], 300)
+        .discord_gateway();
+    let dc = world.dc().clone();
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("mux.sqlite");
+    let (child, _, start_to_ready) = start_connected(&world, &db, "discord").await;
+    eventually("the gateway connection is open", || dc.gateway_open()).await;
+    let sigterm = Instant::now();
+    let status = terminate(child).await;
+    let sigterm_to_exit = sigterm.elapsed();
+    assert_eq!(status.code(), Some(0));
+    eventually("the gateway connection is closed", || !dc.gateway_open()).await;
+    assert!(
+        sigterm_to_exit < Duration::from_secs(30),
+        "exited at once: {sigterm_to_exit:?}"
+    );
+    eprintln!(
+        "measured: discord start_to_ready_ms={} sigterm_to_exit_ms={}",
+        start_to_ready.as_millis(),
         sigterm_to_exit.as_millis()
     );
 }
