@@ -156,10 +156,14 @@ impl FakeTelegram {
     }
 
     pub fn add_file(&self, file_id: &str, bytes: Vec<u8>) {
-        let path = format!("photos/{file_id}.jpg");
+        self.add_file_at(file_id, &format!("photos/{file_id}.jpg"), bytes);
+    }
+
+    /// A file getFile answers with `path` (as Telegram's `photos/file_7.jpg`, `voice/file_3.oga`).
+    pub fn add_file_at(&self, file_id: &str, path: &str, bytes: Vec<u8>) {
         lock(&self.shared.state)
             .files
-            .insert(file_id.to_owned(), (path, bytes));
+            .insert(file_id.to_owned(), (path.to_owned(), bytes));
     }
 
     /// Lets a long poll wait as long as the client asks, up to `cap` (instead of 2 s), as

@@ -12,6 +12,7 @@ mod inbound_discord;
 mod inbound_discord_catchup;
 mod inbound_discord_gateway;
 mod inbound_discord_media;
+mod inbound_media_fields;
 mod inbound_target;
 mod inbound_telegram;
 mod inbound_telegram_topics;
