@@ -3,6 +3,7 @@
 
 mod backup;
 mod check_config;
+mod first_run;
 mod shutdown;
 mod sigterm_open_connections;
 

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 pub use builder::TestAppBuilder;
-pub use process::{count, diesel_conn, start_binary};
+pub use process::{count, diesel_conn, start_binary, start_command};
 
 pub const KEY_A: &str = "key-tenant-a";
 pub const KEY_B: &str = "key-tenant-b";
