@@ -145,3 +145,58 @@ async fn a_body_that_is_not_utf8_is_a_400_on_every_endpoint_that_reads_one() {
     }
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_platform_webhook_body_that_is_not_utf8_is_a_400_and_stores_nothing() {
+    use hmac::{Hmac, Mac};
+    const APP_SECRET: &str = "meta-app-secret";
+    let app = TestApp::builder()
+        .telegram_polling()
+        .whatsapp()
+        .vars([
+            (
+                "MUX_TELEGRAM_WEBHOOK_URL",
+                "https://mux.example/v1/ingress/telegram",
+            ),
+            ("MUX_TELEGRAM_WEBHOOK_SECRET", "hook-secret"),
+            ("MUX_WHATSAPP_INBOUND_ENABLED", "true"),
+            ("MUX_WHATSAPP_APP_SECRET", APP_SECRET),
+            ("MUX_WHATSAPP_VERIFY_TOKEN", "verify"),
+        ])
+        .spawn()
+        .await;
+    let mut bytes = br#"{"update_id":1,"message":{"text":"caf"#.to_vec();
+    bytes.extend_from_slice(&[0xc3, b'"', b'}', b'}']);
+    let telegram = app
+        .request(awc::http::Method::POST, "/v1/ingress/telegram", None)
+        .insert_header(("X-Telegram-Bot-Api-Secret-Token", "hook-secret"))
+        .send_body(bytes.clone())
+        .await
+        .expect("answer");
+    assert_eq!(telegram.status(), StatusCode::BAD_REQUEST);
+
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(APP_SECRET.as_bytes()).expect("key");
+    mac.update(&bytes);
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let whatsapp = app
+        .request(awc::http::Method::POST, "/v1/ingress/whatsapp", None)
+        .insert_header(("X-Hub-Signature-256", format!("sha256={hex}")))
+        .send_body(bytes)
+        .await
+        .expect("answer");
+    assert_eq!(
+        whatsapp.status(),
+        StatusCode::BAD_REQUEST,
+        "correctly signed, but not UTF-8"
+    );
+    let dir = app.stop().await;
+    assert_eq!(
+        crate::helpers::count(&dir.path().join("mux.sqlite"), "inbound_events"),
+        0
+    );
+}
