@@ -1,4 +1,8 @@
-//! Wall-clock time as the unix milliseconds the database and the wire use.
+//! The service's two clocks. Wall-clock time is `now_ms` (the unix milliseconds the database and
+//! the wire use). Monotonic time (deadlines, pacing, backoff waits, caches) is
+//! `tokio::time::Instant`/`sleep` everywhere on the async side, so a test can pause and advance
+//! it (`tokio::time::pause`, as the pacing tests do); only the Writer's own thread measures its
+//! commits with `std::time::Instant`, for metrics.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

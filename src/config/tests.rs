@@ -224,6 +224,26 @@ fn pairing_codes_are_checked_against_their_route_key() {
 }
 
 #[test]
+fn the_older_services_discord_guild_and_thread_codes_are_accepted() {
+    let codes = r#"[
+      {"code":"g","channel":"discord","routeKey":"discord:default:guild:500","scope":"guild"},
+      {"code":"o","channel":"discord","routeKey":"discord:ops:guild:500","scope":"guild"},
+      {"code":"t","channel":"discord","routeKey":"discord:default:guild:500:channel:501:thread:5011","scope":"channel"},
+      {"code":"b","channel":"discord","routeKey":"discord:default:guild:500:thread:5011","scope":"guild"}
+    ]"#;
+    let seeded = cfg(&[("MUX_PAIRING_CODES_JSON", codes)])
+        .expect("valid")
+        .pairing_codes;
+    let scopes: Vec<&str> = seeded.iter().map(|c| c.scope.as_str()).collect();
+    assert_eq!(scopes, ["guild", "guild", "channel", "guild"], "as seeded");
+    assert_eq!(
+        seeded[1].route_key.to_string(),
+        "discord:ops:guild:500",
+        "the account is kept"
+    );
+}
+
+#[test]
 fn the_admin_token_cannot_also_be_a_tenant_key() {
     let vars = [
         ("MUX_API_KEY", "same-secret"),

@@ -53,20 +53,24 @@ pub enum Scope {
     Topic,
     /// A Discord direct message with one user.
     Dm,
-    /// A Discord guild channel.
+    /// A Discord guild channel, or one thread of it.
     Channel,
     /// A WhatsApp group.
     Group,
+    /// A whole Discord guild (the older service's operator-seeded form): outbound only, each
+    /// send names its channel or thread in the guild.
+    Guild,
 }
 
 impl Scope {
     /// Every scope, in declaration order.
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::Chat,
         Scope::Topic,
         Scope::Dm,
         Scope::Channel,
         Scope::Group,
+        Scope::Guild,
     ];
 
     /// The wire name, e.g. `"topic"`.
@@ -77,6 +81,7 @@ impl Scope {
             Scope::Dm => "dm",
             Scope::Channel => "channel",
             Scope::Group => "group",
+            Scope::Guild => "guild",
         }
     }
 

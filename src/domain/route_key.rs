@@ -4,6 +4,14 @@
 //! key" by a unique index on the string. That only works if every place has exactly one spelling,
 //! so [`RouteKey::parse`] accepts only the canonical form that [`fmt::Display`] writes (no `+5`,
 //! `007`, `-0`, spaces or other accounts than `default`).
+//!
+//! The older service's Discord guild forms are accepted too (contract §3.2, compat): the whole
+//! guild `discord:<account>:guild:<guildId>` (the only form whose account may be other than
+//! `default`; it is kept as written, so a stored key reads back byte-identical) and the two thread
+//! forms `…:guild:<g>:channel:<c>:thread:<t>` and `…:guild:<g>:thread:<t>`. The two thread forms
+//! name the same thread, and a thread paired by token is `…:guild:<g>:channel:<t>`; every lookup
+//! of "who holds this thread" therefore asks for all of its spellings
+//! ([`RouteKey::discord_spellings`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -27,8 +35,19 @@ pub enum RouteKey {
     TelegramTopic { chat_id: i64, topic_id: i64 },
     /// `discord:default:dm:user:<userId>` — the DM with one user.
     DiscordDm { user_id: u64 },
-    /// `discord:default:guild:<guildId>:channel:<channelId>` — one guild channel.
+    /// `discord:default:guild:<guildId>:channel:<channelId>` — one guild channel (or a thread
+    /// paired by a token posted in it).
     DiscordChannel { guild_id: u64, channel_id: u64 },
+    /// `discord:<account>:guild:<guildId>` — a whole guild (scope `guild`): no inbound; each send
+    /// names its channel or thread in the guild.
+    DiscordGuild { account: String, guild_id: u64 },
+    /// `discord:default:guild:<g>:channel:<c>:thread:<t>` (`parent_id` given) or
+    /// `discord:default:guild:<g>:thread:<t>` — one thread (scope `channel`).
+    DiscordThread {
+        guild_id: u64,
+        parent_id: Option<u64>,
+        thread_id: u64,
+    },
     /// `whatsapp:default:chat:<jid>` — `<wa_id>@s.whatsapp.net` or a group `<id>@g.us`.
     WhatsappChat { jid: String },
 }
@@ -38,7 +57,9 @@ pub enum RouteKey {
 pub enum RouteKeyError {
     #[error("routeKey must start with telegram:, discord: or whatsapp:")]
     UnknownChannel,
-    #[error("routeKey account must be default")]
+    #[error(
+        "routeKey account must be default (any account only for discord:<account>:guild:<guildId>)"
+    )]
     UnsupportedAccount,
     #[error("routeKey must look like {expected}")]
     Malformed { expected: &'static str },
@@ -52,8 +73,16 @@ pub enum RouteKeyError {
 }
 
 const TG_FORMS: &str = "telegram:default:chat:<chatId>[:topic:<topicId>]";
-const DC_FORMS: &str =
-    "discord:default:dm:user:<userId> or discord:default:guild:<guildId>:channel:<channelId>";
+const DC_FORMS: &str = "discord:default:dm:user:<userId>, \
+    discord:default:guild:<guildId>[:channel:<channelId>][:thread:<threadId>] or \
+    discord:<account>:guild:<guildId>";
+
+/// Account names the older service wrote: OpenClaw account ids.
+fn is_account(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
 const WA_FORMS: &str = "whatsapp:default:chat:<jid>";
 
 /// The WhatsApp JID of a Cloud API `wa_id` (OpenClaw keys WhatsApp sessions by JID, the Graph API
@@ -77,7 +106,15 @@ impl RouteKey {
             _ => return Err(RouteKeyError::UnknownChannel),
         };
         if account != DEFAULT_ACCOUNT {
-            return Err(RouteKeyError::UnsupportedAccount);
+            return match (channel, rest) {
+                ("discord", ["guild", guild]) if is_account(account) => {
+                    Ok(RouteKey::DiscordGuild {
+                        account: account.to_owned(),
+                        guild_id: parse_snowflake(guild, "guildId")?,
+                    })
+                }
+                _ => Err(RouteKeyError::UnsupportedAccount),
+            };
         }
         match (channel, rest) {
             ("telegram", ["chat", chat]) => Ok(RouteKey::TelegramChat {
@@ -101,6 +138,22 @@ impl RouteKey {
                 guild_id: parse_snowflake(guild, "guildId")?,
                 channel_id: parse_snowflake(chan, "channelId")?,
             }),
+            ("discord", ["guild", guild]) => Ok(RouteKey::DiscordGuild {
+                account: DEFAULT_ACCOUNT.to_owned(),
+                guild_id: parse_snowflake(guild, "guildId")?,
+            }),
+            ("discord", ["guild", guild, "channel", chan, "thread", thread]) => {
+                Ok(RouteKey::DiscordThread {
+                    guild_id: parse_snowflake(guild, "guildId")?,
+                    parent_id: Some(parse_snowflake(chan, "channelId")?),
+                    thread_id: parse_snowflake(thread, "threadId")?,
+                })
+            }
+            ("discord", ["guild", guild, "thread", thread]) => Ok(RouteKey::DiscordThread {
+                guild_id: parse_snowflake(guild, "guildId")?,
+                parent_id: None,
+                thread_id: parse_snowflake(thread, "threadId")?,
+            }),
             ("whatsapp", ["chat", jid]) if is_valid_jid(jid) => Ok(RouteKey::WhatsappChat {
                 jid: (*jid).to_owned(),
             }),
@@ -117,7 +170,10 @@ impl RouteKey {
     pub fn channel(&self) -> Channel {
         match self {
             RouteKey::TelegramChat { .. } | RouteKey::TelegramTopic { .. } => Channel::Telegram,
-            RouteKey::DiscordDm { .. } | RouteKey::DiscordChannel { .. } => Channel::Discord,
+            RouteKey::DiscordDm { .. }
+            | RouteKey::DiscordChannel { .. }
+            | RouteKey::DiscordGuild { .. }
+            | RouteKey::DiscordThread { .. } => Channel::Discord,
             RouteKey::WhatsappChat { .. } => Channel::Whatsapp,
         }
     }
@@ -129,7 +185,8 @@ impl RouteKey {
             RouteKey::TelegramChat { .. } => Scope::Chat,
             RouteKey::TelegramTopic { .. } => Scope::Topic,
             RouteKey::DiscordDm { .. } => Scope::Dm,
-            RouteKey::DiscordChannel { .. } => Scope::Channel,
+            RouteKey::DiscordChannel { .. } | RouteKey::DiscordThread { .. } => Scope::Channel,
+            RouteKey::DiscordGuild { .. } => Scope::Guild,
             RouteKey::WhatsappChat { jid } if jid.ends_with(WA_GROUP_SUFFIX) => Scope::Group,
             RouteKey::WhatsappChat { .. } => Scope::Chat,
         }
@@ -155,6 +212,17 @@ impl RouteKey {
                 guild_id,
                 channel_id,
             } => format!("dc:guild:{guild_id}:channel:{channel_id}"),
+            RouteKey::DiscordGuild { guild_id, .. } => format!("dc:guild:{guild_id}"),
+            RouteKey::DiscordThread {
+                guild_id,
+                parent_id: Some(parent),
+                thread_id,
+            } => format!("dc:guild:{guild_id}:channel:{parent}:thread:{thread_id}"),
+            RouteKey::DiscordThread {
+                guild_id,
+                parent_id: None,
+                thread_id,
+            } => format!("dc:guild:{guild_id}:thread:{thread_id}"),
             RouteKey::WhatsappChat { jid } if jid.ends_with(WA_GROUP_SUFFIX) => {
                 format!("wa:group:{jid}")
             }
@@ -166,6 +234,42 @@ impl RouteKey {
     /// opened on demand).
     pub fn is_discord_dm(&self) -> bool {
         matches!(self, RouteKey::DiscordDm { .. })
+    }
+
+    /// Every route key a tenant may hold that covers Discord channel `channel_id` of `guild_id`
+    /// (`parent_id`: the parent channel when it is a thread), most specific first: the channel
+    /// itself in each spelling, then — for a thread — its parent channel, whose binding receives
+    /// the thread's messages. Inbound routing and the route lock's "held by another tenant"
+    /// both ask for all of them, so no spelling of a place escapes either.
+    pub fn discord_spellings(
+        guild_id: u64,
+        channel_id: u64,
+        parent_id: Option<u64>,
+    ) -> Vec<RouteKey> {
+        let mut keys = vec![RouteKey::DiscordChannel {
+            guild_id,
+            channel_id,
+        }];
+        let Some(parent) = parent_id.filter(|p| *p != channel_id) else {
+            return keys;
+        };
+        keys.extend([
+            RouteKey::DiscordThread {
+                guild_id,
+                parent_id: Some(parent),
+                thread_id: channel_id,
+            },
+            RouteKey::DiscordThread {
+                guild_id,
+                parent_id: None,
+                thread_id: channel_id,
+            },
+            RouteKey::DiscordChannel {
+                guild_id,
+                channel_id: parent,
+            },
+        ]);
+        keys
     }
 
     /// The bare Cloud API `wa_id` of a direct WhatsApp chat (what the Graph API is sent); `None`
@@ -193,6 +297,22 @@ impl fmt::Display for RouteKey {
             } => {
                 write!(f, "discord:{a}:guild:{guild_id}:channel:{channel_id}")
             }
+            RouteKey::DiscordGuild { account, guild_id } => {
+                write!(f, "discord:{account}:guild:{guild_id}")
+            }
+            RouteKey::DiscordThread {
+                guild_id,
+                parent_id: Some(parent),
+                thread_id,
+            } => write!(
+                f,
+                "discord:{a}:guild:{guild_id}:channel:{parent}:thread:{thread_id}"
+            ),
+            RouteKey::DiscordThread {
+                guild_id,
+                parent_id: None,
+                thread_id,
+            } => write!(f, "discord:{a}:guild:{guild_id}:thread:{thread_id}"),
             RouteKey::WhatsappChat { jid } => write!(f, "whatsapp:{a}:chat:{jid}"),
         }
     }
@@ -243,211 +363,4 @@ fn is_valid_jid(jid: &str) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // a panic is how a test fails
-mod tests {
-    use super::*;
-    use Channel::{Discord, Telegram, Whatsapp};
-    use proptest::prelude::*;
-
-    fn p(s: &str) -> RouteKey {
-        RouteKey::parse(s).unwrap()
-    }
-
-    fn err(s: &str) -> RouteKeyError {
-        RouteKey::parse(s).unwrap_err()
-    }
-
-    /// (canonical route key, channel, scope, derived session key), one row per shape.
-    #[rustfmt::skip]
-    const CANONICAL: [(&str, Channel, Scope, &str); 7] = [
-        ("telegram:default:chat:-100123", Telegram, Scope::Chat, "tg:group:-100123"),
-        ("telegram:default:chat:777", Telegram, Scope::Chat, "tg:chat:777"),
-        ("telegram:default:chat:-1001:topic:7", Telegram, Scope::Topic, "tg:group:-1001:thread:7"),
-        ("discord:default:dm:user:813847887657", Discord, Scope::Dm, "dc:dm:813847887657"),
-        ("discord:default:guild:1:channel:2", Discord, Scope::Channel, "dc:guild:1:channel:2"),
-        ("whatsapp:default:chat:155512@s.whatsapp.net", Whatsapp, Scope::Chat,
-            "wa:chat:155512@s.whatsapp.net"),
-        ("whatsapp:default:chat:120363-99@g.us", Whatsapp, Scope::Group, "wa:group:120363-99@g.us"),
-    ];
-
-    #[test]
-    fn canonical_keys_round_trip_and_give_channel_scope_and_session_key() {
-        for (s, channel, scope, session) in CANONICAL {
-            let key = p(s);
-            assert_eq!(key.to_string(), s);
-            assert_eq!(s.parse::<RouteKey>(), Ok(key.clone()));
-            assert_eq!((key.channel(), key.scope()), (channel, scope), "{s}");
-            assert_eq!(key.derived_session_key(), session);
-        }
-    }
-
-    #[test]
-    fn canonical_keys_parse_to_the_expected_variants() {
-        let topic = RouteKey::TelegramTopic {
-            chat_id: -1001,
-            topic_id: 7,
-        };
-        assert_eq!(p("telegram:default:chat:-1001:topic:7"), topic);
-        let guild = RouteKey::DiscordChannel {
-            guild_id: 1,
-            channel_id: 2,
-        };
-        assert_eq!(p("discord:default:guild:1:channel:2"), guild);
-        let jid = "120363-99@g.us".to_owned();
-        assert_eq!(
-            p("whatsapp:default:chat:120363-99@g.us"),
-            RouteKey::WhatsappChat { jid }
-        );
-    }
-
-    #[test]
-    fn non_canonical_integers_are_rejected() {
-        let tg = [
-            "+5",
-            "007",
-            "-0",
-            " 5",
-            "5 ",
-            "",
-            "9223372036854775808",
-            "1:topic:0",
-        ];
-        for tail in tg.iter().chain(&["1:topic:-3", "1:topic:01", "1:topic:+2"]) {
-            let s = format!("telegram:default:chat:{tail}");
-            assert!(matches!(err(&s), RouteKeyError::InvalidId { .. }), "{s}");
-        }
-        let dc = [
-            "dm:user:0",
-            "dm:user:-1",
-            "dm:user:+1",
-            "dm:user:01",
-            "guild:0:channel:2",
-        ];
-        for tail in dc.iter().chain(&["guild:1:channel:18446744073709551616"]) {
-            let s = format!("discord:default:{tail}");
-            assert!(matches!(err(&s), RouteKeyError::InvalidId { .. }), "{s}");
-        }
-    }
-
-    #[test]
-    fn other_accounts_channels_and_shapes_are_rejected() {
-        assert_eq!(
-            err("telegram:main:chat:1"),
-            RouteKeyError::UnsupportedAccount
-        );
-        assert_eq!(err("slack:default:chat:1"), RouteKeyError::UnknownChannel);
-        assert_eq!(
-            err("Telegram:default:chat:1"),
-            RouteKeyError::UnknownChannel
-        );
-        assert_eq!(err(""), RouteKeyError::UnknownChannel);
-        for s in [
-            "telegram:default:chat",
-            "telegram:default:chat:1:topic",
-            "telegram:default:chat:1:thread:2",
-            "telegram:default:chat:1:",
-            "discord:default:dm:1",
-            "discord:default:guild:1",
-            "discord:default:guild:1:channel:2:thread:3",
-            "whatsapp:default:dm:15551234567@s.whatsapp.net",
-        ] {
-            assert!(matches!(err(s), RouteKeyError::Malformed { .. }), "{s}");
-        }
-    }
-
-    #[test]
-    fn whatsapp_jids_must_be_direct_or_group_forms() {
-        for jid in [
-            "1234@s.whatsapp.net",
-            "123456789012345678901@s.whatsapp.net",
-            "+15551234567@s.whatsapp.net",
-            "15551234567",
-            "1555-1234@s.whatsapp.net",
-            "1234@g.us",
-            "12345@G.US",
-            "abcde@g.us",
-        ] {
-            let s = format!("whatsapp:default:chat:{jid}");
-            assert_eq!(err(&s), RouteKeyError::InvalidJid, "{s}");
-        }
-        assert!(RouteKey::parse("whatsapp:default:chat:12345@s.whatsapp.net").is_ok());
-    }
-
-    #[test]
-    fn whatsapp_jid_appends_the_direct_suffix_and_wa_id_strips_it() {
-        assert_eq!(whatsapp_jid("15551234567"), "15551234567@s.whatsapp.net");
-        assert_eq!(
-            RouteKey::whatsapp_jid("15551234567"),
-            "15551234567@s.whatsapp.net"
-        );
-        let key = RouteKey::WhatsappChat {
-            jid: whatsapp_jid("15551234567"),
-        };
-        assert_eq!(key.whatsapp_wa_id(), Some("15551234567"));
-        assert_eq!(
-            p("whatsapp:default:chat:120363-99@g.us").whatsapp_wa_id(),
-            None
-        );
-    }
-
-    #[test]
-    fn only_discord_dm_is_a_discord_dm() {
-        assert!(p("discord:default:dm:user:9").is_discord_dm());
-        assert!(!p("discord:default:guild:1:channel:2").is_discord_dm());
-        assert!(!p("telegram:default:chat:9").is_discord_dm());
-    }
-
-    fn any_route_key() -> impl Strategy<Value = RouteKey> {
-        let id = || 1..=u64::MAX;
-        prop_oneof![
-            any::<i64>().prop_map(|chat_id| RouteKey::TelegramChat { chat_id }),
-            (any::<i64>(), 1..=i64::MAX).prop_map(|(c, t)| RouteKey::TelegramTopic {
-                chat_id: c,
-                topic_id: t
-            }),
-            id().prop_map(|user_id| RouteKey::DiscordDm { user_id }),
-            (id(), id()).prop_map(|(g, c)| RouteKey::DiscordChannel {
-                guild_id: g,
-                channel_id: c
-            }),
-            "[0-9]{5,20}".prop_map(|id| RouteKey::WhatsappChat {
-                jid: whatsapp_jid(&id)
-            }),
-            "[0-9-]{5,40}".prop_map(|id| RouteKey::WhatsappChat {
-                jid: format!("{id}@g.us")
-            }),
-        ]
-    }
-
-    /// Arbitrary text, or pieces of route keys glued at random so that some inputs are near misses.
-    const ARBITRARY: &str = "\\PC{0,80}|(telegram|discord|whatsapp|default|chat|topic|dm\
-                             |user|guild|channel|[-+0-9 ]{1,4}|[0-9]{5}@g\\.us\
-                             |[0-9]{5}@s\\.whatsapp\\.net|:){0,12}";
-
-    proptest! {
-        #[test]
-        fn built_keys_round_trip_through_display_and_parse(key in any_route_key()) {
-            prop_assert_eq!(RouteKey::parse(&key.to_string()), Ok(key));
-        }
-
-        #[test]
-        fn parse_never_panics_and_accepted_input_redisplays_identically(s in ARBITRARY) {
-            if let Ok(key) = RouteKey::parse(&s) {
-                prop_assert_eq!(key.to_string(), s);
-            }
-        }
-
-        #[test]
-        fn a_key_with_one_byte_changed_is_rejected_or_still_canonical(
-            key in any_route_key(), pos in any::<prop::sample::Index>(), byte in b' '..=b'~'
-        ) {
-            let mut bytes = key.to_string().into_bytes();
-            let i = pos.index(bytes.len());
-            bytes[i] = byte;
-            let s = String::from_utf8(bytes).unwrap();
-            if let Ok(parsed) = RouteKey::parse(&s) {
-                prop_assert_eq!(parsed.to_string(), s);
-            }
-        }
-    }
-}
+mod tests;

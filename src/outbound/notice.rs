@@ -37,7 +37,10 @@ impl Outbound {
         };
         let tenant: Arc<str> = Arc::from(NOTICES_TENANT);
         let deadline = Instant::now() + NOTICE_DEADLINE;
-        self.dispatch(&tenant, Target::of_route(route), &req, deadline)
-            .await
+        let target = Target::of_route(route).ok_or(SendError::Rejected {
+            status: 400,
+            message: crate::senders::discord_target::NO_TARGET,
+        })?;
+        self.dispatch(&tenant, target, &req, deadline).await
     }
 }

@@ -10,6 +10,12 @@
 //! - Discord channel-bound: a `threadId` (or a `to` naming a channel) is followed only when it is
 //!   a thread whose parent is the bound channel, in the bound guild, and not bound to another
 //!   tenant; anything else goes to the bound channel.
+//! - Discord thread-bound (`…:thread:<t>`): always the bound thread.
+//! - Discord guild-bound (the whole guild): the target is `threadId`, else `to` in a channel form
+//!   (`guild_target`); a DM-style `to` is `403`, no target `400`; the target must sit in the bound
+//!   guild (`403 discord channel not allowed for this bound guild`, also for a channel that cannot
+//!   be read), and a channel or thread another tenant holds — in any spelling, or through the
+//!   thread's parent channel — is `403 ROUTE_NOT_BOUND`.
 //!
 //! `replyToId` is sent as a reply inside the chosen chat (Telegram `reply_parameters` without a
 //! chat, Discord `message_reference` without a channel), so it cannot move the message either.
@@ -23,7 +29,9 @@ use crate::actors::registry::ResolveIncoming;
 use crate::domain::RouteKey;
 use crate::senders::SendError;
 use crate::senders::discord::ChannelPlace;
-use crate::senders::discord_target::{channel_from_to, snowflake};
+use crate::senders::discord_target::{
+    NO_TARGET, OTHER_GUILD, channel_from_to, guild_target, snowflake,
+};
 use crate::senders::telegram::TelegramTarget;
 
 /// Where a send goes, after the lock.
@@ -36,9 +44,10 @@ pub enum Target {
 }
 
 impl Target {
-    /// The bound place itself, with no request field applied (pairing notices).
-    pub fn of_route(route: &RouteKey) -> Target {
-        match route {
+    /// The bound place itself, with no request field applied (pairing notices). A whole guild
+    /// names no place: `None`.
+    pub fn of_route(route: &RouteKey) -> Option<Target> {
+        Some(match route {
             RouteKey::TelegramChat { chat_id } => Target::Telegram(TelegramTarget {
                 chat_id: *chat_id,
                 topic_id: None,
@@ -51,9 +60,27 @@ impl Target {
             RouteKey::DiscordChannel { channel_id, .. } => Target::DiscordChannel {
                 channel_id: *channel_id,
             },
+            RouteKey::DiscordThread { thread_id, .. } => Target::DiscordChannel {
+                channel_id: *thread_id,
+            },
+            RouteKey::DiscordGuild { .. } => return None,
             RouteKey::WhatsappChat { jid } => Target::Whatsapp { jid: jid.clone() },
-        }
+        })
     }
+}
+
+/// Whether a channel sits in the bound guild. A channel that could not be read (deleted, no
+/// access) does not.
+pub fn in_bound_guild(place: Option<ChannelPlace>, guild_id: u64) -> bool {
+    place.is_some_and(|p| p.guild_id == Some(guild_id))
+}
+
+/// The bound place itself; a whole guild names none (`400`, as a guild send without a target).
+fn bound(route: &RouteKey) -> Result<Target, SendError> {
+    Target::of_route(route).ok_or(SendError::Rejected {
+        status: 400,
+        message: NO_TARGET,
+    })
 }
 
 /// A positive integer thread or topic id as OpenClaw sends it (number or decimal text).
@@ -89,13 +116,13 @@ impl Outbound {
         match route {
             RouteKey::TelegramChat { chat_id } => {
                 let Some(topic_id) = requested_topic(req.thread_id.as_deref()) else {
-                    return Ok(Target::of_route(route));
+                    return bound(route);
                 };
                 let topic = RouteKey::TelegramTopic {
                     chat_id: *chat_id,
                     topic_id,
                 };
-                if self.held_by_another(tenant, topic).await? {
+                if self.held_by_another(tenant, vec![topic]).await? {
                     return Err(SendError::RouteNotBound);
                 }
                 Ok(Target::Telegram(TelegramTarget {
@@ -108,35 +135,55 @@ impl Outbound {
                 channel_id,
             } => {
                 let Some(wanted) = requested_discord_channel(req, *channel_id) else {
-                    return Ok(Target::of_route(route));
+                    return bound(route);
                 };
                 let sender = self.discord.as_ref().ok_or(SendError::Disabled)?;
                 let place = sender.place(wanted, deadline).await?;
-                let thread = RouteKey::DiscordChannel {
-                    guild_id: *guild_id,
-                    channel_id: wanted,
-                };
+                let spellings = RouteKey::discord_spellings(*guild_id, wanted, Some(*channel_id));
                 if inside_bound_channel(place, *guild_id, *channel_id)
-                    && !self.held_by_another(tenant, thread).await?
+                    && !self.held_by_another(tenant, spellings).await?
                 {
                     return Ok(Target::DiscordChannel { channel_id: wanted });
                 }
                 log::info!(
                     "event=outbound_target_not_followed tenant={tenant} channel=discord requested={wanted}"
                 );
-                Ok(Target::of_route(route))
+                bound(route)
             }
-            _ => Ok(Target::of_route(route)),
+            RouteKey::DiscordGuild { guild_id, .. } => {
+                let wanted = guild_target(None, req.thread_id.as_deref(), req.to.as_deref())?;
+                let sender = self.discord.as_ref().ok_or(SendError::Disabled)?;
+                let place = sender.place(wanted, deadline).await?;
+                if !in_bound_guild(place, *guild_id) {
+                    log::info!(
+                        "event=outbound_target_refused tenant={tenant} channel=discord requested={wanted} reason=other_guild"
+                    );
+                    return Err(SendError::Rejected {
+                        status: 403,
+                        message: OTHER_GUILD,
+                    });
+                }
+                let parent = place.and_then(|p| p.parent_id);
+                let spellings = RouteKey::discord_spellings(*guild_id, wanted, parent);
+                if self.held_by_another(tenant, spellings).await? {
+                    return Err(SendError::RouteNotBound);
+                }
+                Ok(Target::DiscordChannel { channel_id: wanted })
+            }
+            _ => bound(route),
         }
     }
 
-    /// Whether `route` is actively bound to a tenant other than `tenant`.
-    async fn held_by_another(&self, tenant: &Arc<str>, route: RouteKey) -> Result<bool, SendError> {
+    /// Whether the first of `route_keys` (most specific first) that is actively bound is bound
+    /// to a tenant other than `tenant`.
+    async fn held_by_another(
+        &self,
+        tenant: &Arc<str>,
+        route_keys: Vec<RouteKey>,
+    ) -> Result<bool, SendError> {
         let holder = self
             .registry
-            .send(ResolveIncoming {
-                route_keys: vec![route],
-            })
+            .send(ResolveIncoming { route_keys })
             .await
             .map_err(|_| SendError::Unavailable)?;
         Ok(holder.is_some_and(|b| b.tenant_id != *tenant))
@@ -144,6 +191,7 @@ impl Outbound {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a panic is how a test fails
 mod tests {
     use super::*;
     use crate::domain::Channel;
@@ -209,5 +257,30 @@ mod tests {
             "other guild"
         );
         assert!(!inside_bound_channel(None, 500, 501), "unreadable");
+    }
+
+    #[test]
+    fn only_a_readable_channel_of_the_bound_guild_is_in_it() {
+        let place = |guild| {
+            Some(ChannelPlace {
+                guild_id: guild,
+                parent_id: None,
+            })
+        };
+        assert!(in_bound_guild(place(Some(500)), 500));
+        assert!(!in_bound_guild(place(Some(600)), 500), "other guild");
+        assert!(!in_bound_guild(place(None), 500), "a DM channel");
+        assert!(!in_bound_guild(None, 500), "unreadable");
+    }
+
+    #[test]
+    fn a_whole_guild_names_no_place_of_its_own() {
+        let guild = RouteKey::parse("discord:default:guild:500").unwrap();
+        assert_eq!(Target::of_route(&guild), None);
+        let thread = RouteKey::parse("discord:default:guild:500:channel:501:thread:5011").unwrap();
+        assert_eq!(
+            Target::of_route(&thread),
+            Some(Target::DiscordChannel { channel_id: 5011 })
+        );
     }
 }

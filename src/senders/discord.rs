@@ -60,6 +60,9 @@ struct Object {
     guild_id: Option<String>,
     #[serde(default)]
     parent_id: Option<String>,
+    /// The channel type (threads: 10 announcement, 11 public, 12 private).
+    #[serde(default, rename = "type")]
+    kind: Option<u64>,
 }
 
 impl DiscordSender {
@@ -157,7 +160,12 @@ impl DiscordSender {
         let place = match call(self.http.channel(Id::new(channel_id)), deadline).await {
             Ok(channel) => Some(ChannelPlace {
                 guild_id: channel.guild_id.as_deref().and_then(snowflake),
-                parent_id: channel.parent_id.as_deref().and_then(snowflake),
+                // Other channels' `parent_id` is their category, which holds no messages.
+                parent_id: channel
+                    .parent_id
+                    .as_deref()
+                    .and_then(snowflake)
+                    .filter(|_| matches!(channel.kind, Some(10..=12))),
             }),
             // An unknown or inaccessible channel is simply not inside the bound one.
             Err(SendError::Platform { details })

@@ -1,8 +1,8 @@
 //! Reading Discord targets out of a request: snowflakes, `to` in its channel forms, DM-style
-//! `to`. The route lock (`crate::outbound::route_lock`) uses them for channel-bound routes.
-//! `guild_target` is the rule for whole-guild bindings (scope `guild`, contract §5: the requested
-//! thread, else `to`; a DM-style `to` refused outright), which have no route key yet; the guild
-//! lock and the other-tenant check stay the route lock's when that scope is added.
+//! `to`. The route lock (`crate::outbound::route_lock`) uses them: `channel_from_to` for
+//! channel-bound routes, `guild_target` for whole-guild bindings (scope `guild`, contract §5: the
+//! requested thread, else `to`; a DM-style `to` refused outright). The guild lock and the
+//! other-tenant check are the route lock's.
 
 use super::SendError;
 

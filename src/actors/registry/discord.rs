@@ -8,8 +8,9 @@ use super::Registry;
 use crate::domain::Channel;
 use crate::domain::{Binding, BindingStatus};
 
-/// Every active Discord binding (DM and guild channel), oldest first so that a long catch-up pass
-/// serves long-standing bindings in a stable order.
+/// Every active Discord binding (DM and guild channel), and every pending DM binding (its pairing
+/// token is read from the DM by REST too when the gateway is away), oldest first so that a long
+/// catch-up pass serves long-standing bindings in a stable order.
 #[derive(Message)]
 #[rtype(result = "Vec<Binding>")]
 pub struct ListDiscordBindings;
@@ -22,7 +23,11 @@ impl Handler<ListDiscordBindings> for Registry {
             .state
             .bindings
             .values()
-            .filter(|b| b.channel == Channel::Discord && b.status == BindingStatus::Active)
+            .filter(|b| {
+                b.channel == Channel::Discord
+                    && (b.status == BindingStatus::Active
+                        || (b.status == BindingStatus::Pending && b.route_key.is_discord_dm()))
+            })
             .cloned()
             .collect();
         list.sort_by(|a, b| {

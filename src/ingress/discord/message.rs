@@ -136,24 +136,15 @@ impl DcMessage {
     }
 
     /// Route keys to try, most specific first: a DM is the author's DM route; a guild message is
-    /// its channel (the thread itself, in a thread), then the thread's parent channel if known.
+    /// its channel (the thread itself, in every spelling, in a thread), then the thread's parent
+    /// channel if known.
     pub fn route_keys(&self, parent: Option<u64>) -> Vec<RouteKey> {
-        let Some(guild_id) = self.guild_id else {
-            return vec![RouteKey::DiscordDm {
+        match self.guild_id {
+            None => vec![RouteKey::DiscordDm {
                 user_id: self.author_id,
-            }];
-        };
-        let mut keys = vec![RouteKey::DiscordChannel {
-            guild_id,
-            channel_id: self.channel_id,
-        }];
-        if let Some(parent) = parent.filter(|p| *p != self.channel_id) {
-            keys.push(RouteKey::DiscordChannel {
-                guild_id,
-                channel_id: parent,
-            });
+            }],
+            Some(guild_id) => RouteKey::discord_spellings(guild_id, self.channel_id, parent),
         }
-        keys
     }
 
     /// The text to route and forward; `None` when there is none (media only).
@@ -196,6 +187,8 @@ mod tests {
             keys,
             vec![
                 "discord:default:guild:500:channel:501",
+                "discord:default:guild:500:channel:77:thread:501",
+                "discord:default:guild:500:thread:501",
                 "discord:default:guild:500:channel:77"
             ]
         );

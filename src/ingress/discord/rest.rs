@@ -48,6 +48,18 @@ impl RestError {
             }
         )
     }
+
+    /// Discord refused the request itself (an unknown or unreachable user for a DM: 400, 403,
+    /// 404); asking again soon gives the same answer and counts toward the invalid-request ban.
+    pub fn is_refused(&self) -> bool {
+        matches!(
+            self,
+            RestError::Status {
+                status: 400 | 403 | 404,
+                ..
+            }
+        )
+    }
 }
 
 fn failure(e: &twilight_http::Error) -> RestError {
@@ -93,6 +105,19 @@ pub async fn messages(
         Value::Array(list) => Ok(list),
         _ => Err(RestError::NotAList),
     }
+}
+
+/// `POST /users/@me/channels {recipient_id}`: the DM channel with a user (Discord creates it or
+/// returns the existing one).
+pub async fn open_dm(http: &Client, user_id: u64) -> Result<u64, RestError> {
+    let Some(user) = Id::new_checked(user_id) else {
+        return Err(RestError::Status {
+            status: 400,
+            body: "user id 0".into(),
+        });
+    };
+    let channel = json(http.create_private_channel(user)).await?;
+    super::message::snowflake(channel.get("id")).ok_or(RestError::NotJson)
 }
 
 /// `GET /channels/{id}`: whether it is a thread, and of which channel.

@@ -2,7 +2,7 @@ use awc::http::StatusCode;
 use serde_json::json;
 
 use super::world;
-use super::{CHANNEL_IN_OTHER_GUILD, THREAD_IN_GUILD};
+use super::{CHANNEL_IN_OTHER_GUILD, SIBLING_CHANNEL, THREAD_IN_GUILD};
 use crate::helpers::KEY_A;
 use mux_server::testkit::discord::{TOKEN, dm_channel_of};
 
@@ -50,7 +50,7 @@ async fn a_dm_route_opens_the_dm_channel_once_and_posts_there() {
 }
 
 #[actix_web::test]
-async fn a_guild_route_posts_into_the_bound_channel_or_a_thread_of_the_same_guild() {
+async fn a_channel_route_posts_into_the_bound_channel_or_a_thread_of_it() {
     let w = world().await;
     let bound = w.send_text(KEY_A, "discord", "dc-guild", "one").await;
     assert_eq!(bound.status, StatusCode::OK, "{}", bound.body);
@@ -87,42 +87,40 @@ async fn a_guild_route_posts_into_the_bound_channel_or_a_thread_of_the_same_guil
     w.stop().await;
 }
 
+/// Contract §5, channel-bound: a `threadId`/`to` naming anything but a thread of the bound
+/// channel (a sibling channel, another guild's channel, an unknown id, a user) is not followed.
 #[actix_web::test]
-async fn the_guild_lock_refuses_other_guilds_and_dm_targets() {
+async fn steering_outside_the_bound_channel_posts_into_the_bound_channel() {
     let w = world().await;
-    let other = w.send(KEY_A,
-        json!({"channel": "discord", "sessionKey": "dc-guild", "text": "x", "threadId": CHANNEL_IN_OTHER_GUILD.to_string()}),
-    )
-    .await;
-    assert_eq!(other.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        other.body,
-        json!({"ok": false, "error": "discord channel not allowed for this bound guild"})
-    );
-    let unknown = w.send(KEY_A,
-        json!({"channel": "discord", "sessionKey": "dc-guild", "text": "x", "threadId": "999999"}),
-    )
-    .await;
-    assert_eq!(unknown.status, StatusCode::FORBIDDEN, "{}", unknown.body);
-    let dm = w
-        .send(
-            KEY_A,
-            json!({"channel": "discord", "sessionKey": "dc-guild", "text": "x", "to": "user:42"}),
-        )
-        .await;
-    assert_eq!(dm.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        dm.body,
-        json!({"ok": false, "error": "discord route is guild-bound and cannot target DMs"})
-    );
-    let posted = w
+    let elsewhere = [
+        json!({"threadId": SIBLING_CHANNEL.to_string()}),
+        json!({"threadId": CHANNEL_IN_OTHER_GUILD.to_string()}),
+        json!({"threadId": "999999"}),
+        json!({"to": format!("channel:{SIBLING_CHANNEL}")}),
+        json!({"to": "user:42"}),
+    ];
+    for steer in &elsewhere {
+        let mut body = json!({"channel": "discord", "sessionKey": "dc-guild", "text": "x"});
+        for (k, v) in steer.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let reply = w.send(KEY_A, body).await;
+        assert_eq!(reply.status, StatusCode::OK, "{steer}: {}", reply.body);
+        assert_eq!(reply.body["channelId"], "501", "{steer}");
+    }
+    let posted: Vec<String> = w
         .dc()
         .recorder
         .received()
         .into_iter()
         .filter(|r| r.path.ends_with("/messages"))
-        .count();
-    assert_eq!(posted, 0, "nothing was posted anywhere");
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(posted.len(), elsewhere.len());
+    assert!(
+        posted.iter().all(|p| p.ends_with("/channels/501/messages")),
+        "{posted:?}"
+    );
     w.stop().await;
 }
 

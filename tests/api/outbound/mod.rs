@@ -6,6 +6,7 @@ mod fairness;
 mod idempotency;
 mod limits;
 mod logs;
+mod route_lock;
 mod routing;
 mod telegram;
 mod whatsapp;
@@ -38,28 +39,43 @@ const CLAIMS: [(&str, &str, &str); 7] = [
     ("TG-B", KEY_B, "tg-b"),
 ];
 
-/// Discord channels the fake knows: 501 and 502 in the bound guild, 601 in another guild.
+/// Discord channels the fake knows: 501 (bound) with its thread 502, the sibling channel 503 in
+/// the bound guild, 601 in another guild.
 pub const CHANNEL: u64 = 501;
 pub const THREAD_IN_GUILD: u64 = 502;
+pub const SIBLING_CHANNEL: u64 = 503;
 pub const CHANNEL_IN_OTHER_GUILD: u64 = 601;
 
 /// The fakes and the service's environment pointing at them. Telegram pacing is off unless a
 /// test turns it on: pacing is its own test, and one message per second per chat would only
 /// slow the rest.
 pub fn outbound_world() -> TestAppBuilder {
-    let world = TestApp::builder()
-        .vars(two_tenants())
-        .var("MUX_PAIRING_CODES_JSON", CODES)
-        .telegram()
-        .var("MUX_TELEGRAM_PACING_ENABLED", "false")
-        .discord()
-        .whatsapp();
+    let world = senders_world(CODES);
     world.dc().add_channel(CHANNEL, None);
-    world.dc().add_channel(THREAD_IN_GUILD, None);
+    world.dc().add_channel(THREAD_IN_GUILD, Some(CHANNEL));
+    world.dc().add_channel(SIBLING_CHANNEL, None);
     world
         .dc()
         .add_channel_in(OTHER_GUILD, CHANNEL_IN_OTHER_GUILD, None);
     world
+}
+
+/// Tenants A and B, the seeded `codes`, and the three platform fakes (Telegram unpaced).
+pub fn senders_world(codes: &str) -> TestAppBuilder {
+    TestApp::builder()
+        .vars(two_tenants())
+        .var("MUX_PAIRING_CODES_JSON", codes)
+        .telegram()
+        .var("MUX_TELEGRAM_PACING_ENABLED", "false")
+        .discord()
+        .whatsapp()
+}
+
+/// Claims every `(code, tenant key, session key)`.
+pub async fn claim_all(app: &TestApp, claims: &[(&str, &str, &str)]) {
+    for (code, key, session) in claims {
+        app.bind(key, code, *session).await;
+    }
 }
 
 pub async fn world() -> TestApp {
@@ -69,8 +85,6 @@ pub async fn world() -> TestApp {
 /// Fakes, the service, and every binding of [`CLAIMS`]; `extra` overrides variables.
 pub async fn world_with(extra: Vec<(&'static str, String)>) -> TestApp {
     let app = outbound_world().vars(extra).spawn().await;
-    for (code, key, session) in CLAIMS {
-        app.bind(key, code, session).await;
-    }
+    claim_all(&app, &CLAIMS).await;
     app
 }

@@ -63,7 +63,7 @@ async fn media_go_as_photos_with_the_caption_on_the_first_in_the_bound_topic_rep
 }
 
 #[actix_web::test]
-async fn a_requested_thread_wins_over_the_bound_topic_and_bad_ids_are_ignored() {
+async fn a_topic_route_keeps_its_topic_and_bad_thread_ids_are_ignored() {
     let w = world().await;
     let ok = w
         .send(
@@ -80,7 +80,8 @@ async fn a_requested_thread_wins_over_the_bound_topic_and_bad_ids_are_ignored() 
     let calls = w.tg().recorder.calls("/sendmessage");
     assert_eq!(
         calls[0].body,
-        json!({"chat_id": -100888, "text": "a", "message_thread_id": 9})
+        json!({"chat_id": -100888, "text": "a", "message_thread_id": 42}),
+        "topic-bound: always the bound topic (contract §5)"
     );
     assert_eq!(calls[1].body, json!({"chat_id": -100777, "text": "b"}));
     w.stop().await;

@@ -6,7 +6,11 @@
 //! connection came up, or just paired. Otherwise a live message could move the cursor past
 //! messages sent during an outage that catch-up has not read yet. Every disconnect and every
 //! new session (READY/RESUMED) puts all channels out of sync and starts a pass; while the gateway
-//! is down, a pass runs every `MUX_DISCORD_POLL_INTERVAL_MS` after the previous one ended.
+//! is down (or never came up), a pass runs every `MUX_DISCORD_POLL_INTERVAL_MS` after the previous
+//! one ended: REST polling, within the ratelimiter shared with the sends. When the gateway is
+//! back, the pass its READY/RESUMED starts is the last one. A pass first opens the DM channel of
+//! every DM binding whose channel is not known yet (`POST /users/@me/channels`, stored), so DMs are
+//! read without the gateway too.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -30,6 +34,7 @@ use crate::ingress::discord::message;
 /// Catch-up requests per second: half of Discord's global 50/s, so outbound sends (which share
 /// twilight's ratelimiter) keep the other half even during a long pass over many bindings.
 const CATCH_UP_PER_SEC: u64 = 25;
+const STEP_PACE: Duration = Duration::from_millis(1000 / CATCH_UP_PER_SEC);
 
 /// How long a channel that answered 403/404 is left out of catch-up. Those answers count toward
 /// Discord's 10,000-invalid-requests-per-10-minutes IP ban; asking once an hour per channel keeps
@@ -97,9 +102,34 @@ impl DiscordIngress {
         }
         self.pass = Some(VecDeque::new());
         let list = self.inbound.ctx.registry.send(ListDiscordBindings);
-        ctx.spawn(list.into_actor(self).map(|bindings, act, ctx| {
-            let mut targets = targets(&bindings.unwrap_or_default(), &act.cursors);
+        let opened = list.into_actor(self).then(|bindings, act, _| {
+            let bindings = bindings.unwrap_or_default();
             act.gone.retain(|_, at| at.elapsed() < GONE_RETRY);
+            let users: Vec<u64> = catchup::unopened_dms(&bindings, &act.cursors)
+                .into_iter()
+                .filter(|user| !act.gone.contains_key(user))
+                .collect();
+            let inbound = act.inbound.clone();
+            async move {
+                let opened = catchup::open_dms(&inbound, users, STEP_PACE).await;
+                (bindings, opened)
+            }
+            .into_actor(act)
+        });
+        ctx.spawn(opened.map(|(bindings, opened), act, ctx| {
+            for (user, outcome) in opened {
+                match outcome {
+                    Ok(channel_id) => act.cursors.learn_dm(user, channel_id),
+                    Err(e) => {
+                        log::warn!("event=discord_dm_open_failed user_id={user} error={e}");
+                        if catchup::dm_refused(&e) {
+                            // User and channel ids are both snowflakes: one map, no clash.
+                            act.gone.insert(user, Instant::now());
+                        }
+                    }
+                }
+            }
+            let mut targets = targets(&bindings, &act.cursors);
             targets.retain(|t| !act.gone.contains_key(&t.channel_id));
             log::debug!("event=discord_catch_up_started targets={}", targets.len());
             act.pass = Some(targets);
@@ -235,7 +265,7 @@ impl Handler<CatchUpStep> for DiscordIngress {
                         target.channel_id
                     ),
                 }
-                ctx.notify_later(CatchUpStep, Duration::from_millis(1000 / CATCH_UP_PER_SEC));
+                ctx.notify_later(CatchUpStep, STEP_PACE);
             },
         )))
     }

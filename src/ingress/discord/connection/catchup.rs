@@ -9,10 +9,11 @@
 //! snowflake made from it), so the chat's history from before the pairing is never forwarded.
 
 use std::collections::{HashSet, VecDeque};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use super::cursors::{Cursors, last_seen_cursor};
+use super::cursors::{Cursors, dm_cursor, last_seen_cursor};
 use crate::actors::registry::Binding;
 use crate::domain::RouteKey;
 use crate::ingress::discord::DiscordInbound;
@@ -48,8 +49,9 @@ pub enum CatchUp {
     Failed(IngressError),
 }
 
-/// The channels to read: guild channel bindings directly, DM bindings through their DM channel
-/// once it is known (learned from the gateway; a DM never seen there is not read).
+/// The channels to read: guild channel and thread bindings directly, DM bindings through their DM
+/// channel once it is known (learned from the gateway, or opened by `open_dms` beforehand). A
+/// whole guild is not read (no inbound for that scope).
 pub fn targets(bindings: &[Binding], cursors: &Cursors) -> VecDeque<Target> {
     let mut seen = HashSet::new();
     let mut out = VecDeque::new();
@@ -59,6 +61,11 @@ pub fn targets(bindings: &[Binding], cursors: &Cursors) -> VecDeque<Target> {
                 guild_id,
                 channel_id,
             } => (channel_id, Some(guild_id)),
+            RouteKey::DiscordThread {
+                guild_id,
+                thread_id,
+                ..
+            } => (thread_id, Some(guild_id)),
             RouteKey::DiscordDm { user_id } => match cursors.dm_channel(user_id) {
                 Some(channel_id) => (channel_id, None),
                 None => continue,
@@ -74,6 +81,53 @@ pub fn targets(bindings: &[Binding], cursors: &Cursors) -> VecDeque<Target> {
         }
     }
     out
+}
+
+/// The users of DM bindings whose DM channel is not known yet, once each.
+pub fn unopened_dms(bindings: &[Binding], cursors: &Cursors) -> Vec<u64> {
+    let mut seen = HashSet::new();
+    bindings
+        .iter()
+        .filter_map(|b| match b.route_key {
+            RouteKey::DiscordDm { user_id } if cursors.dm_channel(user_id).is_none() => {
+                Some(user_id)
+            }
+            _ => None,
+        })
+        .filter(|user| seen.insert(*user))
+        .collect()
+}
+
+/// Opens the DM channel of each user (`POST /users/@me/channels`, paced like catch-up pages)
+/// and stores it, so a DM is read even if it never appeared on the gateway. Says per user what
+/// came of it; a user whose channel could not be stored is asked again next pass.
+pub async fn open_dms(
+    inbound: &DiscordInbound,
+    users: Vec<u64>,
+    pace: Duration,
+) -> Vec<(u64, Result<u64, IngressError>)> {
+    let mut out = Vec::with_capacity(users.len());
+    for (i, user) in users.into_iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(pace).await;
+        }
+        let opened = match rest::open_dm(&inbound.http, user).await {
+            Ok(channel) => inbound
+                .ctx
+                .commit(Vec::new(), Some(dm_cursor(user, channel)))
+                .await
+                .map(|()| channel)
+                .map_err(IngressError::from),
+            Err(e) => Err(e.into()),
+        };
+        out.push((user, opened));
+    }
+    out
+}
+
+/// Discord refused to open the DM (unknown user, DMs closed): not worth asking again soon.
+pub fn dm_refused(e: &IngressError) -> bool {
+    matches!(e, IngressError::Discord(r) if r.is_refused())
 }
 
 /// One page of one channel.
@@ -210,6 +264,28 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn threads_are_read_whole_guilds_are_not_and_unknown_dms_are_opened_first() {
+        let cursors = Cursors::from_rows(vec![("dm:42".into(), "900".into())]);
+        let bindings = vec![
+            binding("discord:default:guild:500", 1),
+            binding("discord:default:guild:500:channel:501:thread:5011", 2),
+            binding("discord:default:guild:500:thread:5012", 3),
+            binding("discord:default:dm:user:42", 4),
+            binding("discord:default:dm:user:43", 5),
+            binding("discord:default:dm:user:43", 6),
+        ];
+        let read: Vec<(u64, Option<u64>)> = targets(&bindings, &cursors)
+            .into_iter()
+            .map(|t| (t.channel_id, t.guild_id))
+            .collect();
+        assert_eq!(
+            read,
+            vec![(5011, Some(500)), (5012, Some(500)), (900, None)]
+        );
+        assert_eq!(unopened_dms(&bindings, &cursors), vec![43]);
     }
 
     #[test]
