@@ -23,7 +23,7 @@ use crate::ingress::IngressCtx;
 use crate::ingress::discord::connection::{DiscordIngress, StopGateway};
 use crate::ingress::telegram::TelegramInbound;
 use crate::ingress::telegram::connection::Started;
-use crate::ingress::telegram::connection::poller::{StopPolling, TelegramPoller};
+use crate::ingress::telegram::connection::poller::PollerHandle;
 use crate::time::now_ms;
 
 /// How long in-flight requests get to finish after SIGTERM.
@@ -35,7 +35,7 @@ pub struct Application {
     writer: Addr<Writer>,
     writer_thread: WriterThread,
     forwarders: Addr<Forwarders>,
-    telegram_poller: Option<Addr<TelegramPoller>>,
+    telegram_poller: Option<PollerHandle>,
     discord_ingress: Option<Addr<DiscordIngress>>,
 }
 
@@ -151,10 +151,10 @@ impl Application {
     /// commit what it holds before returning.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        // Ingress first (no new platform acks), then the forwarders, then the Writer commits
-        // what it holds.
+        // Ingress first (no new platform acks; an open long poll is abandoned, not waited
+        // out), then the forwarders, then the Writer commits what it holds.
         if let Some(poller) = &self.telegram_poller {
-            let _ = poller.send(StopPolling).await;
+            poller.stop().await;
         }
         if let Some(discord) = &self.discord_ingress {
             let _ = discord.send(StopGateway).await;

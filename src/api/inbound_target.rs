@@ -2,12 +2,12 @@
 
 use actix_web::{HttpResponse, web};
 use secrecy::SecretString;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::body::ApiJson;
 use super::error::ApiError;
+use super::fields::Fields;
 use crate::actors::forwarder::Wake;
 use crate::actors::registry::{ChangeInboundTarget, GetInboundTarget, InboundTarget, TenantAuth};
 use crate::config::seeds::{DEFAULT_INBOUND_TIMEOUT_MS, MAX_INBOUND_TIMEOUT_MS};
@@ -28,12 +28,23 @@ pub async fn get(tenant: TenantAuth, state: web::Data<AppState>) -> Result<HttpR
     })))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct TargetRequest {
     inbound_url: Option<String>,
     inbound_token: Option<String>,
     inbound_timeout_ms: Option<Value>,
+}
+
+impl TargetRequest {
+    /// The body's fields, each of its JSON type (`inboundUrl must be a string`); the timeout is
+    /// checked by [`target_from`] (an integer or a numeric string).
+    pub fn from_json(body: &Value) -> Result<TargetRequest, ApiError> {
+        let f = Fields::of(body)?;
+        Ok(TargetRequest {
+            inbound_url: f.string("inboundUrl")?,
+            inbound_token: f.string("inboundToken")?,
+            inbound_timeout_ms: f.get("inboundTimeoutMs").cloned(),
+        })
+    }
 }
 
 /// Validates a target change: both fields, the URL policy, the timeout range.
@@ -79,8 +90,9 @@ fn timeout_ms(v: Option<&Value>) -> Result<u64, ApiError> {
 pub async fn set(
     tenant: TenantAuth,
     state: web::Data<AppState>,
-    ApiJson(req): ApiJson<TargetRequest>,
+    ApiJson(body): ApiJson<Value>,
 ) -> Result<HttpResponse, ApiError> {
+    let req = TargetRequest::from_json(&body)?;
     let target = target_from(req, &state.config.inbound_url_allow)?;
     let (url, timeout_ms) = (target.url.clone(), target.timeout_ms);
     state

@@ -8,6 +8,7 @@ pub mod client_limits;
 pub mod deliveries;
 pub mod error;
 pub mod fallback;
+pub mod fields;
 pub mod health;
 pub mod inbound_target;
 pub mod ingress;

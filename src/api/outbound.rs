@@ -4,11 +4,11 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::body::ApiJson;
 use super::error::ApiError;
+use super::fields::Fields;
 use crate::actors::registry::TenantAuth;
 use crate::domain::Channel;
 use crate::domain::secrets::hash_secret;
@@ -18,42 +18,32 @@ use crate::senders::OutgoingMessage;
 /// Longest `Idempotency-Key` accepted (UUIDs and request ids are far shorter).
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 256;
 
-/// The fields OpenClaw sends that mux reads; `requestId`, `accountId`, `channelData` and `poll`
-/// are accepted and ignored, as are unknown fields.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SendBody {
-    channel: Option<Value>,
-    session_key: Option<Value>,
-    to: Option<Value>,
-    text: Option<Value>,
-    media_url: Option<Value>,
-    media_urls: Option<Value>,
-    reply_to_id: Option<Value>,
-    thread_id: Option<Value>,
-}
-
-/// Validation in the contract's order, with its messages.
-pub fn send_request(body: SendBody) -> Result<SendRequest, ApiError> {
-    let channel = scalar(body.channel).ok_or_else(|| ApiError::bad_request("channel required"))?;
-    let session_key =
-        scalar(body.session_key).ok_or_else(|| ApiError::bad_request("sessionKey required"))?;
-    let text = match body.text {
-        Some(Value::String(t)) if !t.trim().is_empty() => Some(t),
-        _ => None,
-    };
-    let mut media: Vec<String> = scalar(body.media_url).into_iter().collect();
-    let listed = match body.media_urls {
-        Some(Value::Array(items)) => items,
-        // A single URL where a list was expected: taken as a list of one.
-        Some(single) => vec![single],
-        None => Vec::new(),
-    };
-    for url in listed.into_iter().filter_map(|v| scalar(Some(v))) {
-        if !media.contains(&url) {
-            media.push(url);
-        }
-    }
+/// Validation in the contract's order, with its messages. The fields OpenClaw sends that mux
+/// reads are typed (`<field> must be <type>`); `requestId`, `accountId`, `channelData` and `poll`
+/// are type-checked and otherwise ignored, as are unknown fields.
+pub fn send_request(body: &Value) -> Result<SendRequest, ApiError> {
+    let f = Fields::of(body)?;
+    let channel =
+        non_blank(f.string("channel")?).ok_or_else(|| ApiError::bad_request("channel required"))?;
+    let session_key = non_blank(f.string("sessionKey")?)
+        .ok_or_else(|| ApiError::bad_request("sessionKey required"))?;
+    let text = f.string("text")?;
+    let media_url = f.string("mediaUrl")?;
+    let media_urls = f.strings("mediaUrls")?;
+    let to = f.id("to")?;
+    let reply_to = f.id("replyToId")?;
+    let thread_id = f.id("threadId")?;
+    f.id("requestId")?;
+    f.string("accountId")?;
+    f.object("channelData")?;
+    f.object("poll")?;
+    let text = non_blank(text);
+    // Passed on as given, in order, duplicates included (contract §6); only blanks are no URL.
+    let media: Vec<String> = media_url
+        .into_iter()
+        .chain(media_urls.into_iter().flatten())
+        .filter(|u| !u.trim().is_empty())
+        .collect();
     if text.is_none() && media.is_empty() {
         return Err(ApiError::bad_request("text or mediaUrl(s) required"));
     }
@@ -63,24 +53,20 @@ pub fn send_request(body: SendBody) -> Result<SendRequest, ApiError> {
     Ok(SendRequest {
         channel,
         session_key,
-        to: scalar(body.to),
-        thread_id: scalar(body.thread_id),
+        to: non_blank(to),
+        thread_id: non_blank(thread_id),
         message: OutgoingMessage {
             text,
             media,
-            reply_to: scalar(body.reply_to_id),
+            reply_to: non_blank(reply_to),
             already_sent: Vec::new(),
         },
     })
 }
 
-/// A non-blank string, or a number as its decimal text (OpenClaw sends ids both ways).
-fn scalar(v: Option<Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.trim().is_empty() => Some(s),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+/// A string that is not blank; the text itself is kept verbatim.
+fn non_blank(v: Option<String>) -> Option<String> {
+    v.filter(|s| !s.trim().is_empty())
 }
 
 /// The optional `Idempotency-Key`, with the body's fingerprint: BLAKE3 of the parsed body
@@ -148,15 +134,9 @@ pub async fn send(
     req: HttpRequest,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    if !body.is_object() {
-        return Err(ApiError::bad_request(
-            "invalid JSON body: expected an object",
-        ));
-    }
+    Fields::of(&body)?;
     let key = idempotency_key(&req, &body)?;
-    let parsed: SendBody = serde_json::from_value(body)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
-    let send = send_request(parsed)?;
+    let send = send_request(&body)?;
     let channel = send.channel;
     // A task of its own: if the client goes away mid-send, the send still finishes and its answer
     // is stored for the key, so a retry replays it instead of sending twice.
@@ -190,8 +170,7 @@ mod tests {
     use super::*;
 
     fn check(body: Value) -> Result<SendRequest, String> {
-        let parsed: SendBody = serde_json::from_value(body).map_err(|e| e.to_string())?;
-        send_request(parsed).map_err(|e| e.error.to_string())
+        send_request(&body).map_err(|e| e.error.to_string())
     }
 
     #[test]
@@ -231,7 +210,53 @@ mod tests {
     }
 
     #[test]
-    fn text_is_kept_verbatim_and_media_urls_are_merged_in_order() {
+    fn a_known_field_of_the_wrong_type_is_named() {
+        let base = json!({"channel": "telegram", "sessionKey": "s", "text": "hi"});
+        let with = |k: &str, v: Value| {
+            let mut b = base.clone();
+            b[k] = v;
+            check(b).err()
+        };
+        let cases = [
+            ("channel", json!(1), "channel must be a string"),
+            ("sessionKey", json!(12), "sessionKey must be a string"),
+            ("text", json!({}), "text must be a string"),
+            ("mediaUrl", json!(["x"]), "mediaUrl must be a string"),
+            (
+                "mediaUrls",
+                json!("x"),
+                "mediaUrls must be an array of strings",
+            ),
+            (
+                "mediaUrls",
+                json!([1]),
+                "mediaUrls must be an array of strings",
+            ),
+            (
+                "threadId",
+                json!(true),
+                "threadId must be a string or integer",
+            ),
+            (
+                "replyToId",
+                json!(1.5),
+                "replyToId must be a string or integer",
+            ),
+            ("to", json!({}), "to must be a string or integer"),
+            ("channelData", json!("x"), "channelData must be an object"),
+        ];
+        for (field, value, expected) in cases {
+            assert_eq!(with(field, value).as_deref(), Some(expected), "{field}");
+        }
+        assert!(with("text", Value::Null).is_some(), "null text is no text");
+        assert!(
+            with("threadId", json!(7)).is_none(),
+            "an integer id is fine"
+        );
+    }
+
+    #[test]
+    fn text_is_kept_verbatim_and_media_urls_are_passed_on_as_given() {
         let req = check(json!({
             "channel": "telegram", "sessionKey": "s", "text": "  *hi*\n",
             "mediaUrl": "https://a", "mediaUrls": ["https://a", "https://b"],
@@ -239,7 +264,11 @@ mod tests {
         }))
         .expect("valid");
         assert_eq!(req.message.text.as_deref(), Some("  *hi*\n"));
-        assert_eq!(req.message.media, vec!["https://a", "https://b"]);
+        assert_eq!(
+            req.message.media,
+            vec!["https://a", "https://a", "https://b"],
+            "in order, duplicates included (contract §6)"
+        );
         assert_eq!(req.message.reply_to.as_deref(), Some("5"));
         assert_eq!(req.thread_id.as_deref(), Some("7"));
     }

@@ -1,5 +1,8 @@
-//! The download every channel's media inlining shares: one GET, a 2xx required, the body capped;
-//! and why an attachment was not inlined.
+//! What every channel's media inlining shares: the download (one GET, a 2xx required, the body
+//! capped), why an attachment was not inlined, and what an inlined file really is — its MIME type
+//! from its own bytes first, then from what the platform says, never a fixed guess (contract §6).
+
+use serde_json::{Map, Value};
 
 /// Why an attachment was not inlined. Its text goes into the log and into `channelData.*.media`
 /// as `skipped`, so it never holds a URL (Telegram's holds the bot token).
@@ -59,4 +62,165 @@ pub async fn download_capped(
         .await
         .map_err(|_| MediaError::CutShort(cap))?;
     Ok((bytes.to_vec(), served))
+}
+
+/// The type a file's first bytes prove, for the formats whose signature is unambiguous.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    const SIGNATURES: [(&[u8], &str); 5] = [
+        (b"\x89PNG\r\n\x1a\n", "image/png"),
+        (b"\xff\xd8\xff", "image/jpeg"),
+        (b"GIF87a", "image/gif"),
+        (b"GIF89a", "image/gif"),
+        (b"%PDF-", "application/pdf"),
+    ];
+    if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        return Some("image/webp");
+    }
+    SIGNATURES
+        .iter()
+        .find(|(magic, _)| bytes.starts_with(magic))
+        .map(|(_, mime)| *mime)
+}
+
+/// The MIME type a file name's extension names, for the kinds chats carry.
+pub fn mime_of_name(name: &str) -> Option<&'static str> {
+    let (_, ext) = name.rsplit_once('.')?;
+    let mime = match ext.to_ascii_lowercase().as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "pdf" => "application/pdf",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "mp3" => "audio/mpeg",
+        "ogg" | "oga" => "audio/ogg",
+        "txt" => "text/plain",
+        _ => return None,
+    };
+    Some(mime)
+}
+
+/// What the sources say about a downloaded file, most trusted after the bytes first.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stated<'a> {
+    /// The platform's metadata (`mime_type`, `content_type`).
+    pub platform: Option<&'a str>,
+    /// The file's path or name (its extension).
+    pub name: Option<&'a str>,
+    /// The download's `Content-Type`.
+    pub served: Option<&'a str>,
+}
+
+/// An inlined file's real MIME type: its signature when the bytes have a known one, else the
+/// platform's word, the name's extension, the served type — `application/octet-stream` (the
+/// honest "unknown") only when none of them says anything.
+pub fn real_mime(bytes: &[u8], stated: Stated<'_>) -> String {
+    let given = |m: Option<&str>| {
+        m.map(|m| m.split(';').next().unwrap_or(m).trim().to_ascii_lowercase())
+            .filter(|m| m.contains('/') && m != "application/octet-stream")
+    };
+    sniff(bytes)
+        .map(str::to_owned)
+        .or_else(|| given(stated.platform))
+        .or_else(|| stated.name.and_then(mime_of_name).map(str::to_owned))
+        .or_else(|| given(stated.served))
+        .unwrap_or_else(|| "application/octet-stream".to_owned())
+}
+
+/// The last segment of a file path (`photos/file_7.png` → `file_7.png`), if it has one.
+pub fn base_name(path: &str) -> Option<&str> {
+    path.rsplit('/').next().filter(|n| !n.is_empty())
+}
+
+/// `attachments[].type`: `image` for images, `document` for anything else.
+pub fn attachment_type(mime: &str) -> &'static str {
+    if mime.starts_with("image/") {
+        "image"
+    } else {
+        "document"
+    }
+}
+
+/// A media description without the fields that are absent (`fileName?`, `mimeType?` …).
+pub fn description(fields: Vec<(&str, Value)>) -> Value {
+    let map: Map<String, Value> = fields
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    Value::Object(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+    #[test]
+    fn the_bytes_win_over_every_stated_type() {
+        let all_jpeg = Stated {
+            platform: Some("image/jpeg"),
+            name: Some("photos/file_1.jpg"),
+            served: Some("image/jpeg"),
+        };
+        assert_eq!(real_mime(PNG, all_jpeg), "image/png");
+        assert_eq!(real_mime(b"GIF89a..", Stated::default()), "image/gif");
+        assert_eq!(
+            real_mime(b"RIFF\0\0\0\0WEBPVP8 ", Stated::default()),
+            "image/webp"
+        );
+        assert_eq!(
+            real_mime(b"\xff\xd8\xff\xe0", Stated::default()),
+            "image/jpeg"
+        );
+    }
+
+    #[test]
+    fn unknown_bytes_take_the_platform_then_the_name_then_the_served_type() {
+        let raw = b"\x01\x02";
+        let name = Stated {
+            name: Some("voice/file_3.OGA"),
+            served: Some("application/octet-stream"),
+            ..Stated::default()
+        };
+        assert_eq!(real_mime(raw, name), "audio/ogg");
+        let platform = Stated {
+            platform: Some("Video/MP4; codecs=avc1"),
+            ..name
+        };
+        assert_eq!(real_mime(raw, platform), "video/mp4");
+        let served = Stated {
+            served: Some("image/heic"),
+            ..Stated::default()
+        };
+        assert_eq!(real_mime(raw, served), "image/heic");
+        assert_eq!(
+            real_mime(raw, Stated::default()),
+            "application/octet-stream"
+        );
+    }
+
+    #[test]
+    fn base_names_and_descriptions() {
+        assert_eq!(base_name("photos/file_7.png"), Some("file_7.png"));
+        assert_eq!(base_name("plain"), Some("plain"));
+        assert_eq!(base_name("dir/"), None);
+        assert_eq!(
+            description(vec![("kind", "photo".into()), ("fileName", Value::Null)]),
+            serde_json::json!({"kind": "photo"})
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_and_names_give_a_type_without_panic(
+            bytes in prop::collection::vec(any::<u8>(), 0..32), name in ".{0,20}", mime in ".{0,20}") {
+            let stated = Stated { platform: Some(&mime), name: Some(&name), served: Some(&mime) };
+            prop_assert!(real_mime(&bytes, stated).contains('/'));
+        }
+    }
 }

@@ -34,10 +34,12 @@ impl Answer {
         }
     }
 
-    /// Answers that follow a platform call are stored for the key; the others (nothing was sent)
-    /// release it, so the caller can simply try again with the same key.
+    /// Every final answer is stored for the key (contract §5), `403 ROUTE_NOT_BOUND` included, so
+    /// a replay gives the same answer and another body a 409. Not stored — the key is released and
+    /// a retry with it tries again: `400` (the request was refused as asked), `429` (the platform
+    /// budget ran out before anything was sent) and `503` (channel or store unavailable).
     pub fn is_stored(&self) -> bool {
-        matches!(self.status, 200 | 502 | 504)
+        !matches!(self.status, 400 | 429 | 503)
     }
 
     pub fn route_not_bound() -> Answer {
@@ -129,7 +131,7 @@ mod tests {
     }
 
     #[test]
-    fn only_answers_after_a_platform_call_are_stored() {
+    fn final_answers_are_stored_and_retryable_ones_are_not() {
         assert!(Answer::failed(Channel::Discord, &SendError::OutcomeUnknown).is_stored());
         assert!(
             Answer::failed(
@@ -138,7 +140,19 @@ mod tests {
             )
             .is_stored()
         );
+        assert!(Answer::route_not_bound().is_stored());
+        assert!(
+            Answer::failed(
+                Channel::Discord,
+                &SendError::Rejected {
+                    status: 403,
+                    message: "discord channel not allowed for this bound guild"
+                }
+            )
+            .is_stored()
+        );
         assert!(!Answer::failed(Channel::Discord, &SendError::Disabled).is_stored());
-        assert!(!Answer::route_not_bound().is_stored());
+        assert!(!Answer::failed(Channel::Discord, &SendError::Unavailable).is_stored());
+        assert!(!Answer::unavailable().is_stored());
     }
 }

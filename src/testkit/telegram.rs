@@ -2,8 +2,9 @@
 //! as teloxide sends `SendMessage`):
 //! - `getUpdates` with real offset semantics: updates below `offset` are confirmed and dropped, a
 //!   negative offset keeps the last `-offset`, up to `limit` ≤ 100 per call, and a long-poll wait
-//!   (capped at 2 s) woken at once by a new update; or `409 Conflict` when a test says another
-//!   poller holds the token;
+//!   (capped at 2 s unless a test lifts the cap) woken at once by a new update; or `409 Conflict`
+//!   when a test says another poller holds the token. Polls the client closed before they were
+//!   answered are counted (`polls_abandoned`);
 //! - `sendMessage` / `sendPhoto` answering Message objects (recorded; scriptable);
 //! - `getFile` and file downloads under `/file/bot<token>/<path>`;
 //! - the housekeeping calls (`getMe`, `setWebhook`, `deleteWebhook`).
@@ -41,6 +42,8 @@ struct State {
     conflict: bool,
     /// The method of every call, in its canonical spelling (`getUpdates`, `setWebhook`, …).
     calls: Vec<String>,
+    /// Longest long-poll wait granted; [`MAX_WAIT`] unless a test sets another.
+    max_wait: Option<Duration>,
 }
 
 /// Call counts, cheap enough for the benchmark.
@@ -49,6 +52,12 @@ pub struct Counters {
     pub get_updates: AtomicU64,
     pub sent: AtomicU64,
     pub unknown_method: AtomicU64,
+    /// getUpdates calls waiting for updates right now.
+    pub polls_open: AtomicU64,
+    /// getUpdates calls answered.
+    pub polls_answered: AtomicU64,
+    /// getUpdates calls whose connection the client closed before the answer.
+    pub polls_abandoned: AtomicU64,
 }
 
 struct Shared {
@@ -147,10 +156,30 @@ impl FakeTelegram {
     }
 
     pub fn add_file(&self, file_id: &str, bytes: Vec<u8>) {
-        let path = format!("photos/{file_id}.jpg");
+        self.add_file_at(file_id, &format!("photos/{file_id}.jpg"), bytes);
+    }
+
+    /// A file getFile answers with `path` (as Telegram's `photos/file_7.jpg`, `voice/file_3.oga`).
+    pub fn add_file_at(&self, file_id: &str, path: &str, bytes: Vec<u8>) {
         lock(&self.shared.state)
             .files
-            .insert(file_id.to_owned(), (path, bytes));
+            .insert(file_id.to_owned(), (path.to_owned(), bytes));
+    }
+
+    /// Lets a long poll wait as long as the client asks, up to `cap` (instead of 2 s), as
+    /// Telegram does.
+    pub fn set_max_poll_wait(&self, cap: Duration) {
+        lock(&self.shared.state).max_wait = Some(cap);
+    }
+
+    /// (open, answered, abandoned) getUpdates calls so far.
+    pub fn polls(&self) -> (u64, u64, u64) {
+        let c = &self.shared.counters;
+        (
+            c.polls_open.load(Ordering::SeqCst),
+            c.polls_answered.load(Ordering::SeqCst),
+            c.polls_abandoned.load(Ordering::SeqCst),
+        )
     }
 
     /// Makes getUpdates answer 409, as when another instance polls the same bot.
@@ -238,7 +267,7 @@ async fn api(
     }
     let body: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
     match method.as_str() {
-        "getupdates" => get_updates(&shared, &body).await,
+        "getupdates" => get_updates(shared, body).await,
         "sendmessage" => send(&shared, "sendMessage", &body),
         "sendphoto" => send(&shared, "sendPhoto", &body),
         "getfile" => get_file(&shared, &body),
@@ -298,18 +327,96 @@ fn get_file(shared: &Shared, body: &Value) -> HttpResponse {
     }
 }
 
-/// Confirms updates below `offset`, then returns up to `limit` from `offset` on, waiting up to
-/// `timeout` seconds (capped) for one to arrive. A negative offset keeps the last `-offset`.
-async fn get_updates(shared: &Shared, body: &Value) -> HttpResponse {
+/// Counts a poll open until answered, or abandoned when the client closed its connection first.
+struct OpenPoll<'a> {
+    counters: &'a Counters,
+    answered: bool,
+}
+
+impl<'a> OpenPoll<'a> {
+    fn new(counters: &'a Counters) -> Self {
+        counters.polls_open.fetch_add(1, Ordering::SeqCst);
+        OpenPoll {
+            counters,
+            answered: false,
+        }
+    }
+}
+
+impl Drop for OpenPoll<'_> {
+    fn drop(&mut self) {
+        self.counters.polls_open.fetch_sub(1, Ordering::SeqCst);
+        let outcome = if self.answered {
+            &self.counters.polls_answered
+        } else {
+            &self.counters.polls_abandoned
+        };
+        outcome.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// How often a held poll writes a space: actix-web notices a client gone only when writing.
+const HELD_POLL_TICK: Duration = Duration::from_millis(100);
+
+async fn get_updates(shared: web::Data<Shared>, body: Value) -> HttpResponse {
     if lock(&shared.state).conflict {
         return error(
             409,
             "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
         );
     }
+    if lock(&shared.state).max_wait.is_some() {
+        return held_poll(shared, body);
+    }
+    let mut open = OpenPoll::new(&shared.counters);
+    let answer = wait_for_updates(&shared, &body).await;
+    open.answered = true;
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(answer)
+}
+
+/// A poll held as long as the client asks: the head goes out at once, then a space every
+/// [`HELD_POLL_TICK`] (JSON allows leading whitespace) until the answer, so a client that
+/// closes the connection is noticed within a tick or two and counted as abandoned.
+fn held_poll(shared: web::Data<Shared>, body: Value) -> HttpResponse {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+    actix_web::rt::spawn(async move {
+        let mut open = OpenPoll::new(&shared.counters);
+        let answer = wait_for_updates(&shared, &body);
+        tokio::pin!(answer);
+        let mut tick = actix_web::rt::time::interval(HELD_POLL_TICK);
+        loop {
+            tokio::select! {
+                out = &mut answer => {
+                    open.answered = tx.send(out).await.is_ok();
+                    return;
+                }
+                _ = tick.tick() => {
+                    if tx.send(Bytes::from_static(b" ")).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<Bytes, actix_web::Error>(chunk), rx))
+    });
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .streaming(stream)
+}
+
+/// Confirms updates below `offset`, then answers up to `limit` from `offset` on, waiting up to
+/// `timeout` seconds (capped) for one to arrive. A negative offset keeps the last `-offset`.
+async fn wait_for_updates(shared: &Shared, body: &Value) -> Bytes {
     let offset = body["offset"].as_i64().unwrap_or(0);
     let limit = body["limit"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
-    let wait = Duration::from_secs(body["timeout"].as_u64().unwrap_or(0)).min(MAX_WAIT);
+    let cap = lock(&shared.state).max_wait.unwrap_or(MAX_WAIT);
+    let wait = Duration::from_secs(body["timeout"].as_u64().unwrap_or(0)).min(cap);
     let deadline = Instant::now() + wait;
     loop {
         let notified = shared.notify.notified();
@@ -343,9 +450,7 @@ async fn get_updates(shared: &Shared, body: &Value) -> HttpResponse {
         };
         let now = Instant::now();
         if n > 0 || now >= deadline {
-            return HttpResponse::Ok()
-                .content_type("application/json")
-                .body(out);
+            return Bytes::from(out);
         }
         let _ = actix_web::rt::time::timeout(deadline - now, notified).await;
     }

@@ -116,3 +116,35 @@ async fn writes_answer_503_while_the_database_is_locked_and_work_again_after() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn ready_reads_telegram_connected_while_the_first_long_poll_is_still_open() {
+    let world = crate::helpers::TestApp::builder()
+        .telegram_polling()
+        .var("MUX_TELEGRAM_POLL_TIMEOUT_SEC", "60");
+    world
+        .tg()
+        .set_max_poll_wait(std::time::Duration::from_secs(120));
+    let app = world.spawn().await;
+    crate::helpers::eventually("a long poll is open", || app.tg().polls().0 == 1).await;
+    assert_eq!(app.channel_state("telegram").await, json!("connected"));
+    let (open, answered, _) = app.tg().polls();
+    assert_eq!(
+        (open, answered),
+        (1, 0),
+        "connected before any long poll returned"
+    );
+    let tg = world.tg().clone();
+    app.stop().await;
+    crate::helpers::eventually("the poll was abandoned at stop", || tg.polls().2 == 1).await;
+}
+
+#[actix_web::test]
+async fn ready_reads_telegram_retrying_when_telegram_refuses_the_token() {
+    let world = crate::helpers::TestApp::builder()
+        .telegram_polling()
+        .var("TELEGRAM_BOT_TOKEN", "999:not-the-token");
+    let app = world.spawn().await;
+    assert_eq!(app.channel_state("telegram").await, json!("retrying"));
+    app.stop().await;
+}

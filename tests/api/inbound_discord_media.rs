@@ -41,9 +41,14 @@ async fn images_are_inlined_within_the_cap_and_every_attachment_is_described() {
     assert_eq!(inlined, vec![&json!(true), &json!(false), &json!(false)]);
     assert_eq!(media[1]["skipped"], "larger than 1000 bytes");
     assert_eq!(media[2]["skipped"], "not an image");
+    assert_eq!(
+        media[0]["url"],
+        json!(small),
+        "the CDN URL, as the older service gave it"
+    );
     assert!(
-        media.iter().all(|m| m.get("url").is_none()),
-        "no expiring CDN URLs in the description"
+        media.iter().all(|m| m.get("type").is_none()),
+        "older field names only"
     );
     actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(

@@ -11,9 +11,9 @@ use crate::helpers::{KEY_A, TestApp, eventually};
 
 const APP_SECRET: &str = "meta-app-secret";
 const VERIFY: &str = "verify-me";
-const WA_ID: &str = "4915112345678";
+pub const WA_ID: &str = "4915112345678";
 
-async fn spawn_webhooks() -> TestApp {
+pub async fn spawn_webhooks() -> TestApp {
     TestApp::builder()
         .openclaw_tenants(&[("tenant-a", KEY_A)], 15_000)
         .whatsapp()
@@ -27,18 +27,18 @@ async fn spawn_webhooks() -> TestApp {
         .await
 }
 
-fn notification(messages: Value) -> String {
+pub fn notification(messages: Value) -> String {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages",
         "value": {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_ID},
                   "contacts": [{"profile": {"name": "U"}, "wa_id": WA_ID}], "messages": messages}}]}]})
     .to_string()
 }
 
-fn text(id: &str, body: &str) -> Value {
+pub fn text(id: &str, body: &str) -> Value {
     json!({"from": WA_ID, "id": id, "timestamp": "1749416383", "type": "text", "text": {"body": body}})
 }
 
-fn sign(body: &str) -> String {
+pub fn sign(body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
     mac.update(body.as_bytes());
     format!(
@@ -52,7 +52,7 @@ fn sign(body: &str) -> String {
 }
 
 /// Posts a correctly signed notification carrying `messages`.
-async fn signed(app: &TestApp, messages: Value) -> u16 {
+pub async fn signed(app: &TestApp, messages: Value) -> u16 {
     let body = notification(messages);
     let sig = sign(&body);
     app.whatsapp_webhook(body, Some(sig)).await

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod admin;
+mod body_types;
 mod cli;
 mod crash;
 mod deploy;
@@ -15,8 +16,10 @@ mod inbound_discord_gateway;
 mod inbound_discord_media;
 mod inbound_discord_rest;
 mod inbound_replay;
+mod inbound_media_fields;
 mod inbound_target;
 mod inbound_telegram;
+mod inbound_telegram_topics;
 mod inbound_whatsapp;
 mod metrics;
 mod openapi;

@@ -45,9 +45,7 @@ pub fn tenant_spec(body: Value, allow: &InboundUrlAllow) -> Result<CreateTenant,
         .iter()
         .any(|k| map.get(*k).is_some_and(|v| !v.is_null()));
     let inbound: Option<InboundTarget> = if wants_target {
-        let req: TargetRequest = serde_json::from_value(body.clone())
-            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
-        Some(target_from(req, allow)?)
+        Some(target_from(TargetRequest::from_json(&body)?, allow)?)
     } else {
         None
     };

@@ -1,6 +1,7 @@
 //! Attachments of a Discord message: images are downloaded from their (signed, expiring) CDN
-//! URL right away and inlined as base64 within `MUX_DISCORD_INBOUND_MEDIA_MAX_BYTES`; every
-//! attachment is described in `channelData.discord.media`, inlined or not.
+//! URL right away and inlined as base64 within `MUX_DISCORD_INBOUND_MEDIA_MAX_BYTES`, typed by
+//! their own bytes; every attachment is described in `channelData.discord.media` with the older
+//! service's fields `{id, fileName, mimeType, size, url}` (contract §6), inlined or not.
 
 use std::time::Duration;
 
@@ -8,7 +9,9 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::message::DcAttachment;
-use crate::ingress::media::{MediaError, download_capped};
+use crate::ingress::media::{
+    MediaError, Stated, attachment_type, description, download_capped, real_mime,
+};
 
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -23,11 +26,19 @@ pub async fn inline(items: &[DcAttachment], cap: u64) -> (Vec<Value>, Vec<Value>
     for item in items {
         let mut desc = describe(item);
         match fetch(&client, item, cap).await {
-            Ok(bytes) => {
+            Ok((bytes, served)) => {
+                let mime = real_mime(
+                    &bytes,
+                    Stated {
+                        platform: item.content_type.as_deref(),
+                        name: Some(&item.filename),
+                        served: served.as_deref(),
+                    },
+                );
                 desc["inlined"] = json!(true);
                 attachments.push(json!({
-                    "type": "image",
-                    "mimeType": item.content_type.clone().unwrap_or_else(|| "image/png".into()),
+                    "type": attachment_type(&mime),
+                    "mimeType": mime,
                     "fileName": item.filename,
                     "content": base64::engine::general_purpose::STANDARD.encode(&bytes),
                 }));
@@ -45,12 +56,19 @@ pub async fn inline(items: &[DcAttachment], cap: u64) -> (Vec<Value>, Vec<Value>
     (described, attachments)
 }
 
-/// What the tenant learns of an attachment. No URL: the raw message has it, and it expires.
+/// What the tenant learns of an attachment: the older service's fields, `url` being the CDN URL
+/// Discord gave (signed and expiring; it holds no credential of this service).
 pub fn describe(item: &DcAttachment) -> Value {
-    json!({
-        "id": item.id, "fileName": item.filename, "mimeType": item.content_type, "size": item.size,
-        "width": item.width, "height": item.height, "inlined": false,
-    })
+    description(vec![
+        ("id", json!(item.id)),
+        ("fileName", json!(item.filename)),
+        ("mimeType", json!(item.content_type)),
+        ("size", json!(item.size)),
+        ("url", json!(item.url)),
+        ("width", json!(item.width)),
+        ("height", json!(item.height)),
+        ("inlined", json!(false)),
+    ])
 }
 
 fn is_image(item: &DcAttachment) -> bool {
@@ -59,7 +77,11 @@ fn is_image(item: &DcAttachment) -> bool {
         .is_some_and(|m| m.starts_with("image/"))
 }
 
-async fn fetch(client: &awc::Client, item: &DcAttachment, cap: u64) -> Result<Vec<u8>, MediaError> {
+async fn fetch(
+    client: &awc::Client,
+    item: &DcAttachment,
+    cap: u64,
+) -> Result<(Vec<u8>, Option<String>), MediaError> {
     if !is_image(item) {
         return Err(MediaError::NotAnImage);
     }
@@ -67,9 +89,7 @@ async fn fetch(client: &awc::Client, item: &DcAttachment, cap: u64) -> Result<Ve
         return Err(MediaError::TooLarge(cap));
     }
     let url = item.url.as_deref().ok_or(MediaError::NoUrl)?;
-    download_capped(client.get(url), cap)
-        .await
-        .map(|(bytes, _)| bytes)
+    download_capped(client.get(url), cap).await
 }
 
 #[cfg(test)]
@@ -91,7 +111,9 @@ mod tests {
     #[actix_web::test]
     async fn only_images_within_the_cap_are_fetched() {
         let client = awc::Client::default();
-        let reason = |r: Result<Vec<u8>, MediaError>| r.map_err(|e| e.to_string());
+        let reason = |r: Result<(Vec<u8>, Option<String>), MediaError>| {
+            r.map(|(bytes, _)| bytes).map_err(|e| e.to_string())
+        };
         let not_image = reason(fetch(&client, &item(Some("application/pdf"), Some(1)), 10).await);
         assert_eq!(not_image, Err("not an image".to_owned()));
         let too_big = reason(fetch(&client, &item(Some("image/png"), Some(11)), 10).await);

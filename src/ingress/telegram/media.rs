@@ -1,5 +1,7 @@
-//! Images of a Telegram message: getFile, download, inline as base64 within the size cap. The
-//! download URL holds the bot token, so neither it nor `file_path` ever reaches a tenant.
+//! Media of a Telegram message: every item described with the older service's field names
+//! (`kind`, `fileId`, `filePath` …, contract §6); images fetched (getFile, download) and inlined
+//! as base64 within the size cap, typed by their own bytes. The download URL holds the bot
+//! token, so it never reaches a tenant: `filePath` is the path getFile answered, nothing more.
 
 use std::time::Duration;
 
@@ -8,7 +10,9 @@ use serde_json::{Value, json};
 
 use super::TelegramInbound;
 use super::update::TgMedia;
-use crate::ingress::media::{MediaError, download_capped};
+use crate::ingress::media::{
+    MediaError, Stated, attachment_type, base_name, description, download_capped, real_mime,
+};
 
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -21,19 +25,30 @@ pub async fn inline(inbound: &TelegramInbound, media: &[TgMedia]) -> (Vec<Value>
     }
     let client = awc::Client::builder().timeout(DOWNLOAD_TIMEOUT).finish();
     for item in media {
-        let mut desc = json!({
-            "type": item.kind, "fileId": item.file_id, "fileUniqueId": item.file_unique_id,
-            "fileSize": item.file_size, "mimeType": item.mime_type, "fileName": item.file_name,
-            "width": item.width, "height": item.height, "inlined": false,
-        });
+        let mut desc = describe(item);
         match fetch(inbound, &client, item).await {
-            Ok(bytes) => {
+            Ok(file) => {
+                let mime = real_mime(
+                    &file.bytes,
+                    Stated {
+                        platform: item.mime_type.as_deref(),
+                        name: item.file_name.as_deref().or(Some(file.path.as_str())),
+                        served: file.served.as_deref(),
+                    },
+                );
+                let name = item
+                    .file_name
+                    .clone()
+                    .or_else(|| base_name(&file.path).map(str::to_owned))
+                    .unwrap_or_else(|| item.file_id.clone());
+                desc["filePath"] = json!(file.path);
+                desc["mimeType"] = json!(mime);
                 desc["inlined"] = json!(true);
                 attachments.push(json!({
-                    "type": "image",
-                    "mimeType": item.mime_type.clone().unwrap_or_else(|| "image/jpeg".into()),
-                    "fileName": item.file_name.clone().unwrap_or_else(|| format!("{}.jpg", item.file_unique_id.as_deref().unwrap_or("photo"))),
-                    "content": base64::engine::general_purpose::STANDARD.encode(&bytes),
+                    "type": attachment_type(&mime),
+                    "mimeType": mime,
+                    "fileName": name,
+                    "content": base64::engine::general_purpose::STANDARD.encode(&file.bytes),
                 }));
             }
             Err(reason) => {
@@ -46,6 +61,23 @@ pub async fn inline(inbound: &TelegramInbound, media: &[TgMedia]) -> (Vec<Value>
     (described, attachments)
 }
 
+/// `{kind, fileId, fileUniqueId?, fileName?, mimeType?, fileSize?, width?, height?,
+/// durationSec?}`; `filePath` and the real `mimeType` are added once the file is fetched.
+fn describe(item: &TgMedia) -> Value {
+    description(vec![
+        ("kind", json!(item.kind)),
+        ("fileId", json!(item.file_id)),
+        ("fileUniqueId", json!(item.file_unique_id)),
+        ("fileName", json!(item.file_name)),
+        ("mimeType", json!(item.mime_type)),
+        ("fileSize", json!(item.file_size)),
+        ("width", json!(item.width)),
+        ("height", json!(item.height)),
+        ("durationSec", json!(item.duration_sec)),
+        ("inlined", json!(false)),
+    ])
+}
+
 fn is_image(item: &TgMedia) -> bool {
     item.kind == "photo"
         || item
@@ -54,11 +86,18 @@ fn is_image(item: &TgMedia) -> bool {
             .is_some_and(|m| m.starts_with("image/"))
 }
 
+/// A fetched file: its bytes, the path getFile gave, the download's `Content-Type`.
+struct Fetched {
+    bytes: Vec<u8>,
+    path: String,
+    served: Option<String>,
+}
+
 async fn fetch(
     inbound: &TelegramInbound,
     client: &awc::Client,
     item: &TgMedia,
-) -> Result<Vec<u8>, MediaError> {
+) -> Result<Fetched, MediaError> {
     if !is_image(item) {
         return Err(MediaError::NotAnImage);
     }
@@ -86,7 +125,10 @@ async fn fetch(
         inbound.api_base,
         secrecy::ExposeSecret::expose_secret(&inbound.token)
     );
-    download_capped(client.get(url), cap)
-        .await
-        .map(|(bytes, _)| bytes)
+    let (bytes, served) = download_capped(client.get(url), cap).await?;
+    Ok(Fetched {
+        bytes,
+        path: path.to_owned(),
+        served,
+    })
 }

@@ -5,10 +5,11 @@ use serde_json::Value;
 
 use crate::domain::RouteKey;
 
-/// One photo size or image document worth downloading.
+/// One media item of a message: a photo (the size chosen), a document, video, animation, voice
+/// note, audio or sticker. The field names of its description are the older service's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TgMedia {
-    /// `photo` or `document`.
+    /// `photo`, `document`, `video`, `animation`, `voice`, `audio` or `sticker`.
     pub kind: &'static str,
     pub file_id: String,
     pub file_unique_id: Option<String>,
@@ -17,6 +18,7 @@ pub struct TgMedia {
     pub file_name: Option<String>,
     pub width: Option<u64>,
     pub height: Option<u64>,
+    pub duration_sec: Option<u64>,
 }
 
 /// A message or edited message from an update.
@@ -26,7 +28,9 @@ pub struct TgMessage {
     pub edited: bool,
     pub chat_id: i64,
     pub chat_type: String,
-    /// The forum topic, only when the message is a topic message.
+    /// The forum topic (contract §3.2): the message says `is_topic_message`, or the chat is a
+    /// forum and the message has a `message_thread_id`. A reply thread in a plain group is no
+    /// topic: its messages route to the chat, and replies into it carry no thread.
     pub topic_id: Option<i64>,
     pub message_id: i64,
     pub from_id: Option<i64>,
@@ -56,10 +60,11 @@ pub fn parse(update: &Value, photo_cap: u64) -> Option<TgMessage> {
     let chat = raw.get("chat")?;
     let from = raw.get("from");
     let is_topic = raw.get("is_topic_message").and_then(Value::as_bool) == Some(true);
+    let is_forum = chat.get("is_forum").and_then(Value::as_bool) == Some(true);
     let topic_id = raw
         .get("message_thread_id")
         .and_then(Value::as_i64)
-        .filter(|t| is_topic && *t > 0);
+        .filter(|t| (is_topic || is_forum) && *t > 0);
     let text = raw
         .get("text")
         .or_else(|| raw.get("caption"))
@@ -87,7 +92,9 @@ pub fn parse(update: &Value, photo_cap: u64) -> Option<TgMessage> {
 }
 
 /// The largest photo size (by pixels) within `cap` — or the smallest when none fits, so the
-/// envelope still describes it — and any document.
+/// envelope still describes it — and every other media object. An animation also comes as a
+/// `document`; it is described once, as the animation. Telegram states no type for photos: the
+/// downloaded bytes tell (contract §6).
 fn media(raw: &Value, cap: u64) -> Vec<TgMedia> {
     let mut out = Vec::new();
     if let Some(sizes) = raw.get("photo").and_then(Value::as_array) {
@@ -106,15 +113,14 @@ fn media(raw: &Value, cap: u64) -> Vec<TgMedia> {
             .filter(fits)
             .max_by_key(pixels)
             .or_else(|| sizes.iter().min_by_key(pixels));
-        if let Some(m) = best.and_then(|s| item("photo", s)) {
-            out.push(TgMedia {
-                mime_type: Some("image/jpeg".to_owned()),
-                ..m
-            });
-        }
+        out.extend(best.and_then(|s| item("photo", s)));
     }
-    if let Some(doc) = raw.get("document").and_then(|d| item("document", d)) {
-        out.push(doc);
+    const KINDS: [&str; 5] = ["video", "animation", "voice", "audio", "sticker"];
+    for kind in KINDS {
+        out.extend(raw.get(kind).and_then(|v| item(kind, v)));
+    }
+    if raw.get("animation").is_none() {
+        out.extend(raw.get("document").and_then(|d| item("document", d)));
     }
     out
 }
@@ -131,6 +137,7 @@ fn item(kind: &'static str, v: &Value) -> Option<TgMedia> {
         file_name: s("file_name"),
         width: n("width"),
         height: n("height"),
+        duration_sec: n("duration"),
     })
 }
 
@@ -195,6 +202,19 @@ mod tests {
         let update = json!({"update_id": 1, "message": {"message_id": 9, "message_thread_id": 3,
             "chat": {"id": -100, "type": "supergroup"}, "text": "re"}});
         assert_eq!(parse(&update, u64::MAX).unwrap().topic_id, None);
+        let marked_no_forum = json!({"update_id": 1, "message": {"message_id": 9, "message_thread_id": 3,
+            "chat": {"id": -100, "type": "supergroup", "is_forum": false}, "text": "re"}});
+        assert_eq!(parse(&marked_no_forum, u64::MAX).unwrap().topic_id, None);
+    }
+
+    #[test]
+    fn a_thread_in_a_forum_chat_is_a_topic_even_without_is_topic_message() {
+        let update = json!({"update_id": 1, "message": {"message_id": 9, "message_thread_id": 3,
+            "chat": {"id": -100, "type": "supergroup", "is_forum": true}, "text": "re"}});
+        assert_eq!(parse(&update, u64::MAX).unwrap().topic_id, Some(3));
+        let general = json!({"update_id": 1, "message": {"message_id": 9,
+            "chat": {"id": -100, "type": "supergroup", "is_forum": true}, "text": "hi"}});
+        assert_eq!(parse(&general, u64::MAX).unwrap().topic_id, None);
     }
 
     #[test]
@@ -212,6 +232,32 @@ mod tests {
         assert_eq!(
             capped.media[0].file_id, "small",
             "the largest size within the cap"
+        );
+    }
+
+    #[test]
+    fn every_media_kind_is_read_and_an_animation_once() {
+        let update = json!({"update_id": 4, "message": {"message_id": 1, "chat": {"id": 7, "type": "private"},
+            "animation": {"file_id": "a", "duration": 3, "mime_type": "video/mp4"},
+            "document": {"file_id": "a", "mime_type": "video/mp4"},
+            "voice": {"file_id": "v", "duration": 2, "mime_type": "audio/ogg"},
+            "sticker": {"file_id": "s", "width": 512, "height": 512}}});
+        let m = parse(&update, u64::MAX).unwrap();
+        let kinds: Vec<_> = m.media.iter().map(|i| (i.kind, i.duration_sec)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("animation", Some(3)),
+                ("voice", Some(2)),
+                ("sticker", None)
+            ]
+        );
+        let photo = json!({"update_id": 5, "message": {"message_id": 1, "chat": {"id": 7, "type": "private"},
+            "photo": [{"file_id": "p", "width": 1, "height": 1}]}});
+        assert_eq!(
+            parse(&photo, u64::MAX).unwrap().media[0].mime_type,
+            None,
+            "no guessed type for photos"
         );
     }
 

@@ -14,7 +14,9 @@ use crate::config::WhatsappConfig;
 use crate::db::inbound::NewInboundEvent;
 use crate::domain::Channel;
 use crate::error::StoreError;
-use crate::ingress::media::{MediaError, download_capped};
+use crate::ingress::media::{
+    MediaError, Stated, attachment_type, description, download_capped, real_mime,
+};
 use crate::ingress::{IngressCtx, Routed, Seen};
 use crate::time::now_ms;
 
@@ -104,22 +106,36 @@ impl WhatsappInbound {
         }
     }
 
+    /// The media description with the older service's fields `{id, kind, mimeType, sha256?,
+    /// fileName?, caption?}` (contract §6), and the inlined file typed by its own bytes.
     async fn inline(&self, msg: &WaMessage) -> (Vec<Value>, Vec<Value>) {
-        let Some((id, mime, kind)) = &msg.media else {
+        let Some(media) = &msg.media else {
             return (Vec::new(), Vec::new());
         };
-        let mut desc = json!({"type": kind, "id": id, "mimeType": mime, "inlined": false});
-        match self.download(id).await {
-            Ok((bytes, served_mime)) => {
-                let mime = mime
-                    .clone()
-                    .or(served_mime)
-                    .unwrap_or_else(|| "application/octet-stream".into());
+        let mut desc = description(vec![
+            ("id", json!(media.id)),
+            ("kind", json!(media.kind)),
+            ("mimeType", json!(media.mime_type)),
+            ("sha256", json!(media.sha256)),
+            ("fileName", json!(media.file_name)),
+            ("caption", json!(media.caption)),
+            ("inlined", json!(false)),
+        ]);
+        match self.download(&media.id).await {
+            Ok((bytes, served)) => {
+                let mime = real_mime(
+                    &bytes,
+                    Stated {
+                        platform: media.mime_type.as_deref(),
+                        name: media.file_name.as_deref(),
+                        served: served.as_deref(),
+                    },
+                );
                 desc["inlined"] = json!(true);
                 let attachment = json!({
-                    "type": if mime.starts_with("image/") { "image" } else { "document" },
+                    "type": attachment_type(&mime),
                     "mimeType": mime,
-                    "fileName": id,
+                    "fileName": media.file_name.as_deref().unwrap_or(&media.id),
                     "content": base64::engine::general_purpose::STANDARD.encode(&bytes),
                 });
                 (vec![desc], vec![attachment])

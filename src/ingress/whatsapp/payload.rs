@@ -18,11 +18,24 @@ pub struct WaMessage {
     pub timestamp: i64,
     /// Text body or media caption, verbatim.
     pub text: Option<String>,
-    /// (media id, mime type, kind) of an image or document.
-    pub media: Option<(String, Option<String>, String)>,
+    /// The image, document or sticker of the message.
+    pub media: Option<WaMedia>,
     /// `value.metadata.phone_number_id`: the business number the message was sent to.
     pub phone_number_id: Option<String>,
     pub raw: Value,
+}
+
+/// A media object of a message, as the Cloud API describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaMedia {
+    pub id: String,
+    /// `image`, `document` or `sticker`.
+    pub kind: String,
+    pub mime_type: Option<String>,
+    pub sha256: Option<String>,
+    /// Documents only.
+    pub file_name: Option<String>,
+    pub caption: Option<String>,
 }
 
 /// Every message in the POST, in order (entries → changes → messages).
@@ -69,9 +82,16 @@ fn message(raw: &Value, phone_number_id: Option<&str>) -> Option<WaMessage> {
         _ => object.and_then(|o| s(o, "caption")),
     };
     let media = match kind.as_str() {
-        "image" | "document" | "sticker" => {
-            object.and_then(|o| Some((s(o, "id")?, s(o, "mime_type"), kind.clone())))
-        }
+        "image" | "document" | "sticker" => object.and_then(|o| {
+            Some(WaMedia {
+                id: s(o, "id")?,
+                kind: kind.clone(),
+                mime_type: s(o, "mime_type"),
+                sha256: s(o, "sha256"),
+                file_name: s(o, "filename"),
+                caption: s(o, "caption"),
+            })
+        }),
         _ => None,
     };
     Some(WaMessage {
@@ -193,7 +213,14 @@ mod tests {
         assert_eq!(m.text.as_deref(), Some("pic"));
         assert_eq!(
             m.media,
-            Some(("MEDIA1".into(), Some("image/jpeg".into()), "image".into()))
+            Some(WaMedia {
+                id: "MEDIA1".into(),
+                kind: "image".into(),
+                mime_type: Some("image/jpeg".into()),
+                sha256: None,
+                file_name: None,
+                caption: Some("pic".into()),
+            })
         );
     }
 

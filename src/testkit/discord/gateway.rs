@@ -92,6 +92,11 @@ pub fn dispatch(state: &Shared, t: &str, d: Value) {
     }
 }
 
+/// Whether an identified (or resumed) connection is open.
+pub fn is_live(state: &Shared) -> bool {
+    lock(state).live.is_some()
+}
+
 /// Drops the live connection without a close frame (resumable).
 pub fn drop_connection(state: &Shared) {
     if let Some((_, tx)) = lock(state).live.take() {

@@ -238,6 +238,12 @@ impl FakeDiscord {
     pub fn set_accepting(&self, accepting: bool) {
         lock(&self.gw).accepting = accepting;
     }
+
+    /// Whether a client holds an identified (or resumed) gateway connection right now; false
+    /// once the client closed it.
+    pub fn gateway_open(&self) -> bool {
+        gateway::is_live(&self.gw)
+    }
 }
 
 fn next_id(rest: &mut Rest) -> u64 {

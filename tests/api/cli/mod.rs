@@ -4,7 +4,9 @@
 mod backup;
 mod check_config;
 mod file_modes;
+mod first_run;
 mod shutdown;
+mod sigterm_open_connections;
 
 use std::process::{Command, Output};
 

@@ -20,7 +20,7 @@ fn tenant_a() -> Vec<(&'static str, String)> {
 }
 
 /// Sends SIGTERM and waits (off the actix thread) for the exit status.
-async fn terminate(child: Child) -> std::process::ExitStatus {
+pub async fn terminate(child: Child) -> std::process::ExitStatus {
     let pid = child.id().to_string();
     let term = Command::new("kill")
         .args(["-TERM", &pid])

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 pub use builder::TestAppBuilder;
-pub use process::{count, diesel_conn, start_binary};
+pub use process::{count, diesel_conn, start_binary, start_command};
 
 pub const KEY_A: &str = "key-tenant-a";
 pub const KEY_B: &str = "key-tenant-b";
@@ -178,6 +178,16 @@ impl TestApp {
             .request(awc::http::Method::POST, path, key)
             .insert_header(("Content-Type", "application/json"))
             .send_body(body.into())
+            .await;
+        read(resp).await
+    }
+
+    /// A POST whose body is exactly `bytes` (not necessarily UTF-8).
+    pub async fn post_bytes(&self, path: &str, key: Option<&str>, bytes: Vec<u8>) -> Reply {
+        let resp = self
+            .request(awc::http::Method::POST, path, key)
+            .insert_header(("Content-Type", "application/json"))
+            .send_body(bytes)
             .await;
         read(resp).await
     }

@@ -44,6 +44,12 @@ pub fn start_binary(db: &Path, vars: &[(&'static str, String)]) -> (Child, u16) 
     for (k, v) in vars {
         cmd.env(k, v);
     }
+    start_command(cmd)
+}
+
+/// Spawns `cmd` (the binary, set up by the caller) and returns it with the port it logged in its
+/// `event=listening` line (it must log at info to stderr).
+pub fn start_command(mut cmd: Command) -> (Child, u16) {
     let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

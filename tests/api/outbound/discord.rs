@@ -139,3 +139,28 @@ async fn a_discord_5xx_is_a_502_with_the_platform_error() {
     assert!(!String::from_utf8_lossy(&reply.raw).contains(TOKEN));
     w.stop().await;
 }
+
+#[actix_web::test]
+async fn discord_media_urls_are_passed_on_as_given_duplicates_included() {
+    let w = world().await;
+    let same = "https://img.example/same.png";
+    let reply = w
+        .send(
+            KEY_A,
+            json!({"channel": "discord", "sessionKey": "dc-dm", "mediaUrls": [same, same]}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let posts = w
+        .dc()
+        .recorder
+        .calls(&format!("/api/v10/channels/{}/messages", dm_channel_of(42)));
+    let urls: Vec<_> = posts[0].body["embeds"]
+        .as_array()
+        .expect("embeds")
+        .iter()
+        .map(|e| e["image"]["url"].clone())
+        .collect();
+    assert_eq!(urls, vec![json!(same), json!(same)]);
+    w.stop().await;
+}

@@ -93,13 +93,43 @@ async fn a_replay_after_restart_sends_nothing_to_the_platform() {
 }
 
 #[actix_web::test]
-async fn answers_where_nothing_was_sent_are_not_stored() {
+async fn a_403_is_stored_like_every_final_answer_also_across_a_restart() {
     let w = world().await;
     let unbound = json!({"channel": "telegram", "sessionKey": "not-bound", "text": "hello"});
-    let first = w.send_idem(KEY_A, "k-retry", unbound).await;
+    let first = w.send_idem(KEY_A, "k-403", unbound.clone()).await;
     assert_eq!(first.status, StatusCode::FORBIDDEN);
-    // Had the 403 been stored, another body would now be a 409.
-    let again = w.send_idem(KEY_A, "k-retry", hello()).await;
+    assert_eq!(first.body["code"], "ROUTE_NOT_BOUND");
+    let replay = w.send_idem(KEY_A, "k-403", unbound.clone()).await;
+    assert_eq!(replay.status, StatusCode::FORBIDDEN);
+    assert_eq!(replay.raw, first.raw, "replayed byte for byte");
+    let other = w.send_idem(KEY_A, "k-403", hello()).await;
+    assert_eq!(other.status, StatusCode::CONFLICT, "{}", other.body);
+    assert_eq!(
+        other.body,
+        json!({"ok": false, "error": "idempotency key reused with different payload"})
+    );
+
+    let w = w.restart().await;
+    let other = w.send_idem(KEY_A, "k-403", hello()).await;
+    assert_eq!(other.status, StatusCode::CONFLICT, "after a restart too");
+    let replay = w.send_idem(KEY_A, "k-403", unbound).await;
+    assert_eq!(replay.raw, first.raw);
+    assert_eq!(
+        w.tg().recorder.calls("/sendmessage").len(),
+        0,
+        "nothing was ever sent"
+    );
+    w.stop().await;
+}
+
+#[actix_web::test]
+async fn a_400_validation_error_is_not_stored() {
+    let w = world().await;
+    let invalid = json!({"channel": "telegram", "sessionKey": 12, "text": "hello"});
+    let first = w.send_idem(KEY_A, "k-400", invalid).await;
+    assert_eq!(first.status, StatusCode::BAD_REQUEST);
+    // Had the 400 been stored, another body would now be a 409.
+    let again = w.send_idem(KEY_A, "k-400", hello()).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     w.stop().await;
 }

@@ -151,3 +151,38 @@ async fn a_telegram_5xx_is_a_502_at_once() {
     );
     w.stop().await;
 }
+
+#[actix_web::test]
+async fn media_urls_are_passed_on_as_given_duplicates_included() {
+    let w = world().await;
+    let again = "https://img.example/same.jpg";
+    let reply = w
+        .send(
+            KEY_A,
+            json!({"channel": "telegram", "sessionKey": "tg", "mediaUrl": again,
+                   "mediaUrls": [again, "https://img.example/other.jpg", again]}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let photos: Vec<_> = w
+        .tg()
+        .recorder
+        .calls("/sendphoto")
+        .into_iter()
+        .map(|c| c.body["photo"].clone())
+        .collect();
+    assert_eq!(
+        photos,
+        vec![
+            json!(again),
+            json!(again),
+            json!("https://img.example/other.jpg"),
+            json!(again)
+        ]
+    );
+    assert_eq!(
+        reply.body["providerMessageIds"].as_array().map(Vec::len),
+        Some(4)
+    );
+    w.stop().await;
+}

@@ -14,7 +14,6 @@ pub mod webhook;
 
 use std::sync::Arc;
 
-use actix::{Actor, Addr};
 use serde_json::json;
 
 use super::TelegramInbound;
@@ -22,13 +21,13 @@ use crate::channel_status::{ChannelHealth, ChannelState};
 use crate::config::TelegramConfig;
 use crate::db::ReadPool;
 use crate::domain::Channel;
-use poller::TelegramPoller;
+use poller::{PollerHandle, TelegramPoller};
 use webhook::TelegramWebhook;
 
 /// How Telegram ingress runs: a webhook route's receiver, or a poller to stop at shutdown.
 pub enum Started {
     Webhook(Box<TelegramWebhook>),
-    Polling(Addr<TelegramPoller>),
+    Polling(PollerHandle),
 }
 
 /// Polling: starts the poller (after removing any webhook, which would make getUpdates fail).
@@ -57,12 +56,17 @@ pub async fn start(
             Started::Webhook(Box::new(TelegramWebhook::new(inbound, secret.clone())))
         }
         _ => {
-            if let Err(e) =
-                bot_api::call(&client, &inbound, "deleteWebhook", &json!({}), None).await
-            {
-                log::warn!("event=telegram_delete_webhook_failed error={e}");
+            // A Bot API call that answers means Telegram accepted the token: `/ready` reads
+            // connected from here, not only once the first long poll has returned (up to
+            // MUX_TELEGRAM_POLL_TIMEOUT_SEC later).
+            match bot_api::call(&client, &inbound, "deleteWebhook", &json!({}), None).await {
+                Ok(_) => health.set(Channel::Telegram, ChannelState::Connected),
+                Err(e) => {
+                    health.set(Channel::Telegram, ChannelState::Retrying);
+                    log::warn!("event=telegram_delete_webhook_failed error={e}");
+                }
             }
-            let poller = TelegramPoller::new(inbound, reads, health, cfg).start();
+            let poller = TelegramPoller::start_polling(inbound, reads, health, cfg);
             log::info!("event=telegram_polling_started");
             Started::Polling(poller)
         }

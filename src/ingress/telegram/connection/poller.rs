@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use serde_json::{Value, json};
+use tokio::sync::watch;
 
 use super::bot_api::{self, BotApiError};
 use crate::channel_status::{ChannelHealth, ChannelState};
@@ -29,6 +30,24 @@ pub struct TelegramPoller {
     offset: Option<i64>,
     failures: u32,
     client: Option<awc::Client>,
+    /// Turns true at shutdown: an open long poll is abandoned at once (nothing in it was
+    /// acknowledged, so Telegram hands it out again to the next poll).
+    stopping: watch::Receiver<bool>,
+}
+
+/// Stops a poller: abandons its open long poll, then stops the actor.
+pub struct PollerHandle {
+    pub addr: Addr<TelegramPoller>,
+    stop: watch::Sender<bool>,
+}
+
+impl PollerHandle {
+    /// Abandons the open long poll (a poll whose updates are being stored finishes storing
+    /// them first), then stops the poller once its current step has ended.
+    pub async fn stop(&self) {
+        let _ = self.stop.send(true);
+        let _ = self.addr.send(StopPolling).await;
+    }
 }
 
 /// What one poll came to.
@@ -38,14 +57,29 @@ pub enum PollOutcome {
     Committed(usize),
     /// Telegram or the store failed; wait and try again.
     Failed(IngressError),
+    /// Shutdown: the open long poll was abandoned; nothing was taken from it.
+    Stopped,
 }
 
 impl TelegramPoller {
-    pub fn new(
+    /// Starts the poller; the handle stops it.
+    pub fn start_polling(
         inbound: TelegramInbound,
         reads: ReadPool,
         health: Arc<ChannelHealth>,
         cfg: &crate::config::TelegramConfig,
+    ) -> PollerHandle {
+        let (stop, stopping) = watch::channel(false);
+        let addr = TelegramPoller::new(inbound, reads, health, cfg, stopping).start();
+        PollerHandle { addr, stop }
+    }
+
+    fn new(
+        inbound: TelegramInbound,
+        reads: ReadPool,
+        health: Arc<ChannelHealth>,
+        cfg: &crate::config::TelegramConfig,
+        stopping: watch::Receiver<bool>,
     ) -> Self {
         TelegramPoller {
             inbound,
@@ -57,6 +91,7 @@ impl TelegramPoller {
             offset: None,
             failures: 0,
             client: None,
+            stopping,
         }
     }
 }
@@ -69,6 +104,7 @@ async fn poll_once(
     offset: Option<i64>,
     timeout_sec: u64,
     bootstrap: bool,
+    mut stopping: watch::Receiver<bool>,
 ) -> (PollOutcome, Option<i64>) {
     let offset = match offset {
         Some(o) => o,
@@ -82,7 +118,13 @@ async fn poll_once(
             Err(e) => return (PollOutcome::Failed(e.into()), None),
         },
     };
-    let updates = match get_updates(&inbound, &client, offset, timeout_sec).await {
+    // Only the wait for Telegram is abandoned at shutdown: once updates are in hand they are
+    // stored and acknowledged (or neither) as usual.
+    let polled = tokio::select! {
+        polled = get_updates(&inbound, &client, offset, timeout_sec) => polled,
+        _ = stopping.wait_for(|stop| *stop) => return (PollOutcome::Stopped, Some(offset)),
+    };
+    let updates = match polled {
         Ok(u) => u,
         Err(e) => return (PollOutcome::Failed(e.into()), Some(offset)),
     };
@@ -171,6 +213,7 @@ impl Handler<Poll> for TelegramPoller {
             self.offset,
             self.poll_timeout_sec,
             self.bootstrap_latest,
+            self.stopping.clone(),
         );
         AtomicResponse::new(Box::pin(step.into_actor(self).map(
             |(outcome, offset), act, ctx| {
@@ -183,6 +226,9 @@ impl Handler<Poll> for TelegramPoller {
                             log::debug!("event=telegram_polled updates={n}");
                         }
                         ctx.notify(Poll);
+                    }
+                    PollOutcome::Stopped => {
+                        log::info!("event=telegram_poll_abandoned reason=shutdown");
                     }
                     PollOutcome::Failed(e) => {
                         act.failures = act.failures.saturating_add(1);
