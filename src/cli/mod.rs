@@ -39,7 +39,8 @@ pub struct Cli {
 enum Command {
     /// Run the service (the default).
     Serve,
-    /// Apply pending database migrations to MUX_DB_PATH and exit.
+    /// Apply pending database migrations to MUX_DB_PATH (upgrading a database of the older
+    /// service in place, after a copy beside it) and exit.
     Migrate,
     /// Write a consistent copy of MUX_DB_PATH to FILE, also while the service runs.
     Backup {
@@ -121,11 +122,23 @@ fn notify_systemd(state: &[sd_notify::NotifyState]) {
 }
 
 fn migrate(config: &Config) -> anyhow::Result<()> {
-    let mut conn = db::open_unmigrated(&config.db_path)?;
-    let applied = db::run_migrations(&mut conn)?;
+    let opened = db::open_and_migrate(&config.db_path)?;
+    if let Some(report) = &opened.upgraded {
+        println!(
+            "database {} upgraded from the older service in {} ms: {} tenants, {} bindings \
+             ({} route conflicts unbound); its previous content is in {}",
+            config.db_path.display(),
+            report.elapsed_ms,
+            report.moved.tenants,
+            report.moved.bindings,
+            report.moved.route_conflicts,
+            report.backup.display()
+        );
+    }
     println!(
-        "database {} is up to date ({applied} migrations applied now)",
-        config.db_path.display()
+        "database {} is up to date ({} migrations applied now)",
+        config.db_path.display(),
+        opened.migrations_applied
     );
     Ok(())
 }

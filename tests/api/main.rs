@@ -20,3 +20,4 @@ mod outbound;
 mod pairings;
 mod redeem;
 mod restart;
+mod upgrade;
