@@ -314,6 +314,13 @@ async fn an_older_services_database_is_upgraded_in_place_and_every_tenant_keeps_
             .texts_to(777)
             .contains(&"to the new chat".to_owned())
     );
+    // The operator's check, as the README says.
+    let list = run(&["tenant", "list"], crate::cli::env_of(&app)).await;
+    assert!(list.status.success(), "{list:?}");
+    for id in ["tenant-a", "tenant-b", "tenant-c"] {
+        assert!(stdout(&list).contains(id), "{}", stdout(&list));
+    }
+    assert_eq!(app.ready().await.status, StatusCode::OK);
     app.stop().await;
 }
 
@@ -444,10 +451,25 @@ async fn a_discord_bindings_offset_becomes_its_channels_catch_up_cursor() {
 }
 
 #[actix_web::test]
-async fn migrate_upgrades_and_a_second_start_finds_nothing_to_do() {
+async fn copied_with_backup_migrate_upgrades_it_and_a_second_start_finds_nothing_to_do() {
+    // As the README has it: a consistent copy of the old file where the service keeps its own.
+    let old_dir = tempfile::tempdir().unwrap();
+    let old = old_dir.path().join("old.sqlite");
+    older_services_database(&old, None, None);
+    let old_rows = dump(&old);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("mux.sqlite");
-    older_services_database(&db, None, None);
+    let copy = run(
+        &["backup", &db.to_string_lossy()],
+        vec![("MUX_DB_PATH", old.to_string_lossy().into_owned())],
+    )
+    .await;
+    assert!(copy.status.success(), "{copy:?}");
+    assert!(
+        stdout(&copy).contains("3 tenants, integrity ok"),
+        "{}",
+        stdout(&copy)
+    );
     let env = vec![("MUX_DB_PATH", db.to_string_lossy().into_owned())];
     let first = run(&["migrate"], env.clone()).await;
     assert!(first.status.success(), "{first:?}");
@@ -485,6 +507,11 @@ async fn migrate_upgrades_and_a_second_start_finds_nothing_to_do() {
     );
     assert!(!stdout(&again).contains("upgraded"));
     app.stop().await;
+    assert_eq!(
+        dump(&old),
+        old_rows,
+        "the older service's own file is untouched"
+    );
 }
 
 #[actix_web::test]
