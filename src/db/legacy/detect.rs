@@ -187,3 +187,45 @@ pub fn detect(conn: &mut SqliteConnection) -> Result<Found, StoreError> {
     }
     Ok(Found::Legacy(present))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn with(statements: &[&str]) -> Found {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        for s in statements {
+            diesel::sql_query(*s).execute(&mut conn).unwrap();
+        }
+        detect(&mut conn).unwrap()
+    }
+
+    const OLD_TENANTS: &str = "CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT, \
+        api_key_hash TEXT UNIQUE, status TEXT, inbound_url TEXT, inbound_token TEXT, \
+        inbound_timeout_ms INTEGER, created_at_ms INTEGER, updated_at_ms INTEGER, extra TEXT)";
+
+    #[test]
+    fn the_kind_of_file_is_told_by_its_tables_and_columns() {
+        assert_eq!(with(&[]), Found::Empty);
+        let mut ours = SqliteConnection::establish(":memory:").unwrap();
+        crate::db::run_migrations(&mut ours).unwrap();
+        assert_eq!(detect(&mut ours).unwrap(), Found::Ours);
+        assert_eq!(
+            with(&[
+                OLD_TENANTS,
+                "CREATE TABLE audit_logs (id INTEGER PRIMARY KEY AUTOINCREMENT, \
+                  tenant_id TEXT, event_type TEXT, payload_json TEXT, created_at_ms INTEGER)"
+            ]),
+            Found::Legacy(["audit_logs", "tenants"].into_iter().collect())
+        );
+        let Found::Foreign(why) = with(&[OLD_TENANTS, "CREATE TABLE users (id INTEGER)"]) else {
+            panic!("an unknown table makes it foreign");
+        };
+        assert_eq!(why, "tables unknown to both: users");
+        let Found::Foreign(why) = with(&["CREATE TABLE tenants (id TEXT, name TEXT)"]) else {
+            panic!("a tenants table without the older service's columns is not its");
+        };
+        assert!(why.starts_with("table tenants lacks api_key_hash"), "{why}");
+    }
+}

@@ -7,7 +7,7 @@
 //! - `upgrade`: a consistent copy beside the file first (`<file>.pre-upgrade-<unix ms>.bak`), then
 //!   one transaction: the old tables set aside, the migrations, every row moved into the current
 //!   schema (`tenants`: tenants and keys, bindings and session routes; `rows`: the rest), the old
-//!   tables dropped (the WhatsApp Web queue is kept as `legacy_whatsapp_inbound_queue`). A crash
+//!   tables dropped (a WhatsApp Web queue with rows is kept as `legacy_whatsapp_inbound_queue`). A crash
 //!   at any point leaves the file as it was or fully upgraded.
 //!
 //! What is carried over and how (hashes, statuses, cursors) is written beside each move.

@@ -17,8 +17,8 @@ use crate::db::audit::{self, Actor};
 use crate::db::backup::integrity_check;
 use crate::error::StoreError;
 
-/// The WhatsApp Web (Baileys) queue: this service has no such transport, so its rows are kept
-/// under this name for the operator, never delivered.
+/// The WhatsApp Web (Baileys) queue: this service has no such transport, so its rows (if any)
+/// are kept as `legacy_whatsapp_inbound_queue` for the operator, never delivered.
 pub const WHATSAPP_QUEUE: &str = "whatsapp_inbound_queue";
 
 /// What the upgrade carried over.
@@ -175,7 +175,12 @@ fn move_all(
     moved.whatsapp_queue = has(WHATSAPP_QUEUE)
         .then(|| rows::count(c, &set_aside(WHATSAPP_QUEUE)))
         .flatten();
-    for table in tables.iter().filter(|t| **t != WHATSAPP_QUEUE) {
+    // An empty queue has nothing to keep.
+    let keep_queue = moved.whatsapp_queue != Some(0);
+    for table in tables
+        .iter()
+        .filter(|t| **t != WHATSAPP_QUEUE || !keep_queue)
+    {
         diesel::sql_query(format!("DROP TABLE {}", set_aside(table))).execute(c)?;
     }
     check_foreign_keys(c)?;
