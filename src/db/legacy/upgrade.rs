@@ -12,7 +12,7 @@ use diesel::sql_types::{Nullable, Text};
 use diesel_migrations::MigrationHarness;
 use serde_json::json;
 
-use super::{rows, set_aside, tenants};
+use super::{offsets, pairing, rows, set_aside, tenants};
 use crate::db::audit::{self, Actor};
 use crate::db::backup::integrity_check;
 use crate::error::StoreError;
@@ -168,10 +168,10 @@ fn move_all(
             "upgrade interrupted half-way (test hook)".into(),
         ));
     }
-    rows::pairing_tokens(c, &has, &known, &bindings, now_ms, &mut moved)?;
-    rows::pairing_codes(c, &has, now_ms, &mut moved)?;
+    pairing::pairing_tokens(c, &has, &known, &bindings, now_ms, &mut moved)?;
+    pairing::pairing_codes(c, &has, now_ms, &mut moved)?;
     rows::idempotency_keys(c, &has, &known, now_ms, &mut moved)?;
-    rows::offsets(c, &has, now_ms, &mut moved)?;
+    offsets::offsets(c, &has, now_ms, &mut moved)?;
     moved.whatsapp_queue = has(WHATSAPP_QUEUE)
         .then(|| rows::count(c, &set_aside(WHATSAPP_QUEUE)))
         .flatten();
