@@ -12,7 +12,7 @@ use futures_util::future::{Ready, ready};
 use super::AppState;
 use super::error::ApiError;
 use crate::actors::registry::{ResolveTenant, TenantAuth};
-use crate::domain::secrets::hash_secret;
+use crate::domain::secrets::{hash_secret, legacy_hash_secret};
 
 /// The credential of `Authorization: Bearer <token>`: scheme case-insensitive, token trimmed.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
@@ -30,14 +30,9 @@ pub async fn require_tenant(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let key_hash = bearer_token(req.headers()).map(hash_secret);
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let auth = match (key_hash, &state) {
-        (Some(key_hash), Some(state)) => state
-            .registry
-            .send(ResolveTenant { key_hash })
-            .await
-            .map_err(ApiError::from)?,
+    let auth = match (bearer_token(req.headers()), &state) {
+        (Some(token), Some(state)) => resolve(state, token).await?,
         _ => None,
     };
     match auth {
@@ -56,6 +51,27 @@ pub async fn require_tenant(
             Ok(req.into_response(response).map_into_right_body())
         }
     }
+}
+
+/// The tenant behind a bearer key: by its BLAKE3 hash, and only when that misses by the SHA-256
+/// form a key of the older service keeps after an upgrade (until the environment seeds it again),
+/// so the usual request hashes once and asks the Registry once.
+async fn resolve(state: &AppState, token: &str) -> Result<Option<TenantAuth>, ApiError> {
+    let found = state
+        .registry
+        .send(ResolveTenant {
+            key_hash: hash_secret(token),
+        })
+        .await?;
+    if found.is_some() {
+        return Ok(found);
+    }
+    Ok(state
+        .registry
+        .send(ResolveTenant {
+            key_hash: legacy_hash_secret(token),
+        })
+        .await?)
 }
 
 impl FromRequest for TenantAuth {

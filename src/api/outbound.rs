@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::fields::Fields;
 use crate::actors::registry::TenantAuth;
 use crate::domain::Channel;
-use crate::domain::secrets::hash_secret;
+use crate::domain::request_fingerprint;
 use crate::outbound::{Answer, IdempotencyKey, Outbound, SendRequest};
 use crate::senders::OutgoingMessage;
 
@@ -69,8 +69,8 @@ fn non_blank(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.trim().is_empty())
 }
 
-/// The optional `Idempotency-Key`, with the body's fingerprint: BLAKE3 of the parsed body
-/// re-serialized, so the same JSON matches whatever its whitespace.
+/// The optional `Idempotency-Key`, with the body's fingerprint (`domain::request_fingerprint`:
+/// the same JSON matches whatever its whitespace and key order).
 fn idempotency_key(req: &HttpRequest, body: &Value) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(raw) = req.headers().get("idempotency-key") else {
         return Ok(None);
@@ -87,44 +87,10 @@ fn idempotency_key(req: &HttpRequest, body: &Value) -> Result<Option<Idempotency
             "Idempotency-Key longer than {MAX_IDEMPOTENCY_KEY_LEN} bytes"
         )));
     }
-    let mut canonical = String::new();
-    write_canonical(body, &mut canonical);
     Ok(Some(IdempotencyKey {
         key: key.to_owned(),
-        fingerprint: hash_secret(&canonical),
+        fingerprint: request_fingerprint(body),
     }))
-}
-
-/// JSON with object keys sorted at every level, so that the fingerprint does not depend on key
-/// order (nor on whether serde_json's `preserve_order` is switched on somewhere in the build).
-fn write_canonical(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical(&map[key], out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
-    }
 }
 
 pub async fn send(
@@ -171,21 +137,6 @@ mod tests {
 
     fn check(body: Value) -> Result<SendRequest, String> {
         send_request(&body).map_err(|e| e.error.to_string())
-    }
-
-    #[test]
-    fn the_fingerprint_ignores_key_order_and_whitespace_only() {
-        let canon = |raw: &str| {
-            let mut out = String::new();
-            write_canonical(&serde_json::from_str(raw).expect("json"), &mut out);
-            out
-        };
-        assert_eq!(
-            canon(r#"{"b":[1,{"y":2,"x":1}],"a":"t"}"#),
-            r#"{"a":"t","b":[1,{"x":1,"y":2}]}"#
-        );
-        assert_eq!(canon(r#"{ "a" : 1, "b":2 }"#), canon(r#"{"b":2,"a":1}"#));
-        assert_ne!(canon(r#"{"a":"x "}"#), canon(r#"{"a":"x"}"#));
     }
 
     #[test]

@@ -31,6 +31,11 @@ pub struct Cli {
     /// the process environment win.
     #[arg(long, global = true, value_name = "FILE")]
     env_file: Option<PathBuf>,
+    /// The SQLite file, in place of MUX_DB_PATH (the systemd unit pins the database to its
+    /// state directory this way, since an EnvironmentFile= overrides an Environment= line). A
+    /// MUX_DB_PATH naming another file is refused rather than silently ignored.
+    #[arg(long, global = true, value_name = "FILE")]
+    db_path: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -39,7 +44,8 @@ pub struct Cli {
 enum Command {
     /// Run the service (the default).
     Serve,
-    /// Apply pending database migrations to MUX_DB_PATH and exit.
+    /// Apply pending database migrations to MUX_DB_PATH (upgrading a database of the older
+    /// service in place, after a copy beside it) and exit.
     Migrate,
     /// Write a consistent copy of MUX_DB_PATH to FILE, also while the service runs.
     Backup {
@@ -58,7 +64,7 @@ const EXIT_CONFIG: u8 = 2;
 /// Parses the command line and runs the command.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let config = match load_config(cli.env_file.as_deref()) {
+    let config = match load_config(cli.env_file.as_deref(), cli.db_path.as_deref()) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("mux-server: {e}");
@@ -86,8 +92,12 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// The configuration from the env file (if any) overlaid with the process environment.
-fn load_config(env_file: Option<&std::path::Path>) -> Result<Config, String> {
+/// The configuration from the env file (if any) overlaid with the process environment, and the
+/// database path of `--db-path` (if given).
+fn load_config(
+    env_file: Option<&std::path::Path>,
+    db_path: Option<&std::path::Path>,
+) -> Result<Config, String> {
     let mut vars = std::collections::HashMap::new();
     if let Some(path) = env_file {
         let text = std::fs::read_to_string(path)
@@ -96,7 +106,31 @@ fn load_config(env_file: Option<&std::path::Path>) -> Result<Config, String> {
         vars.extend(parsed);
     }
     vars.extend(std::env::vars());
+    if let Some(flag) = db_path {
+        pin_db_path(&mut vars, flag)?;
+    }
     Config::from_map(vars).map_err(|e| e.to_string())
+}
+
+/// `--db-path` wins over MUX_DB_PATH, but an operator's MUX_DB_PATH naming another file (an env
+/// file kept from the older service, say) stops the start: running on a fresh database instead
+/// of theirs would look like every tenant had lost its chats.
+fn pin_db_path(
+    vars: &mut std::collections::HashMap<String, String>,
+    flag: &std::path::Path,
+) -> Result<(), String> {
+    let flag = flag.to_string_lossy().into_owned();
+    match vars.get("MUX_DB_PATH").map(|v| v.trim()) {
+        Some(env) if !env.is_empty() && env != flag => Err(format!(
+            "MUX_DB_PATH={env} names another database than --db-path {flag}; copy that file to \
+             {flag} (README \"Upgrading from the older service\") and remove MUX_DB_PATH from the \
+             environment"
+        )),
+        _ => {
+            vars.insert("MUX_DB_PATH".to_owned(), flag);
+            Ok(())
+        }
+    }
 }
 
 fn with_logging(config: &Config) -> anyhow::Result<()> {
@@ -121,11 +155,23 @@ fn notify_systemd(state: &[sd_notify::NotifyState]) {
 }
 
 fn migrate(config: &Config) -> anyhow::Result<()> {
-    let mut conn = db::open_unmigrated(&config.db_path)?;
-    let applied = db::run_migrations(&mut conn)?;
+    let opened = db::open_and_migrate(&config.db_path)?;
+    if let Some(report) = &opened.upgraded {
+        println!(
+            "database {} upgraded from the older service in {} ms: {} tenants, {} bindings \
+             ({} route conflicts unbound); its previous content is in {}",
+            config.db_path.display(),
+            report.elapsed_ms,
+            report.moved.tenants,
+            report.moved.bindings,
+            report.moved.route_conflicts,
+            report.backup.display()
+        );
+    }
     println!(
-        "database {} is up to date ({applied} migrations applied now)",
-        config.db_path.display()
+        "database {} is up to date ({} migrations applied now)",
+        config.db_path.display(),
+        opened.migrations_applied
     );
     Ok(())
 }

@@ -27,6 +27,7 @@ pub mod bindings;
 pub mod files;
 pub mod idempotency;
 pub mod inbound;
+pub mod legacy;
 pub mod load;
 pub mod models;
 pub mod op;
@@ -58,15 +59,24 @@ const READ_POOL_SIZE: u32 = 4;
 pub type ReadPool = Pool<ConnectionManager<SqliteConnection>>;
 
 /// Opens the one write connection: WAL, `synchronous=FULL` (an acknowledged write survives
-/// power loss), busy timeout, foreign keys; then applies pending migrations.
+/// power loss), busy timeout, foreign keys; then brings the file up to date (see [`open_and_migrate`]).
 pub fn open_writer(path: &Path) -> Result<SqliteConnection, StoreError> {
-    let mut conn = open_unmigrated(path)?;
-    run_migrations(&mut conn)?;
-    Ok(conn)
+    Ok(open_and_migrate(path)?.conn)
 }
 
-/// The write connection before migrations (`mux-server migrate` reports what it applies).
-pub fn open_unmigrated(path: &Path) -> Result<SqliteConnection, StoreError> {
+/// The write connection and what opening it did.
+pub struct Opened {
+    pub conn: SqliteConnection,
+    /// Migrations applied now (0 when the file was up to date).
+    pub migrations_applied: usize,
+    /// Set when the file was the older service's and has just been upgraded.
+    pub upgraded: Option<legacy::UpgradeReport>,
+}
+
+/// Opens the write connection and brings the file up to date: a new or empty file and one of
+/// ours are migrated; one of the older service is copied beside itself and upgraded in place
+/// (`legacy`); anything else is refused before a byte of it is written (also `mux-server migrate`).
+pub fn open_and_migrate(path: &Path) -> Result<Opened, StoreError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
             .create(dir)
@@ -80,11 +90,47 @@ pub fn open_unmigrated(path: &Path) -> Result<SqliteConnection, StoreError> {
     let mut conn = SqliteConnection::establish(&url)
         .map_err(|e| StoreError::Unavailable(format!("cannot open {url}: {e}")))?;
     // Busy timeout first: switching to WAL needs a lock that a closing connection of a previous
-    // run (its checkpoint) or a backup may hold for a moment.
+    // run (its checkpoint) or a backup may hold for a moment. Neither pragma writes to the file.
     apply_connection_pragmas(&mut conn)?;
+    let found = legacy::detect(&mut conn)?;
+    if let legacy::Found::Foreign(why) = &found {
+        return Err(StoreError::Unavailable(format!(
+            "{url} is neither empty, nor a mux-server database, nor the older service's ({why}); \
+             refusing to use it (it was not modified)"
+        )));
+    }
+    let now = crate::time::now_ms();
+    let backup = match &found {
+        legacy::Found::Legacy(tables) => {
+            log::info!(
+                "event=legacy_database_found path={url} tables={}",
+                tables.iter().copied().collect::<Vec<_>>().join(",")
+            );
+            let started = std::time::Instant::now();
+            let backup = legacy::write_backup(&mut conn, path, now)?;
+            log::info!(
+                "event=legacy_backup_written path={} elapsed_ms={}",
+                backup.display(),
+                started.elapsed().as_millis()
+            );
+            Some(backup)
+        }
+        _ => None,
+    };
     diesel::sql_query("PRAGMA journal_mode = WAL").execute(&mut conn)?;
     diesel::sql_query("PRAGMA synchronous = FULL").execute(&mut conn)?;
-    Ok(conn)
+    let (migrations_applied, upgraded) = match (found, backup) {
+        (legacy::Found::Legacy(tables), Some(backup)) => {
+            let report = legacy::upgrade(&mut conn, path, &tables, backup, now)?;
+            (report.migrations_applied, Some(report))
+        }
+        _ => (run_migrations(&mut conn)?, None),
+    };
+    Ok(Opened {
+        conn,
+        migrations_applied,
+        upgraded,
+    })
 }
 
 /// The database holds inbound tokens and message text: it is created `0600` whatever the umask
@@ -122,7 +168,7 @@ fn private_files(path: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Applies every pending migration (also used by `mux-server migrate`).
+/// Applies every pending migration.
 pub fn run_migrations(conn: &mut SqliteConnection) -> Result<usize, StoreError> {
     conn.run_pending_migrations(MIGRATIONS)
         .map(|applied| applied.len())

@@ -90,6 +90,9 @@ pub enum Redeemed {
 /// A token seen in a chat (`route_key`) on `channel`.
 pub struct RedeemPairingToken {
     pub token_hash: String,
+    /// The `sha256:` form a token issued by the older service keeps after an upgrade; looked up
+    /// only when `token_hash` is not found.
+    pub legacy_token_hash: String,
     pub route_key: RouteKey,
     pub now_ms: i64,
 }
@@ -103,11 +106,10 @@ impl WriteOp for RedeemPairingToken {
         if active_binding_for_route(conn, &self.route_key)?.is_some() {
             return Ok(Redeemed::AlreadyBound);
         }
-        let token: Option<PairingTokenRow> = pairing_tokens::table
-            .find(&self.token_hash)
-            .select(PairingTokenRow::as_select())
-            .first(conn)
-            .optional()?;
+        let token = match find_token(conn, &self.token_hash)? {
+            Some(token) => Some(token),
+            None => find_token(conn, &self.legacy_token_hash)?,
+        };
         let Some(token) = token.filter(|t| {
             t.consumed_at_ms.is_none()
                 && t.expires_at_ms > self.now_ms
@@ -135,7 +137,7 @@ impl WriteOp for RedeemPairingToken {
         )?;
         let consumed = diesel::update(
             pairing_tokens::table
-                .find(&self.token_hash)
+                .find(&token.token_hash)
                 .filter(pairing_tokens::consumed_at_ms.is_null()),
         )
         .set((
@@ -159,6 +161,17 @@ impl WriteOp for RedeemPairingToken {
             route: paired.route,
         })
     }
+}
+
+fn find_token(
+    conn: &mut SqliteConnection,
+    token_hash: &str,
+) -> Result<Option<PairingTokenRow>, StoreError> {
+    Ok(pairing_tokens::table
+        .find(token_hash)
+        .select(PairingTokenRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// `POST /v1/pairings/claim`: a tenant claims an operator-seeded code.

@@ -4,6 +4,7 @@
 
 pub mod binding;
 pub mod channel;
+pub mod fingerprint;
 pub mod pairing_token;
 pub mod route_key;
 pub mod secrets;
@@ -13,11 +14,12 @@ pub mod url_policy;
 
 pub use binding::{Binding, Paired, SessionRoute};
 pub use channel::{Channel, Scope};
+pub use fingerprint::request_fingerprint;
 pub use pairing_token::{
     TOKEN_PREFIX, TtlError, clamp_ttl, extract_token, generate_pairing_token, parse_ttl,
 };
 pub use route_key::{RouteKey, RouteKeyError, whatsapp_jid};
-pub use secrets::{generate_api_key, hash_secret, new_id};
+pub use secrets::{generate_api_key, hash_secret, legacy_hash_secret, new_id};
 pub use status::{BindingStatus, EventState, TenantStatus};
 pub use tenant::{InboundTarget, Tenant};
 pub use url_policy::{InboundUrlAllow, UrlPolicyError};

@@ -3,6 +3,10 @@
 //! API keys and pairing tokens are stored only as hashes (§1, §3.1). They are long uniformly random
 //! strings, so a fast unsalted hash (BLAKE3) is enough: there is nothing to brute-force, and
 //! lookups by hash stay a plain index hit.
+//!
+//! A database upgraded from the older service also holds that service's hashes (SHA-256 hex) of
+//! tenant keys and pairing tokens, stored as `sha256:<hex>` so they can never be mistaken for a
+//! BLAKE3 hash; [`legacy_hash_secret`] computes that form for a lookup that missed.
 
 use std::fmt::Write as _;
 
@@ -16,6 +20,23 @@ pub const API_KEY_PREFIX: &str = "mux_";
 /// stores.
 pub fn hash_secret(secret: &str) -> String {
     blake3::hash(secret.as_bytes()).to_hex().to_string()
+}
+
+/// Marks a hash carried over from the older service (it hashed keys and tokens with SHA-256).
+pub const LEGACY_SHA256_PREFIX: &str = "sha256:";
+
+/// `sha256:` + lowercase hex SHA-256 of the secret's UTF-8 bytes: how a key or pairing token of
+/// the older service is stored after an upgrade. Only looked up after the BLAKE3 form missed.
+pub fn legacy_hash_secret(secret: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(secret.as_bytes());
+    let mut out = String::with_capacity(LEGACY_SHA256_PREFIX.len() + 64);
+    out.push_str(LEGACY_SHA256_PREFIX);
+    for b in digest {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// A new tenant API key: `mux_` + 43 URL-safe base64 chars (32 bytes, 256 bits of entropy).
@@ -81,6 +102,16 @@ mod tests {
             hash_secret("é"),
             blake3::hash("é".as_bytes()).to_hex().to_string()
         );
+    }
+
+    #[test]
+    fn legacy_hashes_are_prefixed_lowercase_hex_sha256() {
+        // Published SHA-256 digest of "abc".
+        assert_eq!(
+            legacy_hash_secret("abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_ne!(legacy_hash_secret("abc"), hash_secret("abc"));
     }
 
     #[test]

@@ -88,7 +88,7 @@ fn the_unit_waits_for_readiness_and_stops_with_sigterm() {
     let unit = repo_file("deploy/mux-server.service");
     for line in [
         "Type=notify",
-        "ExecStart=/usr/local/bin/mux-server serve",
+        "ExecStart=/usr/local/bin/mux-server --db-path /var/lib/mux-server/mux-server.sqlite serve",
         "KillSignal=SIGTERM",
         "EnvironmentFile=/etc/mux-server/mux-server.env",
     ] {
@@ -99,4 +99,34 @@ fn the_unit_waits_for_readiness_and_stops_with_sigterm() {
     }
     // The notification comes from the main process only.
     assert!(unit.lines().any(|l| l.trim() == "NotifyAccess=main"));
+}
+
+#[test]
+fn the_unit_pins_the_database_to_its_state_directory_where_no_env_file_can_move_it() {
+    let unit = repo_file("deploy/mux-server.service");
+    let line = |key: &str| {
+        unit.lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with(key))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(line("StateDirectory="), ["StateDirectory=mux-server"]);
+    // systemd lets EnvironmentFile= override Environment=, so the path is a flag of ExecStart.
+    assert!(
+        line("Environment=")
+            .iter()
+            .all(|l| !l.contains("MUX_DB_PATH")),
+        "an Environment=MUX_DB_PATH line is overridden by the env file"
+    );
+    let exec = line("ExecStart=");
+    assert!(
+        exec[0].contains("--db-path /var/lib/mux-server/mux-server.sqlite"),
+        "{exec:?}"
+    );
+    // A refused configuration is not restarted in a loop.
+    assert_eq!(
+        line("RestartPreventExitStatus="),
+        ["RestartPreventExitStatus=2"]
+    );
 }

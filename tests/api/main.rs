@@ -30,3 +30,4 @@ mod redeem;
 mod restart;
 mod slow_clients;
 mod store_faults;
+mod upgrade;

@@ -11,12 +11,13 @@ use super::state::TenantAuth;
 use crate::db::pairing::{ClaimPairingCode, InsertPairingToken, RedeemPairingToken, Redeemed};
 use crate::db::{bindings::Unbind, tenants::SetInboundTarget};
 use crate::domain::pairing_token::generate_pairing_token;
-use crate::domain::secrets::{hash_secret, new_id};
+use crate::domain::secrets::{hash_secret, legacy_hash_secret, new_id};
 use crate::domain::{Binding, BindingStatus, Channel, InboundTarget, Paired, RouteKey};
 use crate::error::StoreError;
 use crate::time::now_ms;
 
-/// Which tenant holds this API key (by its BLAKE3 hex). None for unknown, revoked or disabled.
+/// Which tenant holds this API key (by its BLAKE3 hex, or the `sha256:` form of a key carried over
+/// from the older service). None for unknown, revoked or disabled.
 #[derive(Message)]
 #[rtype(result = "Option<TenantAuth>")]
 pub struct ResolveTenant {
@@ -109,6 +110,7 @@ impl Handler<RedeemToken> for Registry {
     fn handle(&mut self, msg: RedeemToken, _: &mut Self::Context) -> Self::Result {
         let op = RedeemPairingToken {
             token_hash: hash_secret(&msg.token),
+            legacy_token_hash: legacy_hash_secret(&msg.token),
             route_key: msg.route_key,
             now_ms: now_ms(),
         };

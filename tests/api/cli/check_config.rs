@@ -98,3 +98,25 @@ async fn check_config_warns_about_a_weak_admin_token_and_a_secret_telegram_refus
     assert!(strong.status.success());
     assert!(!stdout(&strong).contains("warning:"), "{}", stdout(&strong));
 }
+
+#[actix_web::test]
+async fn db_path_pins_the_database_and_refuses_an_environment_naming_another_one() {
+    let pinned = "/var/lib/mux-server/mux-server.sqlite";
+    let flag = ["--db-path", pinned, "check-config"];
+    let alone = run(&flag, vec![]).await;
+    assert!(alone.status.success(), "{}", stderr(&alone));
+    assert!(stdout(&alone).contains(pinned), "{}", stdout(&alone));
+    let same = run(&flag, vec![("MUX_DB_PATH", pinned.to_owned())]).await;
+    assert!(same.status.success(), "{}", stderr(&same));
+    // An env file kept from the older service, still naming its old file.
+    let old = run(
+        &flag,
+        vec![("MUX_DB_PATH", "/opt/old-mux/mux.sqlite".to_owned())],
+    )
+    .await;
+    assert_eq!(old.status.code(), Some(2));
+    let err = stderr(&old);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("MUX_DB_PATH=/opt/old-mux/mux.sqlite"), "{err}");
+    assert!(err.contains("Upgrading from the older service"), "{err}");
+}
