@@ -12,9 +12,9 @@ use crate::db::schema::ingress_offsets;
 use crate::error::StoreError;
 
 /// Where a Discord DM binding's last message id is kept (`discord` / `dm-after:<userId>`): our
-/// cursors are per channel, and the older service never stored the DM channel's id. This
-/// version's ingress ignores the key; it is the cursor to resume from once the DM channel of
-/// that user is opened.
+/// cursors are per channel, and the older service never stored the DM channel's id. Discord
+/// ingress resumes from it once the DM channel of that user is known (opened over REST or seen on
+/// the gateway): `ingress::discord::connection::cursors`.
 pub const DM_CURSOR_PREFIX: &str = "dm-after:";
 
 #[derive(QueryableByName)]

@@ -451,6 +451,40 @@ async fn a_discord_bindings_offset_becomes_its_channels_catch_up_cursor() {
 }
 
 #[actix_web::test]
+async fn a_discord_dm_bindings_offset_is_where_its_catch_up_starts_once_the_dm_is_opened() {
+    // The older service kept a DM's last message per binding, never the DM channel: the
+    // channel is opened over REST after the upgrade and read from that message on.
+    const USER: u64 = 4343;
+    let world = TestApp::builder().openclaw().discord_gateway();
+    let handled = world
+        .dc()
+        .say(Say::dm(USER, "handled by the older service"));
+    world.dc().say(Say::dm(USER, "sent during the switch"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mux.sqlite");
+    older_services_database(&path, world.fakes.openclaw.as_ref(), None);
+    let mut db = LegacyDb::create(&path);
+    let binding = "bind_0b6f3f5e-7d6c-4b7a-9a51-0c2f1d8e9a99";
+    let route = format!("discord:default:dm:user:{USER}");
+    db.binding(binding, "tenant-a", "dm", &route, "active", 60_000);
+    db.route("tenant-a", "agent:a:dm", binding, &route);
+    db.exec(&format!(
+        "INSERT INTO discord_offsets VALUES ({}, {}, 9000)",
+        lit(binding),
+        lit(handled["id"].as_str().unwrap())
+    ));
+    drop(db);
+    let app = world.spawn_in(dir).await;
+    eventually("the DM message sent during the switch", || {
+        app.oc().bodies("tenant-a") == vec!["sent during the switch".to_owned()]
+    })
+    .await;
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.oc().bodies("tenant-a"), vec!["sent during the switch"]);
+    app.stop().await;
+}
+
+#[actix_web::test]
 async fn copied_with_backup_migrate_upgrades_it_and_a_second_start_finds_nothing_to_do() {
     // As the README has it: a consistent copy of the old file where the service keeps its own.
     let old_dir = tempfile::tempdir().unwrap();

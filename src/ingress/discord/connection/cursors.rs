@@ -2,6 +2,9 @@
 //! - scope `<channelId>` → the last message id handled in that channel (the catch-up `after=`);
 //! - scope `dm:<userId>` → the DM channel of a bound user, learned from the gateway, because a DM
 //!   binding names the user while `GET /channels/{id}/messages` needs the channel.
+//! - scope `dm-after:<userId>` → (written only by the upgrade from the older service, which kept
+//!   a DM's last message per binding without its channel) where that DM's catch-up starts once its
+//!   channel is known: nothing the older service handled is read twice, nothing after it skipped.
 //!
 //! All of it is loaded once at start; the ingress actor is the only writer and keeps memory in
 //! step after each commit.
@@ -11,6 +14,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use crate::db::inbound::Cursor;
+use crate::db::legacy::DM_CURSOR_PREFIX;
 use crate::db::schema::ingress_offsets;
 use crate::error::StoreError;
 
@@ -46,6 +50,8 @@ pub fn dm_cursor(user_id: u64, channel_id: u64) -> Cursor {
 pub struct Cursors {
     last_seen: HashMap<u64, u64>,
     dm_channels: HashMap<u64, u64>,
+    /// user → the last DM message the older service handled (see the module comment).
+    dm_after: HashMap<u64, u64>,
 }
 
 impl Cursors {
@@ -56,20 +62,30 @@ impl Cursors {
             let Ok(value) = value.parse::<u64>() else {
                 continue;
             };
-            match scope.strip_prefix(DM_PREFIX) {
-                Some(user) => {
-                    if let Ok(user) = user.parse() {
-                        c.dm_channels.insert(user, value);
-                    }
+            if let Some(user) = scope.strip_prefix(DM_CURSOR_PREFIX) {
+                if let Ok(user) = user.parse() {
+                    c.dm_after.insert(user, value);
                 }
-                None => {
-                    if let Ok(channel) = scope.parse() {
-                        c.last_seen.insert(channel, value);
-                    }
+            } else if let Some(user) = scope.strip_prefix(DM_PREFIX) {
+                if let Ok(user) = user.parse() {
+                    c.dm_channels.insert(user, value);
                 }
+            } else if let Ok(channel) = scope.parse() {
+                c.last_seen.insert(channel, value);
             }
         }
+        let known: Vec<(u64, u64)> = c.dm_channels.iter().map(|(u, ch)| (*u, *ch)).collect();
+        for (user, channel) in known {
+            c.start_dm_after_upgrade(user, channel);
+        }
         c
+    }
+
+    /// A DM channel without a cursor of its own starts where the older service stopped.
+    fn start_dm_after_upgrade(&mut self, user_id: u64, channel_id: u64) {
+        if let Some(after) = self.dm_after.get(&user_id).copied() {
+            self.last_seen.entry(channel_id).or_insert(after);
+        }
     }
 
     pub fn last_seen(&self, channel_id: u64) -> Option<u64> {
@@ -95,6 +111,7 @@ impl Cursors {
 
     pub fn learn_dm(&mut self, user_id: u64, channel_id: u64) {
         self.dm_channels.insert(user_id, channel_id);
+        self.start_dm_after_upgrade(user_id, channel_id);
     }
 }
 
@@ -116,6 +133,30 @@ mod tests {
         assert_eq!(c.last_seen(501), Some(1000));
         assert_eq!(c.dm_channel(42), Some(900));
         assert_eq!(c.last_seen(7), None);
+    }
+
+    #[test]
+    fn an_upgraded_dm_starts_after_the_older_services_last_message() {
+        let rows = vec![
+            ("dm-after:42".into(), "700".into()),
+            ("dm:43".into(), "901".into()),
+        ];
+        let mut c = Cursors::from_rows(rows.clone());
+        assert_eq!(c.last_seen(900), None, "channel not known yet");
+        c.learn_dm(42, 900);
+        assert_eq!(c.last_seen(900), Some(700));
+        // Known at load (the DM channel was learned before a restart): applied at once.
+        let mut rows = rows;
+        rows.push(("dm:42".into(), "900".into()));
+        assert_eq!(Cursors::from_rows(rows.clone()).last_seen(900), Some(700));
+        // The channel's own cursor, once written, wins.
+        rows.push(("900".into(), "750".into()));
+        assert_eq!(Cursors::from_rows(rows).last_seen(900), Some(750));
+        assert_eq!(
+            c.last_seen(901),
+            None,
+            "a DM without an upgrade row is untouched"
+        );
     }
 
     #[test]
