@@ -1,0 +1,121 @@
+//! The file proxy behind `GET /v1/mux/files/<channel>/<fileRef>` (contract §5a): a granted
+//! file's locator is resolved at its platform server-side (Telegram `getFile`, the Graph media
+//! endpoint, a Discord CDN URL) and the platform's body is piped to the tenant as it arrives —
+//! never collected, so a 50 MB file costs a few socket buffers, not 50 MB. The download URLs
+//! (Telegram's holds the bot token, WhatsApp's needs the access token) never leave this module:
+//! not in the answer, not in a log line.
+
+mod upstream;
+
+use std::sync::Arc;
+
+use actix_web::HttpResponse;
+use actix_web::body::SizedStream;
+use actix_web::http::StatusCode;
+use futures_util::StreamExt;
+
+use crate::api::error::ApiError;
+use crate::config::Config;
+use crate::domain::Channel;
+use crate::metrics::Metrics;
+use crate::metrics::files::FileOutcome;
+
+/// Why a granted file could not be served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxyError {
+    /// mux has no credentials for the channel.
+    Disabled,
+    /// The platform no longer has the file (expired media id or CDN link, deleted file).
+    Gone,
+    /// The platform will not hand out a file this large (Telegram's cloud Bot API: 20 MB).
+    TooLarge,
+    /// The platform answered this status, or (None) could not be reached.
+    Platform(Option<u16>),
+    /// The platform did not answer in time.
+    Timeout,
+}
+
+impl ProxyError {
+    pub fn outcome(&self) -> FileOutcome {
+        match self {
+            ProxyError::Disabled => FileOutcome::Disabled,
+            ProxyError::Gone => FileOutcome::Gone,
+            ProxyError::TooLarge => FileOutcome::TooLarge,
+            ProxyError::Platform(_) | ProxyError::Timeout => FileOutcome::PlatformError,
+        }
+    }
+
+    /// The tenant's answer: a clear status and code, never the platform's URL.
+    pub fn to_api(&self, channel: Channel) -> ApiError {
+        match self {
+            ProxyError::Disabled => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("{channel} is not configured"),
+            )
+            .with_code("CHANNEL_DISABLED"),
+            ProxyError::Gone => ApiError::new(
+                StatusCode::GONE,
+                format!("file no longer available from {channel}"),
+            )
+            .with_code("FILE_GONE"),
+            ProxyError::TooLarge => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("{channel} does not hand out files this large"),
+            )
+            .with_code("FILE_TOO_LARGE"),
+            ProxyError::Platform(Some(429)) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("{channel} rate-limited the file download; try again later"),
+            )
+            .with_code("PLATFORM_RATE_LIMITED"),
+            ProxyError::Platform(_) => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                format!("{channel} file download failed"),
+            )
+            .with_code("PLATFORM_ERROR"),
+            ProxyError::Timeout => ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                format!("{channel} did not answer in time"),
+            )
+            .with_code("PLATFORM_TIMEOUT"),
+        }
+    }
+}
+
+/// Streams the file `locator` names on `channel`: status 200, the platform's `Content-Type`
+/// and `Content-Length`, the body piped through as it arrives (counted in
+/// `mux_file_proxy_bytes_total`).
+pub async fn serve(
+    config: &Config,
+    metrics: &Arc<Metrics>,
+    channel: Channel,
+    locator: &str,
+) -> Result<HttpResponse, ProxyError> {
+    let resp = upstream::open(config, channel, locator).await?;
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    let length = resp
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let counter = metrics.clone();
+    let body = resp.map(move |chunk| {
+        if let Ok(bytes) = &chunk {
+            counter.files.bytes(channel, bytes.len() as u64);
+        }
+        chunk
+    });
+    let mut answer = HttpResponse::Ok();
+    answer
+        .content_type(content_type)
+        .insert_header(("Cache-Control", "private, no-store"));
+    Ok(match length {
+        Some(len) => answer.body(SizedStream::new(len, body)),
+        None => answer.streaming(body),
+    })
+}
