@@ -46,5 +46,8 @@ pub async fn get(
         "event=file_proxy tenant={} channel={channel} outcome={outcome:?}",
         tenant.tenant_id
     );
-    result.map_err(|e| e.to_api(channel))
+    result.map_err(|e| {
+        let (status, error, code) = e.answer(channel);
+        ApiError::new(status, error).with_code(code)
+    })
 }

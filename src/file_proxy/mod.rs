@@ -14,7 +14,6 @@ use actix_web::body::SizedStream;
 use actix_web::http::StatusCode;
 use futures_util::StreamExt;
 
-use crate::api::error::ApiError;
 use crate::config::Config;
 use crate::domain::Channel;
 use crate::metrics::Metrics;
@@ -45,40 +44,41 @@ impl ProxyError {
         }
     }
 
-    /// The tenant's answer: a clear status and code, never the platform's URL.
-    pub fn to_api(&self, channel: Channel) -> ApiError {
-        match self {
-            ProxyError::Disabled => ApiError::new(
+    /// The tenant's answer (status, message, code): clear, never the platform's URL.
+    pub fn answer(&self, channel: Channel) -> (StatusCode, String, &'static str) {
+        let (status, error, code) = match self {
+            ProxyError::Disabled => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("{channel} is not configured"),
-            )
-            .with_code("CHANNEL_DISABLED"),
-            ProxyError::Gone => ApiError::new(
+                "CHANNEL_DISABLED",
+            ),
+            ProxyError::Gone => (
                 StatusCode::GONE,
                 format!("file no longer available from {channel}"),
-            )
-            .with_code("FILE_GONE"),
-            ProxyError::TooLarge => ApiError::new(
+                "FILE_GONE",
+            ),
+            ProxyError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("{channel} does not hand out files this large"),
-            )
-            .with_code("FILE_TOO_LARGE"),
-            ProxyError::Platform(Some(429)) => ApiError::new(
+                "FILE_TOO_LARGE",
+            ),
+            ProxyError::Platform(Some(429)) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("{channel} rate-limited the file download; try again later"),
-            )
-            .with_code("PLATFORM_RATE_LIMITED"),
-            ProxyError::Platform(_) => ApiError::new(
+                "PLATFORM_RATE_LIMITED",
+            ),
+            ProxyError::Platform(_) => (
                 StatusCode::BAD_GATEWAY,
                 format!("{channel} file download failed"),
-            )
-            .with_code("PLATFORM_ERROR"),
-            ProxyError::Timeout => ApiError::new(
+                "PLATFORM_ERROR",
+            ),
+            ProxyError::Timeout => (
                 StatusCode::GATEWAY_TIMEOUT,
                 format!("{channel} did not answer in time"),
-            )
-            .with_code("PLATFORM_TIMEOUT"),
-        }
+                "PLATFORM_TIMEOUT",
+            ),
+        };
+        (status, error, code)
     }
 }
 

@@ -37,7 +37,11 @@ fn download_status(resp: Upstream) -> Result<Upstream, ProxyError> {
     }
 }
 
-pub async fn open(config: &Config, channel: Channel, locator: &str) -> Result<Upstream, ProxyError> {
+pub async fn open(
+    config: &Config,
+    channel: Channel,
+    locator: &str,
+) -> Result<Upstream, ProxyError> {
     match channel {
         Channel::Telegram => telegram(config, locator).await,
         Channel::Whatsapp => whatsapp(config, locator).await,
@@ -66,7 +70,9 @@ async fn telegram(config: &Config, file_id: &str) -> Result<Upstream, ProxyError
         .map_err(|_| ProxyError::Platform(Some(status)))?;
     if body["ok"] != json!(true) {
         let description = body["description"].as_str().unwrap_or_default();
-        let code = body["error_code"].as_u64().and_then(|c| u16::try_from(c).ok());
+        let code = body["error_code"]
+            .as_u64()
+            .and_then(|c| u16::try_from(c).ok());
         return Err(match code.unwrap_or(status) {
             _ if description.contains("too big") => ProxyError::TooLarge,
             400 | 404 => ProxyError::Gone,

@@ -102,12 +102,8 @@ impl DiscordInbound {
                 });
             }
         };
-        let (described, attachments, grants) = media::inline(
-            &msg.attachments,
-            self.media_max_bytes,
-            &self.ctx.public_url,
-        )
-        .await;
+        let (described, attachments, grants) =
+            media::inline(&msg.attachments, self.media_max_bytes, &self.ctx.public_url).await;
         if msg.text().is_none() && attachments.is_empty() {
             log::warn!(
                 "event=inbound_dropped channel=discord event_id={event_id} reason=no_text_and_no_inlined_media"

@@ -60,14 +60,26 @@ pub async fn inline(
                 let for_size = matches!(reason, MediaError::TooLarge(_) | MediaError::CutShort(_));
                 desc["skipped"] = json!(reason.to_string());
                 if let Some(cdn) = item.url.as_deref() {
-                    grants.push(reference(&mut desc, Channel::Discord, cdn, public_base, for_size));
+                    grants.push(reference(
+                        &mut desc,
+                        Channel::Discord,
+                        cdn,
+                        public_base,
+                        for_size,
+                    ));
                 }
                 described.push(desc);
                 continue;
             }
         }
         if let Some(cdn) = item.url.as_deref() {
-            grants.push(reference(&mut desc, Channel::Discord, cdn, public_base, false));
+            grants.push(reference(
+                &mut desc,
+                Channel::Discord,
+                cdn,
+                public_base,
+                false,
+            ));
         }
         described.push(desc);
     }

@@ -79,15 +79,17 @@ impl TelegramInbound {
                 described,
                 attachments,
             );
-            events.push(NewInboundEvent::pending(
-                Channel::Telegram,
-                event_id,
-                &binding.tenant_id,
-                &binding.session_key,
-                envelope.to_string(),
-                now_ms(),
-            )
-            .with_files(grants));
+            events.push(
+                NewInboundEvent::pending(
+                    Channel::Telegram,
+                    event_id,
+                    &binding.tenant_id,
+                    &binding.session_key,
+                    envelope.to_string(),
+                    now_ms(),
+                )
+                .with_files(grants),
+            );
         }
         Ok(events)
     }

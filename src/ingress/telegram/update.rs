@@ -115,7 +115,14 @@ fn media(raw: &Value, cap: u64) -> Vec<TgMedia> {
             .or_else(|| sizes.iter().min_by_key(pixels));
         out.extend(best.and_then(|s| item("photo", s)));
     }
-    const KINDS: [&str; 6] = ["video", "animation", "voice", "audio", "video_note", "sticker"];
+    const KINDS: [&str; 6] = [
+        "video",
+        "animation",
+        "voice",
+        "audio",
+        "video_note",
+        "sticker",
+    ];
     for kind in KINDS {
         out.extend(raw.get(kind).and_then(|v| item(kind, v)));
     }

@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 
 use super::payload::{self, WaMessage};
 use crate::config::WhatsappConfig;
+use crate::db::file_grants::FileGrant;
 use crate::db::inbound::NewInboundEvent;
 use crate::domain::Channel;
 use crate::error::StoreError;
-use crate::db::file_grants::FileGrant;
 use crate::ingress::media::{
     MediaError, Stated, attachment_type, description, download_capped, real_mime, reference,
 };
@@ -87,15 +87,17 @@ impl WhatsappInbound {
                 media,
                 attachments,
             );
-            events.push(NewInboundEvent::pending(
-                Channel::Whatsapp,
-                event_id,
-                &binding.tenant_id,
-                &binding.session_key,
-                envelope.to_string(),
-                now_ms(),
-            )
-            .with_files(grants));
+            events.push(
+                NewInboundEvent::pending(
+                    Channel::Whatsapp,
+                    event_id,
+                    &binding.tenant_id,
+                    &binding.session_key,
+                    envelope.to_string(),
+                    now_ms(),
+                )
+                .with_files(grants),
+            );
         }
         Ok(events)
     }
