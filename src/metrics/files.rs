@@ -1,4 +1,4 @@
-//! File proxy counters (`GET /v1/mux/files/…`, contract §5a): bytes streamed to tenants and
+//! File proxy counters (contract §5a): bytes streamed to tenants and
 //! requests by outcome, per channel.
 
 use std::fmt::Write as _;
@@ -69,7 +69,7 @@ impl FileProxyMetrics {
         let name = "mux_file_proxy_bytes_total";
         let _ = writeln!(
             out,
-            "# HELP {name} File bytes streamed to tenants through GET /v1/mux/files.\n# TYPE {name} counter"
+            "# HELP {name} File bytes streamed to tenants by the file proxy.\n# TYPE {name} counter"
         );
         for channel in Channel::ALL {
             let v = self.bytes[slot(channel)].load(Relaxed);
