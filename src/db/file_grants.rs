@@ -72,3 +72,71 @@ pub fn expire(conn: &mut SqliteConnection, now_ms: i64) -> Result<usize, StoreEr
             .execute(conn)?,
     )
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::db::inbound::{EnqueueInbound, NewInboundEvent};
+    use crate::db::op::WriteOp;
+    use crate::db::prune::Prune;
+    use crate::domain::Channel;
+
+    fn grant(file_ref: &str, locator: &str, expires_at_ms: i64) -> FileGrant {
+        FileGrant {
+            file_ref: file_ref.into(),
+            locator: locator.into(),
+            expires_at_ms,
+        }
+    }
+
+    #[test]
+    fn grants_come_with_their_event_are_per_tenant_renewed_and_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = &mut crate::db::open_writer(&dir.path().join("g.sqlite")).unwrap();
+        let seed = |id: &str| crate::config::TenantSeed {
+            id: id.into(),
+            name: id.into(),
+            api_key: format!("key-{id}").into(),
+            inbound: None,
+        };
+        crate::db::tenants::SeedTenants {
+            seeds: vec![seed("a"), seed("b")],
+            now_ms: 0,
+        }
+        .apply(conn)
+        .unwrap();
+        let ev = |id: &str, tenant: &str, files| {
+            NewInboundEvent::pending(Channel::Telegram, id.into(), tenant, "s", "{}".into(), 0)
+                .with_files(files)
+        };
+        EnqueueInbound {
+            events: vec![
+                ev("1", "a", vec![grant("r1", "file-1", 100)]),
+                ev("2", "b", vec![grant("r2", "file-2", 100)]),
+            ],
+            cursor: None,
+            now_ms: 0,
+        }
+        .apply(conn)
+        .unwrap();
+        let get = |conn: &mut SqliteConnection, r: &str, t: &str, now| {
+            locator(conn, "telegram", r, t, now).unwrap()
+        };
+        assert_eq!(get(conn, "r1", "a", 50), Some("file-1".into()));
+        assert_eq!(get(conn, "r1", "b", 50), None, "another tenant's file");
+        assert_eq!(get(conn, "r1", "a", 100), None, "expired");
+        // A redelivery of the same event renews the grant (a Discord URL may have changed).
+        EnqueueInbound {
+            events: vec![ev("1", "a", vec![grant("r1", "file-1b", 500)])],
+            cursor: None,
+            now_ms: 0,
+        }
+        .apply(conn)
+        .unwrap();
+        assert_eq!(get(conn, "r1", "a", 200), Some("file-1b".into()));
+        let pruned = Prune { now_ms: 200 }.apply(conn).unwrap();
+        assert_eq!(pruned.file_grants, 1);
+        assert_eq!(get(conn, "r1", "a", 200), Some("file-1b".into()));
+    }
+}

@@ -119,3 +119,30 @@ pub async fn serve(
         None => answer.streaming(body),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_errors_map_to_clear_statuses_without_detail() {
+        let cases = [
+            (ProxyError::Disabled, 503, "CHANNEL_DISABLED"),
+            (ProxyError::Gone, 410, "FILE_GONE"),
+            (ProxyError::TooLarge, 413, "FILE_TOO_LARGE"),
+            (
+                ProxyError::Platform(Some(429)),
+                503,
+                "PLATFORM_RATE_LIMITED",
+            ),
+            (ProxyError::Platform(Some(500)), 502, "PLATFORM_ERROR"),
+            (ProxyError::Platform(None), 502, "PLATFORM_ERROR"),
+            (ProxyError::Timeout, 504, "PLATFORM_TIMEOUT"),
+        ];
+        for (e, status, code) in cases {
+            let (s, message, c) = e.answer(Channel::Whatsapp);
+            assert_eq!((s.as_u16(), c), (status, code));
+            assert!(message.contains("whatsapp") && !message.contains("http"));
+        }
+    }
+}
