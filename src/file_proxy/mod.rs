@@ -8,10 +8,12 @@
 mod upstream;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::HttpResponse;
 use actix_web::body::SizedStream;
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use futures_util::StreamExt;
 
 use crate::config::Config;
@@ -103,13 +105,7 @@ pub async fn serve(
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let counter = metrics.clone();
-    let body = resp.map(move |chunk| {
-        if let Ok(bytes) = &chunk {
-            counter.files.bytes(channel, bytes.len() as u64);
-        }
-        chunk
-    });
+    let body = piped(resp, metrics.clone(), channel);
     let mut answer = HttpResponse::Ok();
     answer
         .content_type(content_type)
@@ -117,6 +113,41 @@ pub async fn serve(
     Ok(match length {
         Some(len) => answer.body(SizedStream::new(len, body)),
         None => answer.streaming(body),
+    })
+}
+
+/// Longest the platform may pause mid-body before the download is cut (the tenant sees the
+/// connection end short of `Content-Length`), so a stalled platform never holds a connection.
+const IDLE: Duration = Duration::from_secs(60);
+
+/// The platform's body as it arrives, counted; an error or a stall ends it.
+fn piped(
+    resp: upstream::Upstream,
+    metrics: Arc<Metrics>,
+    channel: Channel,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + 'static {
+    futures_util::stream::unfold(Some(resp), move |resp| {
+        let metrics = metrics.clone();
+        async move {
+            let mut resp = resp?;
+            match actix_web::rt::time::timeout(IDLE, resp.next()).await {
+                Ok(Some(Ok(bytes))) => {
+                    metrics.files.bytes(channel, bytes.len() as u64);
+                    Some((Ok(bytes), Some(resp)))
+                }
+                Ok(None) => None,
+                Ok(Some(Err(e))) => {
+                    log::warn!(
+                        "event=file_proxy_cut channel={channel} reason=platform_body error={e}"
+                    );
+                    Some((Err(std::io::Error::other("platform body failed")), None))
+                }
+                Err(_) => {
+                    log::warn!("event=file_proxy_cut channel={channel} reason=platform_stalled");
+                    Some((Err(std::io::Error::other("platform stalled")), None))
+                }
+            }
+        }
     })
 }
 
