@@ -48,6 +48,9 @@ pub struct Config {
     pub discord: DiscordConfig,
     /// WhatsApp Cloud API credentials and webhook settings.
     pub whatsapp: WhatsappConfig,
+    /// The service's address as tenants reach it (`MUX_PUBLIC_URL`, no trailing `/`): the base
+    /// of the file proxy URLs in inbound envelopes. Unset → the URLs are paths (`/v1/mux/files/…`).
+    pub public_url: Option<String>,
     /// Enables the admin API (`MUX_ADMIN_TOKEN`); unset → admin paths answer 404.
     pub admin_token: Option<SecretString>,
     /// Which inbound URLs a tenant may set (`MUX_INBOUND_URL_ALLOW`).
@@ -206,6 +209,9 @@ impl Config {
             telegram: telegram(&env)?,
             discord: discord(&env)?,
             whatsapp: whatsapp(&env)?,
+            public_url: env
+                .url_opt("MUX_PUBLIC_URL")?
+                .map(|u| u.trim_end_matches('/').to_owned()),
             admin_token: env.secret("MUX_ADMIN_TOKEN"),
             inbound_url_allow,
             max_body_bytes: usize::try_from(env.u64_min("MUX_MAX_BODY_BYTES", 1_048_576, 1)?)

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod file_proxy;
 pub mod ingress;
 pub mod metrics;
 pub mod outbound;

@@ -68,6 +68,7 @@ impl Application {
             outbound: outbound.clone(),
             metrics: metrics.clone(),
             answered: Arc::default(),
+            public_url: Arc::from(config.public_url.as_deref().unwrap_or("")),
         };
         let whatsapp_webhook = config
             .whatsapp

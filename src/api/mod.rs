@@ -9,6 +9,7 @@ pub mod deliveries;
 pub mod error;
 pub mod fallback;
 pub mod fields;
+pub mod files;
 pub mod health;
 pub mod inbound_target;
 pub mod ingress;
@@ -83,7 +84,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/v1/mux")
                 .wrap(from_fn(auth::require_tenant))
-                .service(web::resource("/outbound/send").route(web::post().to(outbound::send))),
+                .service(web::resource("/outbound/send").route(web::post().to(outbound::send)))
+                .service(
+                    web::resource("/files/{channel}/{fileRef}").route(web::get().to(files::get)),
+                ),
         )
         .service(
             web::scope("/v1/admin")

@@ -6,6 +6,7 @@
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
+use super::file_grants::FileGrant;
 use super::op::WriteOp;
 use super::schema::{inbound_events, ingress_offsets};
 use crate::domain::{Channel, EventState};
@@ -97,9 +98,18 @@ pub struct NewInboundEvent {
     pub next_attempt_at_ms: i64,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// The files the envelope describes, granted to `tenant_id` with the event (contract §5a).
+    #[diesel(skip_insertion)]
+    pub files: Vec<FileGrant>,
 }
 
 impl NewInboundEvent {
+    /// The event with the grants of the files its envelope describes.
+    pub fn with_files(mut self, files: Vec<FileGrant>) -> NewInboundEvent {
+        self.files = files;
+        self
+    }
+
     pub fn pending(
         channel: Channel,
         event_id: String,
@@ -119,6 +129,7 @@ impl NewInboundEvent {
             next_attempt_at_ms: now_ms,
             created_at_ms: now_ms,
             updated_at_ms: now_ms,
+            files: Vec::new(),
         }
     }
 }
@@ -150,6 +161,9 @@ impl WriteOp for EnqueueInbound {
                 .values(event)
                 .on_conflict_do_nothing()
                 .execute(conn)?;
+            // A redelivery renews the grants (a Discord URL refreshed) even when the event
+            // itself is a duplicate.
+            super::file_grants::save(conn, &event.channel, &event.tenant_id, &event.files)?;
             if inserted == 1 && !woken.contains(&event.tenant_id) {
                 woken.push(event.tenant_id.clone());
             }

@@ -24,6 +24,7 @@ pub mod admin;
 pub mod audit;
 pub mod backup;
 pub mod bindings;
+pub mod file_grants;
 pub mod files;
 pub mod idempotency;
 pub mod inbound;

@@ -24,6 +24,8 @@ pub struct Pruned {
     pub events: usize,
     pub tokens: usize,
     pub pending_bindings: usize,
+    /// Expired file grants (`file_grants`).
+    pub file_grants: usize,
 }
 
 impl WriteOp for Prune {
@@ -56,7 +58,9 @@ impl WriteOp for Prune {
                 .filter(pairing_tokens::expires_at_ms.lt(self.now_ms - TOKEN_RETENTION_MS)),
         )
         .execute(conn)?;
+        let file_grants = super::file_grants::expire(conn, self.now_ms)?;
         Ok(Pruned {
+            file_grants,
             events,
             tokens,
             pending_bindings,

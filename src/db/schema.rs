@@ -137,6 +137,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    file_grants (channel, file_ref, tenant_id) {
+        channel -> Text,
+        file_ref -> Text,
+        tenant_id -> Text,
+        locator -> Text,
+        expires_at_ms -> BigInt,
+    }
+}
+
 diesel::joinable!(tenant_api_keys -> tenants (tenant_id));
 diesel::joinable!(bindings -> tenants (tenant_id));
 diesel::joinable!(session_routes -> bindings (binding_id));
@@ -151,6 +161,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pairing_codes,
     idempotency_keys,
     store_probe,
+    file_grants,
     inbound_events,
     ingress_offsets,
     audit_log,

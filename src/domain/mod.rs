@@ -4,6 +4,7 @@
 
 pub mod binding;
 pub mod channel;
+pub mod file_ref;
 pub mod fingerprint;
 pub mod pairing_token;
 pub mod route_key;

@@ -152,6 +152,29 @@ pub fn description(fields: Vec<(&str, Value)>) -> Value {
     Value::Object(map)
 }
 
+/// Makes a described file fetchable through the proxy: adds its opaque `fileRef` to `desc`,
+/// and `url` (the proxy URL under `public_base`) when `with_url`; answers the grant to store
+/// with the event. The locator itself never goes into the description.
+pub fn reference(
+    desc: &mut Value,
+    channel: crate::domain::Channel,
+    locator: &str,
+    public_base: &str,
+    with_url: bool,
+) -> crate::db::file_grants::FileGrant {
+    use crate::domain::file_ref;
+    let file_ref = file_ref::file_ref(channel, locator);
+    desc["fileRef"] = Value::String(file_ref.clone());
+    if with_url {
+        desc["url"] = Value::String(file_ref::proxy_url(public_base, channel, &file_ref));
+    }
+    crate::db::file_grants::FileGrant {
+        file_ref,
+        locator: locator.to_owned(),
+        expires_at_ms: crate::time::now_ms().saturating_add(file_ref::grant_ttl_ms(channel)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

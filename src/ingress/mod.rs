@@ -53,6 +53,8 @@ pub struct IngressCtx {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Events already answered in their chat, so a redelivery is not answered again.
     pub answered: Arc<answered::AnsweredEvents>,
+    /// `MUX_PUBLIC_URL`, or empty: the base of the file proxy URLs in envelopes.
+    pub public_url: Arc<str>,
 }
 
 /// A message seen in a chat, reduced to what routing needs.

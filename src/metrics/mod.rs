@@ -5,6 +5,7 @@
 //! admin tenant listing instead. Every update is one relaxed atomic add, so hot paths (auth,
 //! writer commits, forwards) can count without locks.
 
+pub mod files;
 mod render;
 #[cfg(test)]
 mod tests;
@@ -118,6 +119,8 @@ pub struct Metrics {
     pairing: [AtomicU64; 6],
     writer_batch_size: Histogram<11>,
     writer_commit: Histogram<11>,
+    /// `GET /v1/mux/files/…`: bytes streamed and requests by outcome.
+    pub files: files::FileProxyMetrics,
 }
 
 impl Default for Metrics {
@@ -144,6 +147,7 @@ impl Metrics {
             pairing: counters(),
             writer_batch_size: Histogram::new(BATCH_SIZES, 1.0),
             writer_commit: Histogram::new(COMMIT_US, 1_000_000.0),
+            files: files::FileProxyMetrics::default(),
         }
     }
 

@@ -169,6 +169,7 @@ impl Metrics {
             "mux_writer_commit_seconds",
             "Group commit duration.",
         );
+        self.files.render(&mut out);
         out
     }
 

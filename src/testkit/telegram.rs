@@ -6,7 +6,9 @@
 //!   when a test says another poller holds the token. Polls the client closed before they were
 //!   answered are counted (`polls_abandoned`);
 //! - `sendMessage` / `sendPhoto` answering Message objects (recorded; scriptable);
-//! - `getFile` and file downloads under `/file/bot<token>/<path>`;
+//! - `getFile` and file downloads under `/file/bot<token>/<path>`, typed by the path's
+//!   extension; generated files of any size streamed from a pattern (`pattern_byte`) without
+//!   ever being held, and files getFile refuses as too big (the cloud Bot API's 20 MB limit);
 //! - the housekeeping calls (`getMe`, `setWebhook`, `deleteWebhook`).
 //!
 //! Updates are kept as JSON bytes so the benchmark can push tens of thousands cheaply.
@@ -16,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use actix_web::body::SizedStream;
 use actix_web::web::{self, Bytes};
 use actix_web::{App, HttpRequest, HttpResponse};
 use serde_json::{Value, json};
@@ -38,6 +41,10 @@ struct State {
     sent: Vec<(String, Value)>,
     /// file_id → (file_path, bytes)
     files: HashMap<String, (String, Vec<u8>)>,
+    /// file_id → (file_path, size): bodies generated while streaming (`pattern_byte`).
+    generated: HashMap<String, (String, u64)>,
+    /// file_ids getFile refuses with `400 Bad Request: file is too big`.
+    too_big: Vec<String>,
     /// When set, getUpdates answers 409 (another poller on the same token).
     conflict: bool,
     /// The method of every call, in its canonical spelling (`getUpdates`, `setWebhook`, …).
@@ -164,6 +171,19 @@ impl FakeTelegram {
         lock(&self.shared.state)
             .files
             .insert(file_id.to_owned(), (path.to_owned(), bytes));
+    }
+
+    /// A file of `size` bytes (`pattern_byte(0..size)`) at `path`, generated as it is streamed:
+    /// the fake never holds it, so a 50 MB download costs the fake one chunk.
+    pub fn add_generated_file(&self, file_id: &str, path: &str, size: u64) {
+        lock(&self.shared.state)
+            .generated
+            .insert(file_id.to_owned(), (path.to_owned(), size));
+    }
+
+    /// getFile refuses this file as Telegram's cloud Bot API refuses files over 20 MB.
+    pub fn add_file_too_big(&self, file_id: &str) {
+        lock(&self.shared.state).too_big.push(file_id.to_owned());
     }
 
     /// Lets a long poll wait as long as the client asks, up to `cap` (instead of 2 s), as
@@ -318,6 +338,15 @@ fn send(shared: &Shared, method: &str, body: &Value) -> HttpResponse {
 fn get_file(shared: &Shared, body: &Value) -> HttpResponse {
     let s = lock(&shared.state);
     let file_id = body["file_id"].as_str().unwrap_or_default();
+    if s.too_big.iter().any(|f| f == file_id) {
+        return error(400, "Bad Request: file is too big");
+    }
+    if let Some((path, size)) = s.generated.get(file_id) {
+        return reply(
+            200,
+            &json!({"ok": true, "result": {"file_id": file_id, "file_unique_id": "g", "file_size": size, "file_path": path}}),
+        );
+    }
     match s.files.get(file_id) {
         Some((path, bytes)) => reply(
             200,
@@ -462,10 +491,50 @@ async fn file(shared: web::Data<Shared>, path: web::Path<(String, String)>) -> H
         return HttpResponse::Unauthorized().finish();
     }
     let s = lock(&shared.state);
+    let content_type = content_type_of(&file_path);
+    if let Some((_, size)) = s.generated.values().find(|(p, _)| *p == file_path) {
+        return HttpResponse::Ok()
+            .content_type(content_type)
+            .body(SizedStream::new(*size, generated(*size)));
+    }
     match s.files.values().find(|(p, _)| *p == file_path) {
         Some((_, bytes)) => HttpResponse::Ok()
-            .content_type("image/jpeg")
+            .content_type(content_type)
             .body(bytes.clone()),
         None => HttpResponse::NotFound().finish(),
+    }
+}
+
+/// Byte `i` of every generated file.
+pub fn pattern_byte(i: u64) -> u8 {
+    (i.wrapping_mul(31).wrapping_add(i >> 13) % 251) as u8
+}
+
+/// `size` pattern bytes in 64 KiB chunks, made one chunk at a time as the client reads.
+fn generated(
+    size: u64,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> + 'static {
+    const CHUNK: u64 = 64 * 1024;
+    futures_util::stream::unfold(0u64, move |at| async move {
+        if at >= size {
+            return None;
+        }
+        let end = (at + CHUNK).min(size);
+        let chunk: Vec<u8> = (at..end).map(pattern_byte).collect();
+        Some((Ok(Bytes::from(chunk)), end))
+    })
+}
+
+/// What Telegram's file server says a path is (it goes by the extension).
+fn content_type_of(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or_default() {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "oga" | "ogg" => "audio/ogg",
+        "mp3" => "audio/mpeg",
+        "mp4" => "video/mp4",
+        "pdf" => "application/pdf",
+        "webp" => "image/webp",
+        _ => "application/octet-stream",
     }
 }

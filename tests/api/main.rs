@@ -7,6 +7,7 @@ mod cli;
 mod crash;
 mod deploy;
 mod discord_guild_scope;
+mod files;
 mod health;
 mod helpers;
 mod http_errors;

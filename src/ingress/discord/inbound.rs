@@ -102,7 +102,8 @@ impl DiscordInbound {
                 });
             }
         };
-        let (described, attachments) = media::inline(&msg.attachments, self.media_max_bytes).await;
+        let (described, attachments, grants) =
+            media::inline(&msg.attachments, self.media_max_bytes, &self.ctx.public_url).await;
         if msg.text().is_none() && attachments.is_empty() {
             log::warn!(
                 "event=inbound_dropped channel=discord event_id={event_id} reason=no_text_and_no_inlined_media"
@@ -128,7 +129,8 @@ impl DiscordInbound {
             &binding.session_key,
             envelope.to_string(),
             now_ms(),
-        );
+        )
+        .with_files(grants);
         Ok(Processed {
             event: Some(event),
             bound: true,

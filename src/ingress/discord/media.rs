@@ -9,18 +9,27 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::message::DcAttachment;
+use crate::db::file_grants::FileGrant;
+use crate::domain::Channel;
 use crate::ingress::media::{
-    MediaError, Stated, attachment_type, description, download_capped, real_mime,
+    MediaError, Stated, attachment_type, description, download_capped, real_mime, reference,
 };
 
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// (descriptions of every attachment, inlined attachments).
-pub async fn inline(items: &[DcAttachment], cap: u64) -> (Vec<Value>, Vec<Value>) {
+/// (descriptions of every attachment, inlined attachments, grants for the file proxy).
+/// `public_base` is `MUX_PUBLIC_URL` (or empty): an attachment left out for size gets `url`
+/// pointing at the proxy instead of the CDN (contract §5a); every other keeps its CDN `url`.
+pub async fn inline(
+    items: &[DcAttachment],
+    cap: u64,
+    public_base: &str,
+) -> (Vec<Value>, Vec<Value>, Vec<FileGrant>) {
     let mut described = Vec::new();
     let mut attachments = Vec::new();
+    let mut grants = Vec::new();
     if items.is_empty() {
-        return (described, attachments);
+        return (described, attachments, grants);
     }
     let client = awc::Client::builder().timeout(DOWNLOAD_TIMEOUT).finish();
     for item in items {
@@ -48,12 +57,33 @@ pub async fn inline(items: &[DcAttachment], cap: u64) -> (Vec<Value>, Vec<Value>
                     "event=inbound_media_skipped channel=discord attachment={} reason={reason}",
                     item.id
                 );
+                let for_size = matches!(reason, MediaError::TooLarge(_) | MediaError::CutShort(_));
                 desc["skipped"] = json!(reason.to_string());
+                if let Some(cdn) = item.url.as_deref() {
+                    grants.push(reference(
+                        &mut desc,
+                        Channel::Discord,
+                        cdn,
+                        public_base,
+                        for_size,
+                    ));
+                }
+                described.push(desc);
+                continue;
             }
+        }
+        if let Some(cdn) = item.url.as_deref() {
+            grants.push(reference(
+                &mut desc,
+                Channel::Discord,
+                cdn,
+                public_base,
+                false,
+            ));
         }
         described.push(desc);
     }
-    (described, attachments)
+    (described, attachments, grants)
 }
 
 /// What the tenant learns of an attachment: the older service's fields, `url` being the CDN URL

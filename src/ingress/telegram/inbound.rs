@@ -61,7 +61,11 @@ impl TelegramInbound {
             let Routed::Forwarded(binding) = self.ctx.route(seen).await? else {
                 continue;
             };
-            let (described, attachments) = media::inline(self, &msg.media).await;
+            let media::Inlined {
+                described,
+                attachments,
+                grants,
+            } = media::inline(self, &msg.media).await;
             if msg.text.as_deref().is_none_or(str::is_empty) && attachments.is_empty() {
                 log::warn!(
                     "event=inbound_dropped channel=telegram event_id={event_id} reason=no_text_and_no_inlined_media"
@@ -75,14 +79,17 @@ impl TelegramInbound {
                 described,
                 attachments,
             );
-            events.push(NewInboundEvent::pending(
-                Channel::Telegram,
-                event_id,
-                &binding.tenant_id,
-                &binding.session_key,
-                envelope.to_string(),
-                now_ms(),
-            ));
+            events.push(
+                NewInboundEvent::pending(
+                    Channel::Telegram,
+                    event_id,
+                    &binding.tenant_id,
+                    &binding.session_key,
+                    envelope.to_string(),
+                    now_ms(),
+                )
+                .with_files(grants),
+            );
         }
         Ok(events)
     }

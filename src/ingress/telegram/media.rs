@@ -10,18 +10,34 @@ use serde_json::{Value, json};
 
 use super::TelegramInbound;
 use super::update::TgMedia;
+use crate::db::file_grants::FileGrant;
+use crate::domain::Channel;
 use crate::ingress::media::{
     MediaError, Stated, attachment_type, base_name, description, download_capped, real_mime,
+    reference,
 };
 
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// (descriptions of every item, inlined attachments).
-pub async fn inline(inbound: &TelegramInbound, media: &[TgMedia]) -> (Vec<Value>, Vec<Value>) {
+/// Every item described (with its `fileRef`), the inlined attachments, and the grants that make
+/// the items fetchable through the file proxy.
+pub struct Inlined {
+    pub described: Vec<Value>,
+    pub attachments: Vec<Value>,
+    pub grants: Vec<FileGrant>,
+}
+
+/// Describes and inlines the items of one message.
+pub async fn inline(inbound: &TelegramInbound, media: &[TgMedia]) -> Inlined {
     let mut described = Vec::new();
     let mut attachments = Vec::new();
+    let mut grants = Vec::new();
     if media.is_empty() {
-        return (described, attachments);
+        return Inlined {
+            described,
+            attachments,
+            grants,
+        };
     }
     let client = awc::Client::builder().timeout(DOWNLOAD_TIMEOUT).finish();
     for item in media {
@@ -56,9 +72,21 @@ pub async fn inline(inbound: &TelegramInbound, media: &[TgMedia]) -> (Vec<Value>
                 desc["skipped"] = json!(reason.to_string());
             }
         }
+        let inlined = desc["inlined"] == json!(true);
+        grants.push(reference(
+            &mut desc,
+            Channel::Telegram,
+            &item.file_id,
+            &inbound.ctx.public_url,
+            !inlined,
+        ));
         described.push(desc);
     }
-    (described, attachments)
+    Inlined {
+        described,
+        attachments,
+        grants,
+    }
 }
 
 /// `{kind, fileId, fileUniqueId?, fileName?, mimeType?, fileSize?, width?, height?,

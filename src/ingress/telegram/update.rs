@@ -9,7 +9,7 @@ use crate::domain::RouteKey;
 /// note, audio or sticker. The field names of its description are the older service's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TgMedia {
-    /// `photo`, `document`, `video`, `animation`, `voice`, `audio` or `sticker`.
+    /// `photo`, `document`, `video`, `animation`, `voice`, `audio`, `video_note` or `sticker`.
     pub kind: &'static str,
     pub file_id: String,
     pub file_unique_id: Option<String>,
@@ -115,7 +115,14 @@ fn media(raw: &Value, cap: u64) -> Vec<TgMedia> {
             .or_else(|| sizes.iter().min_by_key(pixels));
         out.extend(best.and_then(|s| item("photo", s)));
     }
-    const KINDS: [&str; 5] = ["video", "animation", "voice", "audio", "sticker"];
+    const KINDS: [&str; 6] = [
+        "video",
+        "animation",
+        "voice",
+        "audio",
+        "video_note",
+        "sticker",
+    ];
     for kind in KINDS {
         out.extend(raw.get(kind).and_then(|v| item(kind, v)));
     }

@@ -11,11 +11,12 @@ use serde_json::{Value, json};
 
 use super::payload::{self, WaMessage};
 use crate::config::WhatsappConfig;
+use crate::db::file_grants::FileGrant;
 use crate::db::inbound::NewInboundEvent;
 use crate::domain::Channel;
 use crate::error::StoreError;
 use crate::ingress::media::{
-    MediaError, Stated, attachment_type, description, download_capped, real_mime,
+    MediaError, Stated, attachment_type, description, download_capped, real_mime, reference,
 };
 use crate::ingress::{IngressCtx, Routed, Seen};
 use crate::time::now_ms;
@@ -73,7 +74,7 @@ impl WhatsappInbound {
             let Routed::Forwarded(binding) = self.ctx.route(seen).await? else {
                 continue;
             };
-            let (media, attachments) = self.inline(&msg).await;
+            let (media, attachments, grants) = self.inline(&msg).await;
             if msg.text.as_deref().is_none_or(str::is_empty) && attachments.is_empty() {
                 log::warn!(
                     "event=inbound_dropped channel=whatsapp event_id={event_id} reason=no_text_and_no_inlined_media"
@@ -86,14 +87,17 @@ impl WhatsappInbound {
                 media,
                 attachments,
             );
-            events.push(NewInboundEvent::pending(
-                Channel::Whatsapp,
-                event_id,
-                &binding.tenant_id,
-                &binding.session_key,
-                envelope.to_string(),
-                now_ms(),
-            ));
+            events.push(
+                NewInboundEvent::pending(
+                    Channel::Whatsapp,
+                    event_id,
+                    &binding.tenant_id,
+                    &binding.session_key,
+                    envelope.to_string(),
+                    now_ms(),
+                )
+                .with_files(grants),
+            );
         }
         Ok(events)
     }
@@ -108,9 +112,11 @@ impl WhatsappInbound {
 
     /// The media description with the older service's fields `{id, kind, mimeType, sha256?,
     /// fileName?, caption?}` (contract §6), and the inlined file typed by its own bytes.
-    async fn inline(&self, msg: &WaMessage) -> (Vec<Value>, Vec<Value>) {
+    /// Also answers the grant that makes the file fetchable through the proxy (`fileRef`, and
+    /// `url` when not inlined).
+    async fn inline(&self, msg: &WaMessage) -> (Vec<Value>, Vec<Value>, Vec<FileGrant>) {
         let Some(media) = &msg.media else {
-            return (Vec::new(), Vec::new());
+            return (Vec::new(), Vec::new(), Vec::new());
         };
         let mut desc = description(vec![
             ("id", json!(media.id)),
@@ -121,7 +127,14 @@ impl WhatsappInbound {
             ("caption", json!(media.caption)),
             ("inlined", json!(false)),
         ]);
-        match self.download(&media.id).await {
+        // Images, documents and stickers are inlined as before; audio and video are served
+        // through the file proxy only.
+        let fetched = if matches!(media.kind.as_str(), "audio" | "video") {
+            Err(MediaError::NotAnImage)
+        } else {
+            self.download(&media.id).await
+        };
+        match fetched {
             Ok((bytes, served)) => {
                 let mime = real_mime(
                     &bytes,
@@ -132,18 +145,32 @@ impl WhatsappInbound {
                     },
                 );
                 desc["inlined"] = json!(true);
+                let grant = reference(
+                    &mut desc,
+                    Channel::Whatsapp,
+                    &media.id,
+                    &self.ctx.public_url,
+                    false,
+                );
                 let attachment = json!({
                     "type": attachment_type(&mime),
                     "mimeType": mime,
                     "fileName": media.file_name.as_deref().unwrap_or(&media.id),
                     "content": base64::engine::general_purpose::STANDARD.encode(&bytes),
                 });
-                (vec![desc], vec![attachment])
+                (vec![desc], vec![attachment], vec![grant])
             }
             Err(reason) => {
                 log::info!("event=inbound_media_skipped channel=whatsapp reason={reason}");
                 desc["skipped"] = json!(reason.to_string());
-                (vec![desc], Vec::new())
+                let grant = reference(
+                    &mut desc,
+                    Channel::Whatsapp,
+                    &media.id,
+                    &self.ctx.public_url,
+                    true,
+                );
+                (vec![desc], Vec::new(), vec![grant])
             }
         }
     }

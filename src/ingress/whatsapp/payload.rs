@@ -18,7 +18,7 @@ pub struct WaMessage {
     pub timestamp: i64,
     /// Text body or media caption, verbatim.
     pub text: Option<String>,
-    /// The image, document or sticker of the message.
+    /// The image, document, audio (voice notes too), video or sticker of the message.
     pub media: Option<WaMedia>,
     /// `value.metadata.phone_number_id`: the business number the message was sent to.
     pub phone_number_id: Option<String>,
@@ -29,7 +29,7 @@ pub struct WaMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WaMedia {
     pub id: String,
-    /// `image`, `document` or `sticker`.
+    /// `image`, `document`, `audio`, `video` or `sticker`.
     pub kind: String,
     pub mime_type: Option<String>,
     pub sha256: Option<String>,
@@ -82,7 +82,7 @@ fn message(raw: &Value, phone_number_id: Option<&str>) -> Option<WaMessage> {
         _ => object.and_then(|o| s(o, "caption")),
     };
     let media = match kind.as_str() {
-        "image" | "document" | "sticker" => object.and_then(|o| {
+        "image" | "document" | "audio" | "video" | "sticker" => object.and_then(|o| {
             Some(WaMedia {
                 id: s(o, "id")?,
                 kind: kind.clone(),
