@@ -2,7 +2,7 @@
 //! capped), why an attachment was not inlined, and what an inlined file really is — its MIME type
 //! from its own bytes first, then from what the platform says, never a fixed guess (contract §6).
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// Why an attachment was not inlined. Its text goes into the log and into `channelData.*.media`
 /// as `skipped`, so it never holds a URL (Telegram's holds the bot token).
@@ -140,6 +140,32 @@ pub fn attachment_type(mime: &str) -> &'static str {
     } else {
         "document"
     }
+}
+
+/// The attachments of the items that were not inlined but can be fetched (contract §5a: "attachments
+/// left out for size carry `url`"): `{type, mimeType?, fileName?, url}`, so that a voice note, a
+/// video or a photo over the cap reaches the agent as a link instead of not at all.
+pub fn linked_attachments(described: &[Value]) -> Vec<Value> {
+    described
+        .iter()
+        .filter(|d| d["inlined"] != Value::Bool(true))
+        .filter_map(|d| {
+            let url = d["url"].as_str()?;
+            let mime = d["mimeType"].as_str();
+            // Without a stated type (a Telegram photo), the kind says what it is.
+            let kind = match (mime, d["kind"].as_str()) {
+                (Some(mime), _) => attachment_type(mime),
+                (None, Some("photo" | "image" | "sticker")) => "image",
+                (None, _) => "document",
+            };
+            Some(description(vec![
+                ("type", json!(kind)),
+                ("mimeType", json!(mime)),
+                ("fileName", d["fileName"].clone()),
+                ("url", json!(url)),
+            ]))
+        })
+        .collect()
 }
 
 /// A media description without the fields that are absent (`fileName?`, `mimeType?` …).

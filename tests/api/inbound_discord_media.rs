@@ -27,14 +27,34 @@ async fn images_are_inlined_within_the_cap_and_every_attachment_is_described() {
         attachments,
         ..Say::guild(CHANNEL, 7, "")
     });
-    eventually("forwarded", || app.oc().accepted("tenant-a").len() == 1).await;
-    let env = &app.oc().accepted("tenant-a")[0].body;
+    eventually("forwarded", || app.oc().accepted("tenant-a").len() == 2).await;
+    // The media-only message with nothing inlined reaches the agent as a link (contract §5a).
+    let only_big = &app.oc().accepted("tenant-a")[0].body;
+    let big_url = &only_big["channelData"]["discord"]["media"][0]["url"];
+    assert!(
+        big_url
+            .as_str()
+            .is_some_and(|u| u.starts_with("/v1/mux/files/discord/"))
+    );
+    assert_eq!(
+        only_big["attachments"],
+        json!([{"type": "image", "mimeType": "image/png", "fileName": "big.png", "url": big_url}])
+    );
+    let env = &app.oc().accepted("tenant-a")[1].body;
     assert_eq!(env["body"], "");
     use base64::Engine;
     let content = base64::engine::general_purpose::STANDARD.encode(&png);
     assert_eq!(
-        env["attachments"],
-        json!([{"type": "image", "mimeType": "image/png", "fileName": "small.png", "content": content}])
+        env["attachments"][0],
+        json!({"type": "image", "mimeType": "image/png", "fileName": "small.png", "content": content})
+    );
+    assert_eq!(
+        env["attachments"].as_array().unwrap()[1..]
+            .iter()
+            .map(|a| (a["fileName"].clone(), a.get("content").is_none()))
+            .collect::<Vec<_>>(),
+        vec![(json!("big.png"), true), (json!("doc.pdf"), true)],
+        "the others as links"
     );
     let media = env["channelData"]["discord"]["media"].as_array().unwrap();
     let inlined: Vec<&Value> = media.iter().map(|m| &m["inlined"]).collect();
@@ -49,12 +69,6 @@ async fn images_are_inlined_within_the_cap_and_every_attachment_is_described() {
     assert!(
         media.iter().all(|m| m.get("type").is_none()),
         "older field names only"
-    );
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert_eq!(
-        app.oc().accepted("tenant-a").len(),
-        1,
-        "a media-only message with nothing inlined is not forwarded"
     );
     app.stop().await;
 }

@@ -79,7 +79,16 @@ async fn a_telegram_png_photo_is_image_png_and_described_with_the_older_field_na
         json!([{"kind": "voice", "fileId": "v1", "fileUniqueId": "u-v", "mimeType": "audio/ogg",
                 "fileSize": 999, "durationSec": 4, "inlined": false, "skipped": "not an image"}])
     );
-    assert!(voice.get("attachments").is_none());
+    // Not inlined, so it reaches the agent as a link to the file proxy (contract §5a).
+    let url = &voice["channelData"]["telegram"]["media"][0]["url"];
+    assert!(
+        url.as_str()
+            .is_some_and(|u| u.starts_with("/v1/mux/files/telegram/"))
+    );
+    assert_eq!(
+        voice["attachments"],
+        json!([{"type": "document", "mimeType": "audio/ogg", "url": url}])
+    );
     app.stop().await;
 }
 

@@ -402,7 +402,10 @@ async fn photos_are_inlined_within_the_cap_and_described_always() {
     app.tg().push_message(photo("small", Some("look")));
     app.tg().push_message(photo("huge", None));
     app.tg().push_message(photo("huge", Some("too big")));
-    eventually("two forwarded", || app.oc().accepted("tenant-a").len() == 2).await;
+    eventually("three forwarded", || {
+        app.oc().accepted("tenant-a").len() == 3
+    })
+    .await;
     eventually("all confirmed", || app.tg().pending_updates() == 0).await;
     let got = app.oc().accepted("tenant-a");
     let first = &got[0].body;
@@ -420,20 +423,22 @@ async fn photos_are_inlined_within_the_cap_and_described_always() {
         first["channelData"]["telegram"]["media"][0]["inlined"],
         true
     );
-    let second = &got[1].body;
-    assert_eq!(
-        second["body"], "too big",
-        "the media-only oversized photo was not forwarded"
-    );
-    assert!(second.get("attachments").is_none());
-    assert_eq!(
-        second["channelData"]["telegram"]["media"][0]["inlined"],
-        false
-    );
-    assert!(
-        !second.to_string().contains(TOKEN),
-        "no bot token in what tenants get"
-    );
+    // Over the cap: not inlined, but it reaches the agent as a link to the file proxy
+    // (contract §5a), the media-only one too.
+    for (env, body) in [(&got[1].body, ""), (&got[2].body, "too big")] {
+        assert_eq!(env["body"], body);
+        let desc = &env["channelData"]["telegram"]["media"][0];
+        assert_eq!(desc["inlined"], false);
+        assert_eq!(
+            env["attachments"],
+            json!([{"type": "image", "url": desc["url"]}]),
+            "{env}"
+        );
+        assert!(
+            !env.to_string().contains(TOKEN),
+            "no bot token in what tenants get"
+        );
+    }
     app.stop().await;
 }
 

@@ -190,17 +190,21 @@ async fn statuses_are_ignored_and_images_are_inlined_within_the_cap() {
         .await,
         200
     );
-    eventually("image forwarded", || {
-        app.oc().accepted("tenant-a").len() == 1
+    eventually("both images forwarded", || {
+        app.oc().accepted("tenant-a").len() == 2
     })
     .await;
     actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
     let got = app.oc().accepted("tenant-a");
+    assert_eq!(got.len(), 2, "statuses are never forwarded");
+    // The oversized media-only image reaches the agent as a link (contract §5a).
+    let big = &got[1].body;
+    assert_eq!(big["body"], "");
     assert_eq!(
-        got.len(),
-        1,
-        "the oversized media-only message is not forwarded, statuses never"
+        big["attachments"][0]["url"],
+        big["channelData"]["whatsapp"]["media"][0]["url"]
     );
+    assert!(big["attachments"][0].get("content").is_none());
     let env = &got[0].body;
     assert_eq!(env["body"], "pic");
     let content = env["attachments"][0]["content"].as_str().unwrap();

@@ -17,6 +17,7 @@ use super::{envelope, media};
 use crate::db::inbound::NewInboundEvent;
 use crate::domain::Channel;
 use crate::error::StoreError;
+use crate::ingress::media::linked_attachments;
 use crate::ingress::{IngressCtx, Routed, Seen};
 use crate::time::now_ms;
 
@@ -102,8 +103,9 @@ impl DiscordInbound {
                 });
             }
         };
-        let (described, attachments, grants) =
+        let (described, mut attachments, grants) =
             media::inline(&msg.attachments, self.media_max_bytes, &self.ctx.public_url).await;
+        attachments.extend(linked_attachments(&described));
         if msg.text().is_none() && attachments.is_empty() {
             log::warn!(
                 "event=inbound_dropped channel=discord event_id={event_id} reason=no_text_and_no_inlined_media"

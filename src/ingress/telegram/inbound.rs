@@ -10,6 +10,7 @@ use crate::config::TelegramConfig;
 use crate::db::inbound::NewInboundEvent;
 use crate::domain::Channel;
 use crate::error::StoreError;
+use crate::ingress::media::linked_attachments;
 use crate::ingress::{IngressCtx, Routed, Seen};
 use crate::time::now_ms;
 
@@ -63,9 +64,10 @@ impl TelegramInbound {
             };
             let media::Inlined {
                 described,
-                attachments,
+                mut attachments,
                 grants,
             } = media::inline(self, &msg.media).await;
+            attachments.extend(linked_attachments(&described));
             if msg.text.as_deref().is_none_or(str::is_empty) && attachments.is_empty() {
                 log::warn!(
                     "event=inbound_dropped channel=telegram event_id={event_id} reason=no_text_and_no_inlined_media"

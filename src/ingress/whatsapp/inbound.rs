@@ -16,7 +16,8 @@ use crate::db::inbound::NewInboundEvent;
 use crate::domain::Channel;
 use crate::error::StoreError;
 use crate::ingress::media::{
-    MediaError, Stated, attachment_type, description, download_capped, real_mime, reference,
+    MediaError, Stated, attachment_type, description, download_capped, linked_attachments,
+    real_mime, reference,
 };
 use crate::ingress::{IngressCtx, Routed, Seen};
 use crate::time::now_ms;
@@ -74,7 +75,8 @@ impl WhatsappInbound {
             let Routed::Forwarded(binding) = self.ctx.route(seen).await? else {
                 continue;
             };
-            let (media, attachments, grants) = self.inline(&msg).await;
+            let (media, mut attachments, grants) = self.inline(&msg).await;
+            attachments.extend(linked_attachments(&media));
             if msg.text.as_deref().is_none_or(str::is_empty) && attachments.is_empty() {
                 log::warn!(
                     "event=inbound_dropped channel=whatsapp event_id={event_id} reason=no_text_and_no_inlined_media"

@@ -90,8 +90,16 @@ async fn whatsapp_media_of_every_kind_is_served_through_the_graph_media_endpoint
         ),
     ]);
     assert_eq!(signed(&app, messages).await, 200);
-    eventually("forwarded", || app.oc().accepted("tenant-a").len() == 2).await;
+    // Media-only messages too: what is not inlined arrives as a link (contract §5a).
+    eventually("forwarded", || app.oc().accepted("tenant-a").len() == 4).await;
     let got = app.oc().accepted("tenant-a");
+    let voice = &got[2].body;
+    assert_eq!(voice["body"], "");
+    assert_eq!(
+        voice["attachments"][0]["url"],
+        voice["channelData"]["whatsapp"]["media"][0]["url"]
+    );
+    assert!(voice["attachments"][0].get("content").is_none());
     let video = &got[0].body["channelData"]["whatsapp"]["media"][0];
     assert_eq!(
         (&video["kind"], &video["inlined"]),
