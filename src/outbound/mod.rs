@@ -6,6 +6,7 @@
 pub mod answer;
 mod notice;
 pub mod owned;
+pub mod press;
 pub mod raw;
 pub mod route_lock;
 pub mod single_flight;
