@@ -121,6 +121,34 @@ impl TgCallback {
 }
 
 impl TelegramInbound {
+    /// A press with no chat (on an inline-mode message): no binding can hold it, so it is
+    /// answered, so the spinner stops, and dropped.
+    pub fn answer_chatless_press(&self, update: &Value) {
+        let id = update
+            .get("callback_query")
+            .and_then(|q| q.get("id"))
+            .and_then(Value::as_str);
+        if let Some(id) = id {
+            self.answer_unbound(0, id);
+        }
+        self.ctx.metrics.callback(Channel::Telegram, false);
+        log::info!("event=callback_dropped channel=telegram reason=no_chat");
+    }
+
+    /// Answers a press nobody will (in the background).
+    fn answer_unbound(&self, chat_id: i64, callback_query_id: &str) {
+        let outbound = self.ctx.outbound.clone();
+        let answer = Press::Telegram {
+            chat_id,
+            callback_query_id: callback_query_id.to_owned(),
+        };
+        actix_web::rt::spawn(async move {
+            if let Err(e) = outbound.answer_press(&answer).await {
+                log::warn!("event=callback_answer_failed channel=telegram error={e:?}");
+            }
+        });
+    }
+
     /// A press: its queue row when its chat is bound; otherwise answered (in the background)
     /// and dropped.
     pub async fn press(&self, press: &TgCallback) -> Result<Option<NewInboundEvent>, StoreError> {
@@ -137,16 +165,7 @@ impl TelegramInbound {
             .metrics
             .callback(Channel::Telegram, bound.is_some());
         let Some(binding) = bound else {
-            let outbound = self.ctx.outbound.clone();
-            let answer = Press::Telegram {
-                chat_id: press.chat_id,
-                callback_query_id: press.id.clone(),
-            };
-            actix_web::rt::spawn(async move {
-                if let Err(e) = outbound.answer_press(&answer).await {
-                    log::warn!("event=callback_answer_failed channel=telegram error={e:?}");
-                }
-            });
+            self.answer_unbound(press.chat_id, &press.id);
             log::info!(
                 "event=callback_dropped channel=telegram update_id={} reason=unbound",
                 press.update_id

@@ -49,7 +49,7 @@ impl TelegramInbound {
             if raw.get("callback_query").is_some() {
                 match callback::parse(raw) {
                     Some(press) => events.extend(self.press(&press).await?),
-                    None => log::info!("event=callback_dropped channel=telegram reason=no_chat"),
+                    None => self.answer_chatless_press(raw),
                 }
                 continue;
             }

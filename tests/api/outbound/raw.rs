@@ -242,3 +242,34 @@ async fn a_refused_raw_call_is_a_502_with_the_platforms_description_and_replays_
     );
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_raw_call_waits_out_telegrams_rate_limit_within_the_deadline_and_answers_429_beyond_it() {
+    let app = world().await;
+    let body = json!({"channel": "telegram", "sessionKey": "tg", "raw": {"telegram": {
+        "method": "sendMessage", "body": {"text": "x", "reply_markup": keyboard()}}}});
+    app.tg().rate_limit_next_send(1);
+    let waited = app.send(KEY_A, body.clone()).await;
+    assert_eq!(waited.status, StatusCode::OK, "{}", waited.body);
+    let calls = app.tg().recorder.calls("/sendmessage");
+    assert_eq!(calls.len(), 2, "the same call repeated after retry_after");
+    assert_eq!(calls[0].body, calls[1].body);
+
+    app.tg().rate_limit_next_send(30);
+    let limited = app.send_idem(KEY_A, "raw-429", body).await;
+    assert_eq!(
+        limited.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        limited.body
+    );
+    assert_eq!(limited.body["code"], "RATE_LIMITED");
+    assert_eq!(
+        limited
+            .headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("30")
+    );
+    app.stop().await;
+}
