@@ -82,6 +82,20 @@ async fn a_telegram_press_is_forwarded_as_a_callback_and_only_its_tenant_may_ans
         vec![json!({"callback_query_id": query, "text": "Got it"})]
     );
 
+    // An edit is told apart by its kind.
+    let edit = json!({"update_id": 5000, "edited_message": {"message_id": 3, "date": 1, "edit_date": 2,
+        "chat": {"id": 1, "type": "private"}, "from": {"id": 42}, "text": "hello!"}});
+    app.tg()
+        .push_raw([(5000, actix_web::web::Bytes::from(edit.to_string()))]);
+    eventually("edit forwarded", || {
+        app.oc().accepted("tenant-a").len() == 3
+    })
+    .await;
+    assert_eq!(
+        app.oc().accepted("tenant-a")[2].body["event"],
+        json!({"kind": "edit"})
+    );
+
     // Polling asks Telegram for presses.
     let polls = app.tg().recorder.calls("/getupdates");
     assert!(polls.iter().all(
