@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::domain::Channel;
 
-/// Sent messages remembered (about 60 bytes each).
-pub const MAX_SENT: usize = 200_000;
+/// Sent messages remembered (about 80 bytes each: 8 MB at most).
+pub const MAX_SENT: usize = 100_000;
 /// Callback queries remembered.
 pub const MAX_CALLBACKS: usize = 50_000;
 
@@ -51,8 +51,16 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
     }
 }
 
-/// A platform message: channel, chat or channel id, message id.
-type MessageKey = (Channel, String, String);
+/// A platform message: channel, chat or channel id, message id (Telegram ids are integers,
+/// Discord's snowflakes; both fit 64 bits).
+type MessageKey = (Channel, i64, u64);
+
+/// The key of a message given as text; `None` for ids no platform uses (never owned).
+fn key(channel: Channel, place: &str, id: &str) -> Option<MessageKey> {
+    let place = place.trim().parse::<i64>().ok()?;
+    let id = id.trim().parse::<u64>().ok()?;
+    Some((channel, place, id))
+}
 
 /// Who owns which sent message and which callback.
 pub struct Owned {
@@ -78,15 +86,19 @@ impl Owned {
     pub fn record_sent(&self, tenant: &Arc<str>, channel: Channel, place: &str, ids: &[String]) {
         let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
         for id in ids {
-            sent.insert((channel, place.to_owned(), id.clone()), tenant.clone());
+            if let Some(key) = key(channel, place, id) {
+                sent.insert(key, tenant.clone());
+            }
         }
     }
 
     /// Whether this service sent message `id` into `place` for `tenant` (and still remembers).
     pub fn sent_by(&self, tenant: &str, channel: Channel, place: &str, id: &str) -> bool {
+        let Some(key) = key(channel, place, id) else {
+            return false;
+        };
         let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
-        sent.get(&(channel, place.to_owned(), id.to_owned()))
-            .is_some_and(|owner| &**owner == tenant)
+        sent.get(&key).is_some_and(|owner| &**owner == tenant)
     }
 
     /// A callback query forwarded to `tenant`.
@@ -117,6 +129,7 @@ mod tests {
         assert!(!owned.sent_by("b", Channel::Telegram, "-100", "7"));
         assert!(!owned.sent_by("a", Channel::Telegram, "-101", "7"));
         assert!(!owned.sent_by("a", Channel::Discord, "-100", "7"));
+        assert!(!owned.sent_by("a", Channel::Telegram, "-100", "x7"));
     }
 
     #[test]

@@ -90,6 +90,13 @@ mod tests {
     }
 
     #[test]
+    fn an_interaction_is_handed_over_whole() {
+        let d = json!({"id": "1", "type": 3, "token": "t", "data": {"custom_id": "go"}});
+        let frame = json!({"op": 0, "s": 7, "t": "INTERACTION_CREATE", "d": d}).to_string();
+        assert_eq!(classify(&frame), Frame::Interaction { data: d });
+    }
+
+    #[test]
     fn control_frames_and_other_events_are_left_to_the_shard() {
         for text in [
             r#"{"op":10,"d":{"heartbeat_interval":41250}}"#,
