@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use mux_server::testkit::discord::GUILD;
+use mux_server::testkit::discord::{GUILD, dm_channel_of};
 use mux_server::testkit::openclaw::Mode;
 
 use crate::helpers::{ADMIN, KEY_A, KEY_B, TestApp, eventually};
@@ -14,7 +14,8 @@ use crate::helpers::{ADMIN, KEY_A, KEY_B, TestApp, eventually};
 const CODES: &str = r#"[
   {"code":"TG-A","channel":"telegram","routeKey":"telegram:default:chat:1","scope":"chat"},
   {"code":"TG-B","channel":"telegram","routeKey":"telegram:default:chat:2","scope":"chat"},
-  {"code":"DC-A","channel":"discord","routeKey":"discord:default:guild:500:channel:501","scope":"channel"}
+  {"code":"DC-A","channel":"discord","routeKey":"discord:default:guild:500:channel:501","scope":"channel"},
+  {"code":"DC-B-DM","channel":"discord","routeKey":"discord:default:dm:user:43","scope":"dm"}
 ]"#;
 
 /// Telegram polling and the Discord gateway into the fakes; tenants A and B at the fake OpenClaw
@@ -34,6 +35,7 @@ async fn spawn(timeout_ms: u64) -> TestApp {
     app.bind(KEY_A, "TG-A", "tg-a").await;
     app.bind(KEY_B, "TG-B", "tg-b").await;
     app.bind(KEY_A, "DC-A", "dc-a").await;
+    app.bind(KEY_B, "DC-B-DM", "dc-b-dm").await;
     app.wait_channel("discord", "connected").await;
     app
 }
@@ -180,5 +182,27 @@ async fn a_discord_press_is_acknowledged_while_the_tenant_hangs_and_delivered_on
     assert!(
         metrics.contains(r#"mux_inbound_callbacks_total{channel="discord",outcome="forwarded"} 1"#)
     );
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_discord_press_in_a_bound_dm_reaches_the_dms_tenant() {
+    let app = spawn(5_000).await;
+    let press = app.dc().press(dm_channel_of(43), None, 43, "901", "menu");
+    eventually("forwarded to B", || {
+        app.oc().accepted("tenant-b").len() == 1
+    })
+    .await;
+    let env = &app.oc().accepted("tenant-b")[0].body;
+    assert_eq!(
+        (&env["sessionKey"], &env["chatType"], &env["body"]),
+        (&json!("dc-b-dm"), &json!("direct"), &json!("menu"))
+    );
+    assert_eq!(env["channelData"]["discord"]["interactionId"], press);
+    eventually("acknowledged", || {
+        app.dc().acks().iter().any(|(id, _, _)| *id == press)
+    })
+    .await;
+    assert!(app.oc().accepted("tenant-a").is_empty());
     app.stop().await;
 }
