@@ -37,6 +37,7 @@ pub fn send_request(body: &Value) -> Result<SendRequest, ApiError> {
     f.string("accountId")?;
     f.object("channelData")?;
     f.object("poll")?;
+    let raw = f.object("raw")?;
     let text = non_blank(text);
     // Passed on as given, in order, duplicates included (contract §6); only blanks are no URL.
     let media: Vec<String> = media_url
@@ -44,17 +45,23 @@ pub fn send_request(body: &Value) -> Result<SendRequest, ApiError> {
         .chain(media_urls.into_iter().flatten())
         .filter(|u| !u.trim().is_empty())
         .collect();
-    if text.is_none() && media.is_empty() {
+    // A raw platform call carries its own content (contract §5a).
+    if text.is_none() && media.is_empty() && raw.is_none() {
         return Err(ApiError::bad_request("text or mediaUrl(s) required"));
     }
     let channel =
         Channel::parse(&channel).ok_or_else(|| ApiError::bad_request("unsupported channel"))?;
+    let raw = raw
+        .map(|r| crate::outbound::raw::parse(channel, r))
+        .transpose()
+        .map_err(ApiError::bad_request)?;
     super::pairings::session_key(Some(session_key.clone()))?;
     Ok(SendRequest {
         channel,
         session_key,
         to: non_blank(to),
         thread_id: non_blank(thread_id),
+        raw,
         message: OutgoingMessage {
             text,
             media,

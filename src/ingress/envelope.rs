@@ -5,8 +5,39 @@ use serde_json::{Map, Value, json};
 
 use crate::domain::Channel;
 
+/// What an envelope reports (`event.kind`, contract §5a).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// A new chat message.
+    Message,
+    /// An edited message (Telegram `edited_message`, Discord `MESSAGE_UPDATE`).
+    Edit,
+    /// A button press (Telegram `callback_query`, Discord component interaction).
+    Callback,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Message => "message",
+            EventKind::Edit => "edit",
+            EventKind::Callback => "callback",
+        }
+    }
+
+    /// `edit` for an edited message, else `message`.
+    pub fn of_message(edited: bool) -> EventKind {
+        if edited {
+            EventKind::Edit
+        } else {
+            EventKind::Message
+        }
+    }
+}
+
 /// What differs per channel; the assembler adds the rest.
 pub struct Envelope<'a> {
+    pub kind: EventKind,
     pub event_id: String,
     pub channel: Channel,
     pub session_key: &'a str,
@@ -38,6 +69,7 @@ impl Envelope<'_> {
         env.insert("chatType".into(), json!(chat_type));
         env.insert("messageId".into(), json!(self.message_id));
         env.insert("timestampMs".into(), json!(self.timestamp_ms));
+        env.insert("event".into(), json!({"kind": self.kind.as_str()}));
         if let Some(thread) = self.thread_id {
             env.insert("threadId".into(), thread);
         }

@@ -117,6 +117,8 @@ pub struct Metrics {
     platform_429: [AtomicU64; 3],
     auth_failed: [AtomicU64; 2],
     pairing: [AtomicU64; 6],
+    /// Per channel: button presses forwarded, and pressed in unbound chats (answered, dropped).
+    callbacks: [[AtomicU64; 2]; 3],
     writer_batch_size: Histogram<11>,
     writer_commit: Histogram<11>,
     /// `GET /v1/mux/files/…`: bytes streamed and requests by outcome.
@@ -145,6 +147,7 @@ impl Metrics {
             platform_429: counters(),
             auth_failed: counters(),
             pairing: counters(),
+            callbacks: std::array::from_fn(|_| counters()),
             writer_batch_size: Histogram::new(BATCH_SIZES, 1.0),
             writer_commit: Histogram::new(COMMIT_US, 1_000_000.0),
             files: files::FileProxyMetrics::default(),
@@ -183,6 +186,11 @@ impl Metrics {
     /// 429s that the senders wait out within the deadline are not counted here yet.
     pub fn platform_429(&self, channel: Channel) {
         self.platform_429[slot(channel)].fetch_add(1, Relaxed);
+    }
+
+    /// A button press: `forwarded` from a bound chat, else answered and dropped.
+    pub fn callback(&self, channel: Channel, forwarded: bool) {
+        self.callbacks[slot(channel)][usize::from(!forwarded)].fetch_add(1, Relaxed);
     }
 
     pub fn inbound_received(&self, channel: Channel) {

@@ -162,6 +162,7 @@ impl Metrics {
                 outcome.as_str()
             );
         }
+        self.render_callbacks(&mut out);
         self.writer_batch_size
             .render(&mut out, "mux_writer_batch_size", "Ops per group commit.");
         self.writer_commit.render(
@@ -171,6 +172,25 @@ impl Metrics {
         );
         self.files.render(&mut out);
         out
+    }
+
+    fn render_callbacks(&self, out: &mut String) {
+        let name = "mux_inbound_callbacks_total";
+        header(
+            out,
+            name,
+            "Button presses (Telegram callback queries, Discord component interactions): forwarded, or from an unbound chat (answered and dropped).",
+            "counter",
+        );
+        for channel in Channel::ALL {
+            for (i, outcome) in ["forwarded", "unbound"].iter().enumerate() {
+                let v = self.callbacks[slot(channel)][i].load(Relaxed);
+                let _ = writeln!(
+                    out,
+                    "{name}{{channel=\"{channel}\",outcome=\"{outcome}\"}} {v}"
+                );
+            }
+        }
     }
 
     fn render_outbound(&self, out: &mut String) {

@@ -5,6 +5,9 @@
 
 pub mod answer;
 mod notice;
+pub mod owned;
+pub mod press;
+pub mod raw;
 pub mod route_lock;
 pub mod single_flight;
 mod start;
@@ -45,6 +48,9 @@ pub struct SendRequest {
     /// sender, so they can narrow a send to a thread of the bound place and nothing more.
     pub to: Option<String>,
     pub thread_id: Option<String>,
+    /// A raw platform call (contract §5a) instead of `message`; its place fields are overwritten
+    /// by the route lock (`route_lock::raw`).
+    pub raw: Option<raw::RawCall>,
     pub message: OutgoingMessage,
 }
 
@@ -67,6 +73,9 @@ pub struct Outbound {
     /// This process's id on idempotency reservations.
     owner: String,
     flights: Arc<SingleFlight>,
+    /// The messages sent and the button presses forwarded for each tenant (raw edits, deletes
+    /// and callback answers are limited to those).
+    pub owned: Arc<owned::Owned>,
 }
 
 impl Outbound {
@@ -87,6 +96,7 @@ impl Outbound {
             ttl_ms: i64::try_from(config.idempotency_ttl_ms).unwrap_or(i64::MAX),
             owner,
             flights: Arc::default(),
+            owned: Arc::default(),
         })
     }
 
@@ -245,7 +255,17 @@ impl Outbound {
             Err(e) => Err(e),
         };
         match sent {
-            Ok(delivered) => Answer::delivered(&delivered),
+            Ok(delivered) => {
+                if req.channel != Channel::Whatsapp {
+                    self.owned.record_sent(
+                        tenant,
+                        req.channel,
+                        &delivered.destination,
+                        &delivered.message_ids,
+                    );
+                }
+                Answer::delivered(&delivered)
+            }
             Err(e) => Answer::failed(req.channel, &e),
         }
     }
@@ -258,6 +278,9 @@ impl Outbound {
         req: &SendRequest,
         deadline: Instant,
     ) -> Result<Delivered, SendError> {
+        if let Some(raw) = &req.raw {
+            return self.dispatch_raw(tenant, target, raw, deadline).await;
+        }
         let msg = &req.message;
         match target {
             Target::Telegram(target) => {

@@ -30,6 +30,7 @@ impl Outbound {
             session_key: String::new(),
             to: None,
             thread_id: None,
+            raw: None,
             message: OutgoingMessage {
                 text: Some(text.to_owned()),
                 ..OutgoingMessage::default()

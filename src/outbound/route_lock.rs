@@ -20,6 +20,8 @@
 //! `replyToId` is sent as a reply inside the chosen chat (Telegram `reply_parameters` without a
 //! chat, Discord `message_reference` without a channel), so it cannot move the message either.
 
+pub mod raw;
+
 use std::sync::Arc;
 
 use tokio::time::Instant;
@@ -203,6 +205,7 @@ mod tests {
             session_key: "s".into(),
             to: to.map(str::to_owned),
             thread_id: thread_id.map(str::to_owned),
+            raw: None,
             message: OutgoingMessage::default(),
         }
     }

@@ -20,6 +20,8 @@ use super::discord_target::snowflake;
 use super::{Delivered, OutgoingMessage, SendError, after_partial, remaining, split};
 use crate::config::{DiscordConfig, OutboundConfig};
 
+mod raw;
+
 /// Message `content` limit.
 pub const TEXT_LIMIT: usize = 2000;
 /// Embeds per message.
@@ -136,7 +138,11 @@ impl DiscordSender {
     }
 
     /// The DM channel with a user: `POST /users/@me/channels` once, then from the cache.
-    async fn dm_channel(&self, user_id: u64, deadline: Instant) -> Result<u64, SendError> {
+    pub(super) async fn dm_channel(
+        &self,
+        user_id: u64,
+        deadline: Instant,
+    ) -> Result<u64, SendError> {
         if let Some(id) = self.lock_dms().get(&user_id) {
             return Ok(*id);
         }

@@ -19,6 +19,8 @@ use super::{
 };
 use crate::config::{OutboundConfig, TelegramConfig};
 
+mod raw;
+
 /// sendMessage text limit (characters after entity parsing; we send no entities).
 pub const TEXT_LIMIT: usize = 4096;
 /// sendPhoto caption limit.
@@ -123,21 +125,33 @@ impl TelegramSender {
     }
 
     /// One Bot API call. `Err(Retry)` asks the caller to wait and repeat it.
-    ///
-    /// The call goes through the Bot's reqwest client directly rather than teloxide's request
-    /// futures: on any 5xx those sleep 10 s before reading the body (teloxide-core 0.13
-    /// `DELAY_ON_SERVER_ERROR`), which would turn every Telegram 5xx into a deadline timeout.
     async fn call(
         &self,
         call: &Call<'_>,
         deadline: Instant,
     ) -> Result<Result<String, SendError>, Retry> {
-        let Some(left) = remaining(deadline) else {
-            return Ok(Err(SendError::RateLimited {
-                retry_after: Duration::from_secs(1),
-            }));
-        };
         let (method, body) = call.payload();
+        match self.post(method, body, deadline).await {
+            Err(e) => Ok(Err(e)),
+            Ok((status, bytes)) => read_answer(status, &bytes),
+        }
+    }
+
+    /// One Bot API POST within the deadline: the answer's status and bytes, or why there are
+    /// none. Through the Bot's reqwest client directly rather than teloxide's request futures:
+    /// on any 5xx those sleep 10 s before reading the body (teloxide-core 0.13
+    /// `DELAY_ON_SERVER_ERROR`), which would turn every Telegram 5xx into a deadline timeout.
+    async fn post(
+        &self,
+        method: &str,
+        body: Vec<u8>,
+        deadline: Instant,
+    ) -> Result<(u16, actix_web::web::Bytes), SendError> {
+        let Some(left) = remaining(deadline) else {
+            return Err(SendError::RateLimited {
+                retry_after: Duration::from_secs(1),
+            });
+        };
         let request = self
             .bot
             .client()
@@ -157,14 +171,14 @@ impl TelegramSender {
             Ok::<_, (bool, String)>((status, bytes))
         };
         match timeout(left, exchange).await {
-            Err(_elapsed) => Ok(Err(SendError::OutcomeUnknown)),
+            Err(_elapsed) => Err(SendError::OutcomeUnknown),
             // A connection that never opened sent nothing; any other network error may have
             // happened after Telegram got the request.
-            Ok(Err((true, cause))) => Ok(Err(SendError::Platform {
+            Ok(Err((true, cause))) => Err(SendError::Platform {
                 details: json!({"description": scrub(&cause, &self.token)}),
-            })),
-            Ok(Err((false, _))) => Ok(Err(SendError::OutcomeUnknown)),
-            Ok(Ok((status, bytes))) => read_answer(status, &bytes),
+            }),
+            Ok(Err((false, _))) => Err(SendError::OutcomeUnknown),
+            Ok(Ok(answer)) => Ok(answer),
         }
     }
 }

@@ -78,6 +78,22 @@ impl WhatsappSender {
         })
     }
 
+    /// A raw Cloud API message object (contract §5a), its recipient already the bound chat's
+    /// (`route_lock::raw`). Throughput errors are waited out as for plain sends.
+    pub async fn send_raw(
+        &self,
+        jid: &str,
+        body: &Value,
+        deadline: Instant,
+    ) -> Result<Delivered, SendError> {
+        let id = self.post_with_retry(body, deadline).await?;
+        Ok(Delivered {
+            destination_field: "toJid",
+            destination: jid.to_owned(),
+            message_ids: vec![id],
+        })
+    }
+
     async fn post_with_retry(&self, body: &Value, deadline: Instant) -> Result<String, SendError> {
         let mut attempt = 0u32;
         loop {
@@ -160,13 +176,13 @@ impl WhatsappSender {
 struct Throttled(Option<Duration>);
 
 /// The Graph API's recipient: a phone number in international form, or a group id.
-struct Recipient {
-    kind: &'static str,
-    to: String,
+pub struct Recipient {
+    pub kind: &'static str,
+    pub to: String,
 }
 
 impl Recipient {
-    fn from_jid(jid: &str) -> Recipient {
+    pub fn from_jid(jid: &str) -> Recipient {
         match jid.strip_suffix("@g.us") {
             Some(group) => Recipient {
                 kind: "group",

@@ -5,7 +5,11 @@
 //!   (capped at 2 s unless a test lifts the cap) woken at once by a new update; or `409 Conflict`
 //!   when a test says another poller holds the token. Polls the client closed before they were
 //!   answered are counted (`polls_abandoned`);
-//! - `sendMessage` / `sendPhoto` answering Message objects (recorded; scriptable);
+//! - `sendMessage` / `sendPhoto` / `sendDocument` answering Message objects (recorded;
+//!   scriptable); `editMessageText` / `editMessageReplyMarkup` answering the edited Message, and
+//!   `deleteMessage`, `answerCallbackQuery`, `setMessageReaction`, `sendChatAction` answering
+//!   `true` (all recorded in `sent`);
+//! - button presses: `push_callback` queues a `callback_query` update;
 //! - `getFile` and file downloads under `/file/bot<token>/<path>`, typed by the path's
 //!   extension; generated files of any size streamed from a pattern (`pattern_byte`) without
 //!   ever being held, and files getFile refuses as too big (the cloud Bot API's 20 MB limit);
@@ -156,6 +160,49 @@ impl FakeTelegram {
         id
     }
 
+    /// Queues a button press (`callback_query`) by user `from` on message `message_id` of
+    /// `chat` (in forum topic `topic`, if any); returns the callback query's id.
+    pub fn push_callback(
+        &self,
+        chat: i64,
+        topic: Option<i64>,
+        from: i64,
+        message_id: i64,
+        data: &str,
+    ) -> String {
+        let chat_type = if chat < 0 { "supergroup" } else { "private" };
+        let query_id = {
+            let mut s = lock(&self.shared.state);
+            let id = s.next_update_id;
+            s.next_update_id += 1;
+            let query_id = format!("cq{id}");
+            let mut message = json!({"message_id": message_id, "date": 1_700_000_000,
+                "chat": {"id": chat, "type": chat_type},
+                "from": {"id": 1, "is_bot": true, "first_name": "mux"}, "text": "pick one"});
+            if let Some(topic) = topic {
+                message["message_thread_id"] = json!(topic);
+                message["is_topic_message"] = json!(true);
+                message["chat"]["is_forum"] = json!(true);
+            }
+            let update = json!({"update_id": id, "callback_query": {"id": query_id,
+                "from": {"id": from, "is_bot": false, "first_name": "U"},
+                "chat_instance": "ci", "data": data, "message": message}});
+            s.updates.push_back((id, Bytes::from(update.to_string())));
+            query_id
+        };
+        self.shared.notify.notify_waiters();
+        query_id
+    }
+
+    /// Bodies of the calls of `method` (canonical spelling) the fake answered itself.
+    pub fn sent_of(&self, method: &str) -> Vec<Value> {
+        self.sent()
+            .into_iter()
+            .filter(|(m, _)| m == method)
+            .map(|(_, b)| b)
+            .collect()
+    }
+
     /// Queues updates already in wire form (the benchmark numbers them itself).
     pub fn push_raw(&self, updates: impl IntoIterator<Item = (i64, Bytes)>) {
         lock(&self.shared.state).updates.extend(updates);
@@ -245,10 +292,17 @@ impl FakeTelegram {
 }
 
 /// The methods the fake knows, as the Bot API spells them.
-const CANONICAL: [&str; 7] = [
+const CANONICAL: [&str; 14] = [
     "getUpdates",
     "sendMessage",
     "sendPhoto",
+    "sendDocument",
+    "sendChatAction",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "deleteMessage",
+    "answerCallbackQuery",
+    "setMessageReaction",
     "getFile",
     "setWebhook",
     "deleteWebhook",
@@ -290,6 +344,16 @@ async fn api(
         "getupdates" => get_updates(shared, body).await,
         "sendmessage" => send(&shared, "sendMessage", &body),
         "sendphoto" => send(&shared, "sendPhoto", &body),
+        "senddocument" => send(&shared, "sendDocument", &body),
+        "editmessagetext" | "editmessagereplymarkup" => edit(&shared, &method, &body),
+        "deletemessage" | "answercallbackquery" | "setmessagereaction" | "sendchataction" => {
+            let canonical = CANONICAL
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(&method))
+                .map_or(method.clone(), |c| (*c).to_owned());
+            lock(&shared.state).sent.push((canonical, body));
+            reply(200, &json!({"ok": true, "result": true}))
+        }
         "getfile" => get_file(&shared, &body),
         "setwebhook" | "deletewebhook" => reply(200, &json!({"ok": true, "result": true})),
         "getme" => reply(
@@ -332,6 +396,32 @@ fn send(shared: &Shared, method: &str, body: &Value) -> HttpResponse {
     lock(&shared.state)
         .sent
         .push((method.to_owned(), body.clone()));
+    reply(200, &json!({"ok": true, "result": message}))
+}
+
+/// Answers an edit with the edited Message (the id asked for), and keeps it.
+fn edit(shared: &Shared, method: &str, body: &Value) -> HttpResponse {
+    let canonical = if method == "editmessagetext" {
+        "editMessageText"
+    } else {
+        "editMessageReplyMarkup"
+    };
+    let mut message = json!({
+        "message_id": body["message_id"],
+        "date": 1_700_000_000,
+        "edit_date": 1_700_000_100,
+        "chat": {"id": body["chat_id"], "type": "private"},
+        "from": {"id": 1, "is_bot": true, "first_name": "mux"},
+    });
+    if let Some(text) = body.get("text") {
+        message["text"] = text.clone();
+    }
+    if let Some(markup) = body.get("reply_markup") {
+        message["reply_markup"] = markup.clone();
+    }
+    lock(&shared.state)
+        .sent
+        .push((canonical.to_owned(), body.clone()));
     reply(200, &json!({"ok": true, "result": message}))
 }
 

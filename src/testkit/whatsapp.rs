@@ -82,6 +82,12 @@ impl FakeWhatsApp {
             .collect()
     }
 
+    /// Every message body the fake accepted (text, image, interactive, template, reaction …),
+    /// in order.
+    pub fn sent(&self) -> Vec<Value> {
+        lock(&self.shared.state).sent.clone()
+    }
+
     pub fn add_media(&self, id: &str, bytes: Vec<u8>) {
         lock(&self.shared.state).media.insert(id.to_owned(), bytes);
     }

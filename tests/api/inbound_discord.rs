@@ -76,7 +76,7 @@ async fn a_token_in_a_dm_activates_the_pending_dm_binding_and_the_next_message_i
     let expected = json!({
         "eventId": format!("dc:{id}"), "channel": "discord", "sessionKey": "agent:a:dm", "body": " hello there ",
         "from": "discord:42", "to": format!("channel:{dm}"), "accountId": "default", "chatType": "direct",
-        "messageId": id, "timestampMs": (snowflake >> 22) + 1_420_070_400_000,
+        "messageId": id, "timestampMs": (snowflake >> 22) + 1_420_070_400_000, "event": {"kind": "message"},
         "channelData": {"accountId": "default", "messageId": id, "channelId": dm.to_string(), "guildId": null,
             "routeKey": "discord:default:dm:user:42", "discord": {"media": [], "rawMessage": sent}},
     });
@@ -173,6 +173,7 @@ async fn guild_channels_pair_by_token_answer_invalid_tokens_and_commands_and_rou
         (&json!(id), &json!(THREAD.to_string()))
     );
     assert_eq!(env["channelData"]["discord"]["rawMessage"], edited);
+    assert_eq!(env["event"], json!({"kind": "edit"}));
     assert_eq!(
         app.oc().bodies("tenant-b"),
         vec!["in the thread", "in the thread (edited)"]

@@ -453,6 +453,12 @@ async fn webhook_mode_checks_the_secret_and_drops_duplicate_deliveries() {
     ])
     .await;
     assert!(app.tg().calls().contains(&"setWebhook".to_owned()));
+    let registered = app.tg().recorder.calls("/setwebhook");
+    assert_eq!(
+        registered[0].body["allowed_updates"],
+        json!(["message", "edited_message", "callback_query"]),
+        "button presses are asked for in webhook mode too"
+    );
     app.bind(KEY_A, "A1", "sa").await;
     let update = json!({"update_id": 9001, "message": {"message_id": 1, "date": 1,
         "chat": {"id": 1, "type": "private"}, "from": {"id": 11}, "text": "via webhook"}});

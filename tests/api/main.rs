@@ -3,6 +3,7 @@
 
 mod admin;
 mod body_types;
+mod buttons;
 mod cli;
 mod crash;
 mod deploy;

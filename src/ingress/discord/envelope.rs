@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::domain::Channel;
-use crate::ingress::envelope::Envelope;
+use crate::ingress::envelope::{Envelope, EventKind};
 
 use super::message::{DcMessage, snowflake_ms};
 
@@ -27,6 +27,7 @@ pub fn build(
     attachments: Vec<Value>,
 ) -> Value {
     Envelope {
+        kind: EventKind::of_message(at.edit),
         event_id: msg.event_id(at.edit),
         channel: Channel::Discord,
         session_key: at.session_key,
@@ -76,7 +77,7 @@ mod tests {
                 "eventId": "dc:175928847299117063", "channel": "discord", "sessionKey": "sess",
                 "body": " hi ", "from": "discord:42", "to": "channel:502", "accountId": "default",
                 "chatType": "group", "messageId": "175928847299117063", "timestampMs": 1462015105796i64,
-                "threadId": "502",
+                "threadId": "502", "event": {"kind": "message"},
                 "channelData": {"accountId": "default", "messageId": "175928847299117063", "channelId": "502",
                     "guildId": "500", "routeKey": "discord:default:guild:500:channel:501",
                     "discord": {"media": media, "rawMessage": raw}},
@@ -99,6 +100,7 @@ mod tests {
         assert_eq!(env["chatType"], "direct");
         assert_eq!(env["channelData"]["guildId"], Value::Null);
         assert_eq!(env["eventId"], "dc:7:edit:2024-01-01T00:00:00+00:00");
+        assert_eq!(env["event"]["kind"], "edit");
         assert!(env.get("threadId").is_none() && env.get("attachments").is_none());
     }
 }

@@ -25,6 +25,7 @@
 pub mod connection;
 pub mod envelope;
 pub mod inbound;
+pub mod interaction;
 pub mod media;
 pub mod message;
 pub mod rest;

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::domain::Channel;
-use crate::ingress::envelope::Envelope;
+use crate::ingress::envelope::{Envelope, EventKind};
 
 use super::update::TgMessage;
 
@@ -16,6 +16,7 @@ pub fn build(
     attachments: Vec<Value>,
 ) -> Value {
     Envelope {
+        kind: EventKind::of_message(msg.edited),
         event_id: msg.event_id(),
         channel: Channel::Telegram,
         session_key,
@@ -72,6 +73,7 @@ mod tests {
                 "eventId": "tg:77", "channel": "telegram", "sessionKey": "sess", "body": "  hi  ",
                 "from": "telegram:42", "to": "telegram:-1001", "accountId": "default",
                 "chatType": "group", "messageId": "5", "timestampMs": 1700000000000i64, "threadId": 4,
+                "event": {"kind": "message"},
                 "channelData": {"accountId": "default", "messageId": "5", "chatId": "-1001", "topicId": 4,
                     "routeKey": "telegram:default:chat:-1001:topic:4", "updateId": 77,
                     "telegram": {"media": [], "rawMessage": update["message"], "rawUpdate": update}}

@@ -5,7 +5,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::{envelope, media, update};
+use super::{callback, envelope, media, update};
 use crate::config::TelegramConfig;
 use crate::db::inbound::NewInboundEvent;
 use crate::domain::Channel;
@@ -47,6 +47,13 @@ impl TelegramInbound {
     pub async fn process(&self, updates: &[Value]) -> Result<Vec<NewInboundEvent>, StoreError> {
         let mut events = Vec::new();
         for raw in updates {
+            if raw.get("callback_query").is_some() {
+                match callback::parse(raw) {
+                    Some(press) => events.extend(self.press(&press).await?),
+                    None => self.answer_chatless_press(raw),
+                }
+                continue;
+            }
             let Some(msg) = update::parse(raw, self.media_max_bytes) else {
                 continue;
             };

@@ -11,6 +11,7 @@
 //! carry the platform's own objects unmodified (`rawUpdate`, `rawMessage`), and the long-poll
 //! timeout must be under our control.
 
+pub mod callback;
 pub mod connection;
 pub mod envelope;
 pub mod inbound;

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::domain::{Channel, RouteKey, whatsapp_jid};
-use crate::ingress::envelope::Envelope;
+use crate::ingress::envelope::{Envelope, EventKind};
 
 /// One inbound message of a webhook POST.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +135,7 @@ impl WaMessage {
         attachments: Vec<Value>,
     ) -> Value {
         Envelope {
+            kind: EventKind::Message,
             event_id: self.event_id(),
             channel: Channel::Whatsapp,
             session_key,

@@ -41,6 +41,12 @@ pub struct Rest {
     /// When each `GET /channels/{id}/messages` arrived.
     pub list_times: Vec<std::time::Instant>,
     attachments: HashMap<String, Vec<u8>>,
+    /// (channel, message, body) of every message edit.
+    pub edits: Vec<(u64, String, Value)>,
+    /// (interaction id, token, body) of every interaction callback.
+    pub acks: Vec<(String, String, Value)>,
+    /// Interactions dispatched so far.
+    interactions: u64,
 }
 
 #[derive(Clone)]
@@ -200,6 +206,68 @@ impl FakeDiscord {
         }
         gateway::dispatch(&self.gw, "MESSAGE_UPDATE", live.clone());
         Some(live)
+    }
+
+    /// A user presses component `custom_id` on message `message_id` in `channel` (of `guild`,
+    /// or a DM): dispatches INTERACTION_CREATE (type 3); returns the interaction's id.
+    pub fn press(
+        &self,
+        channel: u64,
+        guild: Option<u64>,
+        user: u64,
+        message_id: &str,
+        custom_id: &str,
+    ) -> String {
+        let (id, thread) = {
+            let mut rest = lock(&self.rest);
+            rest.interactions += 1;
+            let thread = rest.channels.get(&channel).and_then(|(_, p)| *p);
+            (next_id(&mut rest), thread)
+        };
+        let user_obj =
+            json!({"id": user.to_string(), "username": format!("u{user}"), "discriminator": "0"});
+        let mut d = json!({"id": id.to_string(), "application_id": "1", "type": 3,
+            "token": format!("itoken-{id}"), "version": 1, "channel_id": channel.to_string(),
+            "message": {"id": message_id, "channel_id": channel.to_string()},
+            "data": {"custom_id": custom_id, "component_type": 2}});
+        match guild {
+            Some(g) => {
+                d["guild_id"] = json!(g.to_string());
+                d["member"] = json!({"user": user_obj, "roles": []});
+                d["channel"] = match thread {
+                    Some(parent) => {
+                        json!({"id": channel.to_string(), "type": 11, "parent_id": parent.to_string()})
+                    }
+                    None => json!({"id": channel.to_string(), "type": 0}),
+                };
+            }
+            None => {
+                d["user"] = user_obj;
+                d["channel"] = json!({"id": channel.to_string(), "type": 1});
+            }
+        }
+        gateway::dispatch(&self.gw, "INTERACTION_CREATE", d);
+        id.to_string()
+    }
+
+    /// (interaction id, token, body) of every interaction callback so far.
+    pub fn acks(&self) -> Vec<(String, String, Value)> {
+        lock(&self.rest).acks.clone()
+    }
+
+    /// (channel, message id, body) of every message edit so far.
+    pub fn edits(&self) -> Vec<(u64, String, Value)> {
+        lock(&self.rest).edits.clone()
+    }
+
+    /// Bodies the bot posted into `channel`.
+    pub fn posts_to(&self, channel: u64) -> Vec<Value> {
+        lock(&self.rest)
+            .sent
+            .iter()
+            .filter(|(c, _)| *c == channel)
+            .map(|(_, b)| b.clone())
+            .collect()
     }
 
     /// Texts the bot sent into `channel`.

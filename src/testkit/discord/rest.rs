@@ -25,6 +25,16 @@ pub async fn api(fake: web::Data<FakeDiscord>, req: HttpRequest, body: web::Byte
     if let Some(scripted) = fake.recorder.record(&req, &body) {
         return scripted.answer().await;
     }
+    // Interaction callbacks are authorized by the interaction's token, not the bot's.
+    let segments = segments_of(&req);
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    if let ["interactions", id, token, "callback"] = segments.as_slice() {
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        lock(&fake.rest)
+            .acks
+            .push(((*id).to_owned(), (*token).to_owned(), body));
+        return HttpResponse::NoContent().finish();
+    }
     if authorization(&req) != Some(&format!("Bot {TOKEN}")) {
         return reply(401, &json!({"message": "401: Unauthorized", "code": 0}));
     }
@@ -56,9 +66,37 @@ pub async fn api(fake: web::Data<FakeDiscord>, req: HttpRequest, body: web::Byte
         ("GET", ["channels", id, "messages"]) => list(&fake, id, &query, req.query_string()),
         ("GET", ["channels", id]) => channel(&fake, id),
         ("POST", ["channels", id, "messages"]) => (200, send(&fake, id, &body)),
+        ("PATCH", ["channels", id, "messages", message]) => edit(&fake, id, message, &body),
         _ => unknown_channel(),
     };
     reply(status, &answer)
+}
+
+fn segments_of(req: &HttpRequest) -> Vec<String> {
+    req.path()
+        .trim_start_matches("/api/v10/")
+        .split('/')
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Edits a stored message of the channel (`404 Unknown Message` if there is none).
+fn edit(fake: &FakeDiscord, id: &str, message: &str, body: &Value) -> (u16, Value) {
+    let channel: u64 = id.parse().unwrap_or(0);
+    let mut rest = lock(&fake.rest);
+    rest.edits.push((channel, message.to_owned(), body.clone()));
+    let Some(stored) = rest
+        .messages
+        .get_mut(&channel)
+        .and_then(|l| l.iter_mut().find(|m| m["id"] == message))
+    else {
+        return (404, json!({"message": "Unknown Message", "code": 10008}));
+    };
+    for (k, v) in body.as_object().cloned().unwrap_or_default() {
+        stored[k] = v;
+    }
+    stored["edited_timestamp"] = json!("2026-01-01T00:05:00.000000+00:00");
+    (200, stored.clone())
 }
 
 /// Records the bot's message, stores it and dispatches it back, as Discord does.

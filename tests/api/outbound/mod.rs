@@ -6,6 +6,7 @@ mod fairness;
 mod idempotency;
 mod limits;
 mod logs;
+mod raw;
 mod resume;
 mod route_lock;
 mod routing;

@@ -280,7 +280,96 @@ fn rows() -> Vec<(&'static str, &'static str, Value, Expect)> {
             json!({"replyToId": "wamid.B1"}),
             Whatsapp("+15550001111"),
         ),
+        // Raw platform calls (contract §5a): the body's place fields are overwritten from the
+        // binding, and the lock still decides the target.
+        (
+            "telegram",
+            "a-topic",
+            raw_tg(json!({"chat_id": 777, "message_thread_id": 6})),
+            Telegram(-100900, Some(5)),
+        ),
+        (
+            "telegram",
+            "a-topic",
+            raw_tg(
+                json!({"chat_id": "@b_channel", "reply_parameters": {"message_id": 1, "chat_id": 777}}),
+            ),
+            Telegram(-100900, Some(5)),
+        ),
+        (
+            "telegram",
+            "a-group",
+            raw_tg(json!({"chat_id": -100900, "message_thread_id": 7})),
+            Telegram(-100901, None),
+        ),
+        (
+            "telegram",
+            "a-group",
+            json!({"threadId": 7, "raw": {"telegram": {"method": "sendMessage", "body": {"text": "x"}}}}),
+            NotBound,
+        ),
+        (
+            "discord",
+            "a-chan",
+            raw_dc(json!({"channel_id": "512"})),
+            Discord(511),
+        ),
+        (
+            "discord",
+            "a-chan",
+            json!({"threadId": "513", "raw": {"discord": {"body": {"content": "x"}}}}),
+            Discord(511),
+        ),
+        (
+            "discord",
+            "a-guild",
+            json!({"to": "channel:512", "raw": {"discord": {"body": {"content": "x"}}}}),
+            NotBound,
+        ),
+        (
+            "discord",
+            "a-guild",
+            json!({"threadId": "601", "raw": {"discord": {"body": {"content": "x", "guild_id": "600"}}}}),
+            Refused(403),
+        ),
+        (
+            "discord",
+            "a-dm",
+            raw_dc(json!({"channel_id": "512", "recipient_id": "43"})),
+            Discord(a_dm),
+        ),
+        (
+            "whatsapp",
+            "a-wa",
+            json!({"raw": {"whatsapp": {"body": {"to": B_WHATSAPP, "type": "text", "text": {"body": "x"}}}}}),
+            Whatsapp("+15550001111"),
+        ),
+        (
+            "whatsapp",
+            "a-wa",
+            json!({"raw": {"whatsapp": {"body": {"to": "120363000@g.us", "recipient_type": "group",
+                "type": "reaction", "reaction": {"message_id": "wamid.B1", "emoji": "👍"}}}}}),
+            Whatsapp("+15550001111"),
+        ),
     ]
+}
+
+/// A raw Telegram `sendMessage` with these extra body fields.
+fn raw_tg(extra: Value) -> Value {
+    let mut body = json!({"text": "attempt"});
+    for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+        body[k] = v;
+    }
+    json!({"raw": {"telegram": {"method": "sendMessage", "body": body}}})
+}
+
+/// A raw Discord message create with these extra body fields.
+fn raw_dc(extra: Value) -> Value {
+    let mut body = json!({"content": "attempt"});
+    for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+        body[k] = v;
+    }
+    json!({"raw": {"discord": {"body": body}}})
 }
 
 async fn world() -> TestApp {
@@ -411,6 +500,60 @@ async fn no_field_of_a_request_reaches_a_place_bound_to_another_tenant() {
         "B's DM was never opened"
     );
     assert!(!whatsapp_recipients(&app).contains(&B_WHATSAPP.to_owned()));
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_raw_edit_or_delete_of_a_message_another_tenant_sent_is_refused() {
+    // A and B share the forum -100900 (topics 5 and 6): message ids are per chat, so A can name
+    // B's messages. Discord: B's message in its channel 512, named from A's channel and guild.
+    let app = world().await;
+    let b_tg = app
+        .send(
+            KEY_B,
+            json!({"channel": "telegram", "sessionKey": "b-topic", "text": "B's"}),
+        )
+        .await;
+    let b_tg_id: i64 = b_tg.body["messageId"].as_str().unwrap().parse().unwrap();
+    let b_dc = app
+        .send(
+            KEY_B,
+            json!({"channel": "discord", "sessionKey": "b-chan", "text": "B's"}),
+        )
+        .await;
+    let b_dc_id = b_dc.body["messageId"].as_str().unwrap().to_owned();
+    for method in ["editMessageText", "editMessageReplyMarkup", "deleteMessage"] {
+        let reply = app
+            .send(
+                KEY_A,
+                json!({"channel": "telegram", "sessionKey": "a-topic", "raw": {"telegram": {
+                    "method": method, "body": {"chat_id": -100900, "message_id": b_tg_id, "text": "A was here"}}}}),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 403, "{method}: {}", reply.body);
+    }
+    for steer in [
+        json!({"sessionKey": "a-chan", "threadId": "512"}),
+        json!({"sessionKey": "a-guild", "to": "channel:512"}),
+        json!({"sessionKey": "a-guild", "to": "channel:511"}),
+    ] {
+        let mut body = json!({"channel": "discord", "raw": {"discord": {"method": "edit",
+            "messageId": b_dc_id, "body": {"content": "A was here"}}}});
+        for (k, v) in steer.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let reply = app.send(KEY_A, body).await;
+        assert_eq!(reply.status.as_u16(), 403, "{steer}: {}", reply.body);
+    }
+    let tg_changes: Vec<String> = app
+        .tg()
+        .sent()
+        .into_iter()
+        .map(|(m, _)| m)
+        .filter(|m| m.starts_with("edit") || m == "deleteMessage")
+        .collect();
+    assert!(tg_changes.is_empty(), "{tg_changes:?}");
+    assert!(app.dc().edits().is_empty());
     app.stop().await;
 }
 

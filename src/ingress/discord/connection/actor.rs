@@ -29,7 +29,7 @@ use crate::channel_status::{ChannelHealth, ChannelState};
 use crate::db::{self, ReadPool};
 use crate::domain::Channel;
 use crate::ingress::discord::DiscordInbound;
-use crate::ingress::discord::message;
+use crate::ingress::discord::{interaction, message};
 
 /// Catch-up requests per second: half of Discord's global 50/s, so outbound sends (which share
 /// twilight's ratelimiter) keep the other half even during a long pass over many bindings.
@@ -295,6 +295,10 @@ impl Handler<GatewayEvent> for DiscordIngress {
             GatewayEvent::Fatal => self.connection_changed(false, ctx),
             GatewayEvent::Frame(Frame::Message { data, edit }) => {
                 return self.live_message(data, edit);
+            }
+            GatewayEvent::Frame(Frame::Interaction { data }) => {
+                // Its own task: the 3 s answer must not wait behind this actor's queue.
+                actix::spawn(interaction::handle(self.inbound.clone(), data));
             }
             GatewayEvent::Frame(Frame::Other) => {}
         }

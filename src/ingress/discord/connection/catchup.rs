@@ -140,7 +140,10 @@ pub async fn step(
     let after = match last_seen {
         Some(id) => id,
         None if bootstrap_latest => return bootstrap(inbound, target).await,
-        None => snowflake_at(target.since_ms),
+        // `after` is exclusive: one below the creation time's snowflake, so a message sent in
+        // the very millisecond the binding was made (the pairing token right after it was
+        // issued) is read too.
+        None => snowflake_at(target.since_ms).saturating_sub(1),
     };
     let page = match rest::messages(&inbound.http, target.channel_id, Some(after), PAGE_LIMIT).await
     {

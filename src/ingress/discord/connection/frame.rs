@@ -17,6 +17,8 @@ pub enum Frame {
     /// `MESSAGE_CREATE` (`edit: false`) or `MESSAGE_UPDATE` (`edit: true`), the message object
     /// exactly as received.
     Message { data: Value, edit: bool },
+    /// `INTERACTION_CREATE` (a button or select press, among others), exactly as received.
+    Interaction { data: Value },
     /// Heartbeats, HELLO, other dispatches: the shard's business.
     Other,
 }
@@ -39,6 +41,10 @@ pub fn classify(text: &str) -> Frame {
                 data: d.clone(),
                 edit: t == "MESSAGE_UPDATE",
             },
+            _ => Frame::Other,
+        },
+        Some("INTERACTION_CREATE") => match data {
+            Some(d) if d.is_object() => Frame::Interaction { data: d.clone() },
             _ => Frame::Other,
         },
         _ => Frame::Other,
@@ -81,6 +87,13 @@ mod tests {
             classify(r#"{"op":0,"s":2,"t":"RESUMED","d":{}}"#),
             Frame::Resumed
         );
+    }
+
+    #[test]
+    fn an_interaction_is_handed_over_whole() {
+        let d = json!({"id": "1", "type": 3, "token": "t", "data": {"custom_id": "go"}});
+        let frame = json!({"op": 0, "s": 7, "t": "INTERACTION_CREATE", "d": d}).to_string();
+        assert_eq!(classify(&frame), Frame::Interaction { data: d });
     }
 
     #[test]

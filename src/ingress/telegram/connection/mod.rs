@@ -24,6 +24,10 @@ use crate::domain::Channel;
 use poller::{PollerHandle, TelegramPoller};
 use webhook::TelegramWebhook;
 
+/// The update kinds mux asks for, in polling and webhook mode alike: messages, their edits and
+/// button presses.
+pub const ALLOWED_UPDATES: [&str; 3] = ["message", "edited_message", "callback_query"];
+
 /// How Telegram ingress runs: a webhook route's receiver, or a poller to stop at shutdown.
 pub enum Started {
     Webhook(Box<TelegramWebhook>),
@@ -42,7 +46,7 @@ pub async fn start(
     match (&cfg.webhook_url, &cfg.webhook_secret) {
         (Some(url), Some(secret)) => {
             let body = json!({"url": url, "secret_token": secrecy::ExposeSecret::expose_secret(secret),
-                              "allowed_updates": ["message", "edited_message"]});
+                              "allowed_updates": ALLOWED_UPDATES});
             match bot_api::call(&client, &inbound, "setWebhook", &body, None).await {
                 Ok(_) => {
                     health.set(Channel::Telegram, ChannelState::Connected);

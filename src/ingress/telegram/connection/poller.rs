@@ -9,6 +9,7 @@ use actix::prelude::*;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
+use super::ALLOWED_UPDATES;
 use super::bot_api::{self, BotApiError};
 use crate::channel_status::{ChannelHealth, ChannelState};
 use crate::db::{self, ReadPool, inbound::Cursor};
@@ -178,7 +179,7 @@ async fn get_updates(
     timeout_sec: u64,
 ) -> Result<Vec<Value>, BotApiError> {
     let body = json!({"offset": offset, "timeout": timeout_sec, "limit": 100,
-                      "allowed_updates": ["message", "edited_message"]});
+                      "allowed_updates": ALLOWED_UPDATES});
     let timeout = Duration::from_secs(timeout_sec + 15);
     let result = bot_api::call(client, inbound, "getUpdates", &body, Some(timeout)).await?;
     Ok(result.as_array().cloned().unwrap_or_default())
