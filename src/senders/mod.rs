@@ -7,6 +7,7 @@ pub mod discord;
 pub mod discord_target;
 pub mod pacing;
 pub mod split;
+pub mod telegram_format;
 pub mod telegram;
 pub mod whatsapp;
 
