@@ -6,6 +6,7 @@ pub mod binding;
 pub mod channel;
 pub mod fingerprint;
 pub mod pairing_token;
+pub mod parse_mode;
 pub mod route_key;
 pub mod secrets;
 pub mod status;
@@ -15,6 +16,7 @@ pub mod url_policy;
 pub use binding::{Binding, Paired, SessionRoute};
 pub use channel::{Channel, Scope};
 pub use fingerprint::request_fingerprint;
+pub use parse_mode::ParseMode;
 pub use pairing_token::{
     TOKEN_PREFIX, TtlError, clamp_ttl, extract_token, generate_pairing_token, parse_ttl,
 };

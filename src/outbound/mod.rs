@@ -24,7 +24,7 @@ use crate::db::idempotency::{
     ReserveIdempotencyKey,
 };
 use crate::db::op::write;
-use crate::domain::Channel;
+use crate::domain::{Channel, ParseMode};
 use crate::error::StoreError;
 use crate::senders::discord::{DiscordRoute, DiscordSender};
 use crate::senders::telegram::TelegramSender;
@@ -67,6 +67,8 @@ pub struct Outbound {
     /// This process's id on idempotency reservations.
     owner: String,
     flights: Arc<SingleFlight>,
+    /// `MUX_TELEGRAM_PARSE_MODE`: the `parseMode` of tenant sends to Telegram that name none.
+    parse_mode: Option<ParseMode>,
 }
 
 impl Outbound {
@@ -87,6 +89,7 @@ impl Outbound {
             ttl_ms: i64::try_from(config.idempotency_ttl_ms).unwrap_or(i64::MAX),
             owner,
             flights: Arc::default(),
+            parse_mode: config.telegram.parse_mode,
         })
     }
 
@@ -94,9 +97,12 @@ impl Outbound {
     pub async fn send(
         self: Arc<Self>,
         tenant: Arc<str>,
-        req: SendRequest,
+        mut req: SendRequest,
         key: Option<IdempotencyKey>,
     ) -> Answer {
+        if req.channel == Channel::Telegram && req.message.parse_mode.is_none() {
+            req.message.parse_mode = self.parse_mode;
+        }
         let answer = match key {
             None => self.perform(&tenant, &req).await,
             Some(key) => self.send_keyed(&tenant, &req, key).await,

@@ -16,31 +16,7 @@
 use std::borrow::Cow;
 
 use super::split::{split_text, text_len};
-
-/// Telegram `parse_mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParseMode {
-    Html,
-    MarkdownV2,
-}
-
-impl ParseMode {
-    /// `"HTML"` or `"MarkdownV2"`, exactly as the Bot API spells them (and nothing else).
-    pub fn parse(raw: &str) -> Option<ParseMode> {
-        match raw {
-            "HTML" => Some(ParseMode::Html),
-            "MarkdownV2" => Some(ParseMode::MarkdownV2),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ParseMode::Html => "HTML",
-            ParseMode::MarkdownV2 => "MarkdownV2",
-        }
-    }
-}
+pub use crate::domain::ParseMode;
 
 /// Splits text for `mode` into parts of at most `limit` UTF-16 units (see the module notes).
 pub fn split_formatted(text: &str, limit: usize, mode: Option<ParseMode>) -> Vec<Cow<'_, str>> {

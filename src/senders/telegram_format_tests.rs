@@ -3,15 +3,6 @@ use proptest::prelude::*;
 use super::*;
 
 #[test]
-fn parse_modes_are_spelled_as_the_bot_api_spells_them() {
-    assert_eq!(ParseMode::parse("HTML"), Some(ParseMode::Html));
-    assert_eq!(ParseMode::parse("MarkdownV2"), Some(ParseMode::MarkdownV2));
-    for bad in ["html", "Markdown", "", "markdownv2"] {
-        assert_eq!(ParseMode::parse(bad), None, "{bad}");
-    }
-}
-
-#[test]
 fn short_html_is_one_part_unchanged() {
     assert_eq!(split_html("<b>Done</b> &amp; saved", 4096), vec!["<b>Done</b> &amp; saved"]);
 }

@@ -5,7 +5,10 @@
 //!   (capped at 2 s unless a test lifts the cap) woken at once by a new update; or `409 Conflict`
 //!   when a test says another poller holds the token. Polls the client closed before they were
 //!   answered are counted (`polls_abandoned`);
-//! - `sendMessage` / `sendPhoto` answering Message objects (recorded; scriptable);
+//! - `sendMessage` / `sendPhoto` answering Message objects (recorded; scriptable); with
+//!   `parse_mode: "HTML"` the text or caption is parsed as Telegram does (`telegram_html`) and
+//!   markup it cannot parse is refused with `400 Bad Request: can't parse entities`;
+//! - `sendChatAction` (recorded, answers `true`);
 //! - `getFile` and file downloads under `/file/bot<token>/<path>`;
 //! - the housekeeping calls (`getMe`, `setWebhook`, `deleteWebhook`).
 //!
@@ -225,10 +228,11 @@ impl FakeTelegram {
 }
 
 /// The methods the fake knows, as the Bot API spells them.
-const CANONICAL: [&str; 7] = [
+const CANONICAL: [&str; 8] = [
     "getUpdates",
     "sendMessage",
     "sendPhoto",
+    "sendChatAction",
     "getFile",
     "setWebhook",
     "deleteWebhook",
@@ -270,6 +274,7 @@ async fn api(
         "getupdates" => get_updates(shared, body).await,
         "sendmessage" => send(&shared, "sendMessage", &body),
         "sendphoto" => send(&shared, "sendPhoto", &body),
+        "sendchataction" => reply(200, &json!({"ok": true, "result": true})),
         "getfile" => get_file(&shared, &body),
         "setwebhook" | "deletewebhook" => reply(200, &json!({"ok": true, "result": true})),
         "getme" => reply(
@@ -288,6 +293,12 @@ async fn api(
 
 /// Answers a send with the Message Telegram would return, and keeps it.
 fn send(shared: &Shared, method: &str, body: &Value) -> HttpResponse {
+    if body["parse_mode"] == "HTML" {
+        let field = if method == "sendMessage" { "text" } else { "caption" };
+        if let Err(why) = super::telegram_html::parse_html(body[field].as_str().unwrap_or_default()) {
+            return error(400, &format!("Bad Request: can't parse entities: {why}"));
+        }
+    }
     shared.counters.sent.fetch_add(1, Ordering::Relaxed);
     let group = body["chat_id"].as_i64().unwrap_or(0) < 0;
     let mut message = json!({

@@ -3,6 +3,7 @@
 mod bench;
 mod discord;
 mod fairness;
+mod formatted;
 mod idempotency;
 mod limits;
 mod logs;
