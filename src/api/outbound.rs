@@ -114,6 +114,11 @@ pub async fn send(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<HttpResponse, ApiError> {
     Fields::of(&body)?;
+    if let Some(action) = super::outbound_action::action_request(&body)? {
+        let outbound = outbound.into_inner();
+        return super::outbound_action::act(outbound, &state.metrics, tenant.tenant_id, action)
+            .await;
+    }
     let key = idempotency_key(&req, &body)?;
     let send = send_request(&body)?;
     let channel = send.channel;

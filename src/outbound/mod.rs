@@ -3,7 +3,9 @@
 //! answer after it, replay it for the same key and body. The one dispatch to the platform senders
 //! is here; ingress's pairing notices go through it too (`notice`).
 
+pub mod action;
 pub mod answer;
+pub mod last_inbound;
 mod notice;
 pub mod route_lock;
 pub mod single_flight;
@@ -69,6 +71,8 @@ pub struct Outbound {
     flights: Arc<SingleFlight>,
     /// `MUX_TELEGRAM_PARSE_MODE`: the `parseMode` of tenant sends to Telegram that name none.
     parse_mode: Option<ParseMode>,
+    /// The last inbound WhatsApp message per binding, for the typing indicator.
+    pub last_inbound: last_inbound::LastInbound,
 }
 
 impl Outbound {
@@ -90,6 +94,7 @@ impl Outbound {
             owner,
             flights: Arc::default(),
             parse_mode: config.telegram.parse_mode,
+            last_inbound: last_inbound::LastInbound::default(),
         })
     }
 

@@ -44,6 +44,15 @@ pub struct Delivered {
     pub message_ids: Vec<String>,
 }
 
+/// What a best-effort chat action (`op: "action"`, typing) came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typing {
+    /// The platform accepted it.
+    Shown,
+    /// Not sent: no rate budget free right now (or nothing to show it on). Never queued.
+    Skipped,
+}
+
 /// Why a send did not (entirely) happen. Each variant is answered differently (contract §5).
 #[derive(Debug, Clone, PartialEq)]
 pub enum SendError {

@@ -73,6 +73,11 @@ impl WhatsappInbound {
             let Routed::Forwarded(binding) = self.ctx.route(seen).await? else {
                 continue;
             };
+            // Where a typing indicator for this chat is shown (`op: "action"`).
+            self.ctx
+                .outbound
+                .last_inbound
+                .note(&binding.binding_id, &msg.wamid);
             let (media, attachments) = self.inline(&msg).await;
             if msg.text.as_deref().is_none_or(str::is_empty) && attachments.is_empty() {
                 log::warn!(
