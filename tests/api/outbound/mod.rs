@@ -11,6 +11,7 @@ mod resume;
 mod route_lock;
 mod routing;
 mod telegram;
+mod typing;
 mod whatsapp;
 
 use mux_server::testkit::discord::OTHER_GUILD;
