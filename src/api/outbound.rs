@@ -10,8 +10,8 @@ use super::body::ApiJson;
 use super::error::ApiError;
 use super::fields::Fields;
 use crate::actors::registry::TenantAuth;
-use crate::domain::{Channel, ParseMode};
 use crate::domain::request_fingerprint;
+use crate::domain::{Channel, ParseMode};
 use crate::outbound::{Answer, IdempotencyKey, Outbound, SendRequest};
 use crate::senders::OutgoingMessage;
 

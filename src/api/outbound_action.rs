@@ -23,12 +23,12 @@ pub fn action_request(body: &Value) -> Result<Option<ActionRequest>, ApiError> {
         Some("action") => {}
         Some(_) => return Err(ApiError::bad_request("unsupported op")),
     }
-    let channel = non_blank(f.string("channel")?)
-        .ok_or_else(|| ApiError::bad_request("channel required"))?;
+    let channel =
+        non_blank(f.string("channel")?).ok_or_else(|| ApiError::bad_request("channel required"))?;
     let session_key = non_blank(f.string("sessionKey")?)
         .ok_or_else(|| ApiError::bad_request("sessionKey required"))?;
-    let action = non_blank(f.string("action")?)
-        .ok_or_else(|| ApiError::bad_request("action required"))?;
+    let action =
+        non_blank(f.string("action")?).ok_or_else(|| ApiError::bad_request("action required"))?;
     let to = f.id("to")?;
     let thread_id = f.id("threadId")?;
     f.string("text")?;
@@ -86,15 +86,27 @@ mod tests {
     fn op_and_action_are_checked_in_order() {
         assert_eq!(check(json!({"channel": "telegram"})), Ok(None), "a send");
         assert_eq!(check(json!({"op": "send"})), Ok(None));
-        assert_eq!(check(json!({"op": "poll"})).err().as_deref(), Some("unsupported op"));
-        assert_eq!(check(json!({"op": 1})).err().as_deref(), Some("op must be a string"));
+        assert_eq!(
+            check(json!({"op": "poll"})).err().as_deref(),
+            Some("unsupported op")
+        );
+        assert_eq!(
+            check(json!({"op": 1})).err().as_deref(),
+            Some("op must be a string")
+        );
         let base = json!({"op": "action", "channel": "telegram", "sessionKey": "s"});
-        assert_eq!(check(base.clone()).err().as_deref(), Some("action required"));
+        assert_eq!(
+            check(base.clone()).err().as_deref(),
+            Some("action required")
+        );
         let mut typing = base.clone();
         typing["action"] = json!("typing");
         assert_eq!(check(typing.clone()), Ok(Some(ActionKind::Typing)));
         typing["action"] = json!("upload_photo");
-        assert_eq!(check(typing.clone()).err().as_deref(), Some("unsupported action"));
+        assert_eq!(
+            check(typing.clone()).err().as_deref(),
+            Some("unsupported action")
+        );
         typing["action"] = json!("typing");
         typing["channel"] = json!("sms");
         assert_eq!(check(typing).err().as_deref(), Some("unsupported channel"));

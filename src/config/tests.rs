@@ -270,5 +270,8 @@ fn the_telegram_parse_mode_is_unset_html_or_markdown_v2() {
     assert_eq!(mode("").ok(), Some(None), "blank is unset");
     assert_eq!(mode("HTML").ok(), Some(Some(ParseMode::Html)));
     assert_eq!(mode("MarkdownV2").ok(), Some(Some(ParseMode::MarkdownV2)));
-    assert_eq!(err_var(&[("MUX_TELEGRAM_PARSE_MODE", "Markdown")]), "MUX_TELEGRAM_PARSE_MODE");
+    assert_eq!(
+        err_var(&[("MUX_TELEGRAM_PARSE_MODE", "Markdown")]),
+        "MUX_TELEGRAM_PARSE_MODE"
+    );
 }

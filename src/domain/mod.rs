@@ -16,10 +16,10 @@ pub mod url_policy;
 pub use binding::{Binding, Paired, SessionRoute};
 pub use channel::{Channel, Scope};
 pub use fingerprint::request_fingerprint;
-pub use parse_mode::ParseMode;
 pub use pairing_token::{
     TOKEN_PREFIX, TtlError, clamp_ttl, extract_token, generate_pairing_token, parse_ttl,
 };
+pub use parse_mode::ParseMode;
 pub use route_key::{RouteKey, RouteKeyError, whatsapp_jid};
 pub use secrets::{generate_api_key, hash_secret, legacy_hash_secret, new_id};
 pub use status::{BindingStatus, EventState, TenantStatus};

@@ -49,7 +49,10 @@ impl Metrics {
 
     pub(super) fn render_actions(&self, out: &mut String) {
         let name = "mux_outbound_actions_total";
-        let _ = writeln!(out, "# HELP {name} Chat actions (typing) by channel and outcome.");
+        let _ = writeln!(
+            out,
+            "# HELP {name} Chat actions (typing) by channel and outcome."
+        );
         let _ = writeln!(out, "# TYPE {name} counter");
         for channel in Channel::ALL {
             for (i, outcome) in ActionOutcome::ALL.iter().enumerate() {

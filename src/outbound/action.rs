@@ -94,7 +94,10 @@ impl Outbound {
             thread_id: req.thread_id.clone(),
             message: OutgoingMessage::default(),
         };
-        let target = match self.lock(tenant, &binding.route_key, &steer, deadline).await {
+        let target = match self
+            .lock(tenant, &binding.route_key, &steer, deadline)
+            .await
+        {
             // The lock asked the platform and ran out of time or budget: skip, never queue.
             Err(SendError::RateLimited { .. } | SendError::OutcomeUnknown) => {
                 return Ok(Typing::Skipped);

@@ -138,7 +138,11 @@ impl DiscordSender {
 
     /// `POST /channels/{id}/typing` into the channel the route lock chose, unless the
     /// ratelimiter's bucket for it is empty right now (then skipped: never queued).
-    pub async fn typing(&self, route: DiscordRoute, deadline: Instant) -> Result<Typing, SendError> {
+    pub async fn typing(
+        &self,
+        route: DiscordRoute,
+        deadline: Instant,
+    ) -> Result<Typing, SendError> {
         let channel_id = match route {
             DiscordRoute::Dm { user_id } => self.dm_channel(user_id, deadline).await?,
             DiscordRoute::Channel { channel_id } => channel_id,
@@ -150,7 +154,9 @@ impl DiscordSender {
             };
             let left = remaining(deadline).unwrap_or_default();
             match timeout(left, limiter.bucket(endpoint)).await {
-                Ok(Some(bucket)) if bucket.remaining == 0 && bucket.reset_at > std::time::Instant::now() => {
+                Ok(Some(bucket))
+                    if bucket.remaining == 0 && bucket.reset_at > std::time::Instant::now() =>
+                {
                     return Ok(Typing::Skipped);
                 }
                 Ok(_) => {}
@@ -160,7 +166,14 @@ impl DiscordSender {
         let Some(left) = remaining(deadline) else {
             return Ok(Typing::Skipped);
         };
-        match timeout(left, self.http.create_typing_trigger(Id::new(channel_id)).into_future()).await {
+        match timeout(
+            left,
+            self.http
+                .create_typing_trigger(Id::new(channel_id))
+                .into_future(),
+        )
+        .await
+        {
             Ok(Ok(_)) => Ok(Typing::Shown),
             Ok(Err(e)) => match failure(&e) {
                 // twilight waited out a 429 past the deadline, or it timed out: nothing to show.

@@ -7,8 +7,8 @@ pub mod discord;
 pub mod discord_target;
 pub mod pacing;
 pub mod split;
-pub mod telegram_format;
 pub mod telegram;
+pub mod telegram_format;
 pub mod whatsapp;
 
 use std::borrow::Cow;

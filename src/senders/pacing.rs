@@ -372,7 +372,10 @@ mod tests {
     async fn a_try_takes_only_a_free_permit_and_never_waits() {
         let budget = GlobalBudget::spawn(10);
         assert!(budget.try_acquire().await, "the first permit is free");
-        assert!(!budget.try_acquire().await, "the next is 100 ms away: no wait");
+        assert!(
+            !budget.try_acquire().await,
+            "the next is 100 ms away: no wait"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(budget.try_acquire().await);
         budget

@@ -19,8 +19,8 @@ use super::{
     Delivered, OutgoingMessage, Part, SendError, Typing, after_partial, plan_parts_with, remaining,
     scrub,
 };
-use crate::domain::ParseMode;
 use crate::config::{OutboundConfig, TelegramConfig};
+use crate::domain::ParseMode;
 
 /// sendMessage text limit (characters after entity parsing; we send no entities).
 pub const TEXT_LIMIT: usize = 4096;
@@ -317,10 +317,7 @@ impl Call<'_> {
                     chat_id: self.chat_id,
                     photo: url,
                     caption: caption.as_deref(),
-                    parse_mode: caption
-                        .as_ref()
-                        .and(self.parse_mode)
-                        .map(ParseMode::as_str),
+                    parse_mode: caption.as_ref().and(self.parse_mode).map(ParseMode::as_str),
                     message_thread_id: self.thread,
                     reply_parameters,
                 }),

@@ -92,15 +92,12 @@ fn atoms(html: &str) -> Vec<Atom<'_>> {
     let mut i = 0;
     while i < html.len() {
         let rest = &html[i..];
-        let taken = match rest.as_bytes()[0] {
-            b'<' => tag(rest).map(|(len, atom)| {
+        let taken = match rest.as_bytes().first() {
+            Some(b'<') => tag(rest).map(|(len, atom)| {
                 out.push(atom);
                 len
             }),
-            b'&' => entity(rest).map(|len| {
-                out.push(Atom::Text(&rest[..len]));
-                len
-            }),
+            Some(b'&') => entity(rest).inspect(|&len| out.push(Atom::Text(&rest[..len]))),
             _ => None,
         };
         let len = taken.unwrap_or_else(|| {
@@ -116,19 +113,22 @@ fn atoms(html: &str) -> Vec<Atom<'_>> {
 /// A tag at the start of `s`: `<name …>` or `</name>`, quotes respected.
 fn tag(s: &str) -> Option<(usize, Atom<'_>)> {
     let mut quote = None;
-    let end = s.char_indices().skip(1).find_map(|(i, c)| match (quote, c) {
-        (None, '"' | '\'') => {
-            quote = Some(c);
-            None
-        }
-        (Some(q), c) if c == q => {
-            quote = None;
-            None
-        }
-        (None, '>') => Some(i + 1),
-        (None, '<') => Some(0),
-        _ => None,
-    })?;
+    let end = s
+        .char_indices()
+        .skip(1)
+        .find_map(|(i, c)| match (quote, c) {
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                None
+            }
+            (Some(q), c) if c == q => {
+                quote = None;
+                None
+            }
+            (None, '>') => Some(i + 1),
+            (None, '<') => Some(0),
+            _ => None,
+        })?;
     if end == 0 {
         return None;
     }
@@ -161,11 +161,10 @@ fn entity(s: &str) -> Option<usize> {
     let body = &s[1..end];
     let ok = !body.is_empty()
         && match body.strip_prefix('#') {
-            Some(num) => num
-                .strip_prefix(['x', 'X'])
-                .map_or(num.bytes().all(|b| b.is_ascii_digit()) && !num.is_empty(), |hex| {
-                    !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit())
-                }),
+            Some(num) => num.strip_prefix(['x', 'X']).map_or(
+                num.bytes().all(|b| b.is_ascii_digit()) && !num.is_empty(),
+                |hex| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+            ),
             None => body.bytes().all(|b| b.is_ascii_alphanumeric()),
         };
     ok.then_some(end + 1)
@@ -281,10 +280,12 @@ fn decode_entity(t: &str) -> Cow<'_, str> {
         "quot" => Some('"'),
         _ => None,
     };
-    let num = body.strip_prefix('#').and_then(|n| match n.strip_prefix(['x', 'X']) {
-        Some(hex) => u32::from_str_radix(hex, 16).ok(),
-        None => n.parse().ok(),
-    });
+    let num = body
+        .strip_prefix('#')
+        .and_then(|n| match n.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok(),
+            None => n.parse().ok(),
+        });
     match named.or_else(|| num.and_then(char::from_u32)) {
         Some(c) => Cow::Owned(c.to_string()),
         None => Cow::Borrowed(t),

@@ -4,7 +4,10 @@ use super::*;
 
 #[test]
 fn short_html_is_one_part_unchanged() {
-    assert_eq!(split_html("<b>Done</b> &amp; saved", 4096), vec!["<b>Done</b> &amp; saved"]);
+    assert_eq!(
+        split_html("<b>Done</b> &amp; saved", 4096),
+        vec!["<b>Done</b> &amp; saved"]
+    );
 }
 
 #[test]
@@ -15,7 +18,10 @@ fn open_tags_are_closed_and_reopened_across_a_cut() {
     for p in &parts {
         assert!(well_formed(p), "{p}");
         assert!(text_len(p) <= 60, "{p}");
-        assert!(p.starts_with(r#"<a href="https://x.example/a?b=1&amp;c=2">"#), "{p}");
+        assert!(
+            p.starts_with(r#"<a href="https://x.example/a?b=1&amp;c=2">"#),
+            "{p}"
+        );
     }
     let joined: String = parts.iter().map(|p| visible(p)).collect();
     assert_eq!(joined, visible(html));
@@ -43,7 +49,10 @@ fn markdown_never_ends_a_part_after_an_escaping_backslash() {
 
 #[test]
 fn visible_text_decodes_the_entities_telegram_knows() {
-    assert_eq!(visible("<i>a</i> &lt;&gt;&amp;&quot;&#39;&#x41;"), "a <>&\"'A");
+    assert_eq!(
+        visible("<i>a</i> &lt;&gt;&amp;&quot;&#39;&#x41;"),
+        "a <>&\"'A"
+    );
 }
 
 fn html_piece() -> impl Strategy<Value = String> {

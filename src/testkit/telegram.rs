@@ -294,8 +294,13 @@ async fn api(
 /// Answers a send with the Message Telegram would return, and keeps it.
 fn send(shared: &Shared, method: &str, body: &Value) -> HttpResponse {
     if body["parse_mode"] == "HTML" {
-        let field = if method == "sendMessage" { "text" } else { "caption" };
-        if let Err(why) = super::telegram_html::parse_html(body[field].as_str().unwrap_or_default()) {
+        let field = if method == "sendMessage" {
+            "text"
+        } else {
+            "caption"
+        };
+        if let Err(why) = super::telegram_html::parse_html(body[field].as_str().unwrap_or_default())
+        {
             return error(400, &format!("Bad Request: can't parse entities: {why}"));
         }
     }

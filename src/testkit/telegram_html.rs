@@ -4,8 +4,22 @@
 //! text a reader sees. Anything else is Telegram's `400 Bad Request: can't parse entities`.
 
 const TAGS: [&str; 16] = [
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
-    "tg-emoji", "code", "pre", "blockquote",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "tg-emoji",
+    "code",
+    "pre",
+    "blockquote",
 ];
 
 /// The text a reader sees, or why Telegram refuses the markup.
@@ -16,9 +30,9 @@ pub fn parse_html(html: &str) -> Result<String, String> {
     while let Some(c) = rest.chars().next() {
         match c {
             '<' => {
-                let end = rest
-                    .find('>')
-                    .ok_or_else(|| format!("unclosed start tag at byte offset {}", offset(html, rest)))?;
+                let end = rest.find('>').ok_or_else(|| {
+                    format!("unclosed start tag at byte offset {}", offset(html, rest))
+                })?;
                 let inner = &rest[1..end];
                 let (closing, inner) = match inner.strip_prefix('/') {
                     Some(i) => (true, i),
@@ -30,11 +44,17 @@ pub fn parse_html(html: &str) -> Result<String, String> {
                     .collect::<String>()
                     .to_ascii_lowercase();
                 if !TAGS.contains(&name.as_str()) {
-                    return Err(format!("unsupported start tag \"{name}\" at byte offset {}", offset(html, rest)));
+                    return Err(format!(
+                        "unsupported start tag \"{name}\" at byte offset {}",
+                        offset(html, rest)
+                    ));
                 }
                 if closing {
                     if open.pop().as_deref() != Some(name.as_str()) {
-                        return Err(format!("unexpected end tag at byte offset {}", offset(html, rest)));
+                        return Err(format!(
+                            "unexpected end tag at byte offset {}",
+                            offset(html, rest)
+                        ));
                     }
                 } else {
                     open.push(name);
@@ -60,7 +80,9 @@ pub fn parse_html(html: &str) -> Result<String, String> {
                         .and_then(char::from_u32)
                     }),
                 };
-                let c = decoded.ok_or_else(|| format!("unsupported entity at byte offset {}", offset(html, rest)))?;
+                let c = decoded.ok_or_else(|| {
+                    format!("unsupported entity at byte offset {}", offset(html, rest))
+                })?;
                 text.push(c);
                 rest = &rest[end + 1..];
             }
@@ -71,7 +93,9 @@ pub fn parse_html(html: &str) -> Result<String, String> {
         }
     }
     match open.pop() {
-        Some(tag) => Err(format!("can't find end tag corresponding to start tag \"{tag}\"")),
+        Some(tag) => Err(format!(
+            "can't find end tag corresponding to start tag \"{tag}\""
+        )),
         None => Ok(text),
     }
 }
@@ -86,12 +110,23 @@ mod tests {
 
     #[test]
     fn telegram_html_is_read_as_telegram_reads_it() {
-        assert_eq!(parse_html("<b>Done</b> &amp; saved").as_deref(), Ok("Done & saved"));
+        assert_eq!(
+            parse_html("<b>Done</b> &amp; saved").as_deref(),
+            Ok("Done & saved")
+        );
         assert_eq!(
             parse_html(r#"<a href="https://x/?a=1&amp;b=2">l</a> &#x41;&#66;"#).as_deref(),
             Ok("l AB")
         );
-        for bad in ["<b>x", "x</b>", "<b><i>x</b></i>", "a & b", "<div>x</div>", "&nbsp;", "1 < 2"] {
+        for bad in [
+            "<b>x",
+            "x</b>",
+            "<b><i>x</b></i>",
+            "a & b",
+            "<div>x</div>",
+            "&nbsp;",
+            "1 < 2",
+        ] {
             assert!(parse_html(bad).is_err(), "{bad}");
         }
     }

@@ -113,7 +113,9 @@ async fn messages(shared: web::Data<Shared>, req: HttpRequest, body: Bytes) -> H
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if body["status"] == "read" {
         // Mark read (with or without `typing_indicator`): only a message the number received.
-        let known = body["message_id"].as_str().is_some_and(|id| id.starts_with("wamid."));
+        let known = body["message_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("wamid."));
         return if known {
             reply(200, &json!({"success": true}))
         } else {

@@ -19,8 +19,11 @@ async fn parse_mode_reaches_telegram_and_the_other_platforms_ignore_it() {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     }
     let photo = w
-        .send(KEY_A, json!({"channel": "telegram", "sessionKey": "tg", "text": "<i>look</i>",
-                            "mediaUrl": "https://img.example/1.jpg", "parseMode": "HTML"}))
+        .send(
+            KEY_A,
+            json!({"channel": "telegram", "sessionKey": "tg", "text": "<i>look</i>",
+                            "mediaUrl": "https://img.example/1.jpg", "parseMode": "HTML"}),
+        )
         .await;
     assert_eq!(photo.status, StatusCode::OK, "{}", photo.body);
     let calls = w.tg().recorder.calls("/sendmessage");
@@ -29,14 +32,22 @@ async fn parse_mode_reaches_telegram_and_the_other_platforms_ignore_it() {
         json!({"chat_id": 555, "text": "<b>Done</b> &amp; saved", "parse_mode": "HTML"})
     );
     assert_eq!(calls[1].body["parse_mode"], "MarkdownV2");
-    assert_eq!(w.tg().recorder.calls("/sendphoto")[0].body["parse_mode"], "HTML");
+    assert_eq!(
+        w.tg().recorder.calls("/sendphoto")[0].body["parse_mode"],
+        "HTML"
+    );
     for (channel, session) in [("discord", "dc-guild"), ("whatsapp", "wa")] {
         let reply = w
             .send(KEY_A, json!({"channel": channel, "sessionKey": session, "text": "<b>x</b>", "parseMode": "HTML"}))
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     }
-    let dc = w.dc().recorder.calls("/messages").pop().expect("discord post");
+    let dc = w
+        .dc()
+        .recorder
+        .calls("/messages")
+        .pop()
+        .expect("discord post");
     assert_eq!(dc.body["content"], "<b>x</b>");
     assert!(dc.body.get("parse_mode").is_none());
     let wa = w.wa().recorder.received().pop().expect("whatsapp post");
@@ -68,18 +79,31 @@ async fn formatting_telegram_cannot_parse_is_sent_once_more_as_plain_text() {
     let w = world().await;
     let text = "<b>Done & saved";
     let reply = w
-        .send(KEY_A, json!({"channel": "telegram", "sessionKey": "tg", "text": text, "parseMode": "HTML"}))
+        .send(
+            KEY_A,
+            json!({"channel": "telegram", "sessionKey": "tg", "text": text, "parseMode": "HTML"}),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let calls = w.tg().recorder.calls("/sendmessage");
     assert_eq!(calls.len(), 2, "refused, then resent once");
     assert_eq!(calls[0].body["parse_mode"], "HTML");
-    assert_eq!(calls[1].body, json!({"chat_id": 555, "text": text}), "the same text, plain");
+    assert_eq!(
+        calls[1].body,
+        json!({"chat_id": 555, "text": text}),
+        "the same text, plain"
+    );
     assert_eq!(w.tg().texts_to(555), [text], "delivered once");
-    assert_eq!(reply.body["providerMessageIds"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        reply.body["providerMessageIds"].as_array().map(Vec::len),
+        Some(1)
+    );
 
     // MarkdownV2 too (the fake does not parse it: Telegram's refusal is scripted).
-    w.tg().fail_next_send(400, "Bad Request: can't parse entities: Can't find end of the entity starting at byte offset 0");
+    w.tg().fail_next_send(
+        400,
+        "Bad Request: can't parse entities: Can't find end of the entity starting at byte offset 0",
+    );
     let md = w
         .send(KEY_A, json!({"channel": "telegram", "sessionKey": "tg", "text": "*bold", "parseMode": "MarkdownV2"}))
         .await;
@@ -120,21 +144,32 @@ async fn a_10000_character_html_reply_arrives_in_parts_that_each_parse_and_keep_
     let w = world().await;
     let html = long_html();
     let reply = w
-        .send(KEY_A, json!({"channel": "telegram", "sessionKey": "tg", "text": html, "parseMode": "HTML"}))
+        .send(
+            KEY_A,
+            json!({"channel": "telegram", "sessionKey": "tg", "text": html, "parseMode": "HTML"}),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let calls = w.tg().recorder.calls("/sendmessage");
     assert!(calls.len() >= 3, "{} parts", calls.len());
-    assert!(calls.iter().all(|c| c.body["parse_mode"] == "HTML"), "no part fell back to plain text");
+    assert!(
+        calls.iter().all(|c| c.body["parse_mode"] == "HTML"),
+        "no part fell back to plain text"
+    );
     let mut seen = String::new();
     for call in &calls {
         let part = call.body["text"].as_str().expect("text");
         assert!(part.encode_utf16().count() <= 4096);
-        seen.push_str(&parse_html(part).unwrap_or_else(|e| panic!("part does not parse ({e}): {part}")));
+        seen.push_str(
+            &parse_html(part).unwrap_or_else(|e| panic!("part does not parse ({e}): {part}")),
+        );
     }
     let original = parse_html(&html).expect("the original parses");
     assert_eq!(seen, original, "the parts' text is the original's");
-    assert_eq!(reply.body["providerMessageIds"].as_array().map(Vec::len), Some(calls.len()));
+    assert_eq!(
+        reply.body["providerMessageIds"].as_array().map(Vec::len),
+        Some(calls.len())
+    );
     w.stop().await;
 }
 
@@ -143,7 +178,10 @@ async fn a_parse_mode_of_the_wrong_type_or_value_is_a_400() {
     let w = world().await;
     for mode in [json!("html"), json!("Markdown"), json!(1), json!(["HTML"])] {
         let reply = w
-            .send(KEY_A, json!({"channel": "telegram", "sessionKey": "tg", "text": "x", "parseMode": mode}))
+            .send(
+                KEY_A,
+                json!({"channel": "telegram", "sessionKey": "tg", "text": "x", "parseMode": mode}),
+            )
             .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{mode}");
         assert_eq!(

@@ -506,9 +506,7 @@ async fn typing_with_any_rows_fields_never_reaches_a_place_bound_to_another_tena
     ])
     .await;
     // A's and B's WhatsApp chats each received a message: typing could be shown on either.
-    let message = |from: &str, id: &str| {
-        json!({"from": from, "id": id, "timestamp": "1749416383", "type": "text", "text": {"body": "hi"}})
-    };
+    let message = |from: &str, id: &str| json!({"from": from, "id": id, "timestamp": "1749416383", "type": "text", "text": {"body": "hi"}});
     let body = crate::inbound_whatsapp::notification(json!([
         message("15550001111", "wamid.A"),
         message("15550002222", "wamid.B")
@@ -516,7 +514,8 @@ async fn typing_with_any_rows_fields_never_reaches_a_place_bound_to_another_tena
     let signature = crate::inbound_whatsapp::sign(&body);
     assert_eq!(app.whatsapp_webhook(body, Some(signature)).await, 200);
     for (channel, session, steer, expect) in rows() {
-        let mut body = json!({"op": "action", "action": "typing", "channel": channel, "sessionKey": session});
+        let mut body =
+            json!({"op": "action", "action": "typing", "channel": channel, "sessionKey": session});
         for (k, v) in steer.as_object().expect("steering fields") {
             body[k] = v.clone();
         }
@@ -570,6 +569,9 @@ async fn typing_with_any_rows_fields_never_reaches_a_place_bound_to_another_tena
             "discord typing reached B's channel {channel}"
         );
     }
-    assert!(!whatsapp_typing(&app).contains(&"wamid.B".to_owned()), "B's chat");
+    assert!(
+        !whatsapp_typing(&app).contains(&"wamid.B".to_owned()),
+        "B's chat"
+    );
     app.stop().await;
 }

@@ -32,14 +32,35 @@ fn discord_typing(app: &TestApp) -> Vec<u64> {
 #[actix_web::test]
 async fn telegram_typing_goes_to_the_bound_chat_and_topic() {
     let w = world().await;
-    let topic = w.send(KEY_A, with(typing("telegram", "tg-topic"), "threadId", json!(9))).await;
+    let topic = w
+        .send(
+            KEY_A,
+            with(typing("telegram", "tg-topic"), "threadId", json!(9)),
+        )
+        .await;
     assert_eq!(topic.status, StatusCode::OK, "{}", topic.body);
     assert_eq!(topic.body, json!({"ok": true}));
-    let group = w.send(KEY_A, with(typing("telegram", "tg-group"), "threadId", json!(8))).await;
+    let group = w
+        .send(
+            KEY_A,
+            with(typing("telegram", "tg-group"), "threadId", json!(8)),
+        )
+        .await;
     assert_eq!(group.body, json!({"ok": true}));
-    let plain = w.send(KEY_A, with(typing("telegram", "tg"), "to", json!("telegram:556"))).await;
+    let plain = w
+        .send(
+            KEY_A,
+            with(typing("telegram", "tg"), "to", json!("telegram:556")),
+        )
+        .await;
     assert_eq!(plain.body, json!({"ok": true}));
-    let bodies: Vec<Value> = w.tg().recorder.calls("/sendchataction").into_iter().map(|c| c.body).collect();
+    let bodies: Vec<Value> = w
+        .tg()
+        .recorder
+        .calls("/sendchataction")
+        .into_iter()
+        .map(|c| c.body)
+        .collect();
     assert_eq!(
         bodies,
         [
@@ -49,7 +70,10 @@ async fn telegram_typing_goes_to_the_bound_chat_and_topic() {
         ],
         "the bound topic; a topic of the bound chat; never the chat `to` names"
     );
-    assert!(w.tg().recorder.calls("/sendmessage").is_empty(), "no message");
+    assert!(
+        w.tg().recorder.calls("/sendmessage").is_empty(),
+        "no message"
+    );
     w.stop().await;
 }
 
@@ -89,19 +113,34 @@ async fn whatsapp_typing_shows_on_the_chats_last_inbound_message() {
     // Nothing received in this chat yet: nothing to show typing on.
     let before = w.send(KEY_A, typing("whatsapp", "wa")).await;
     assert_eq!(before.body, json!({"ok": true, "skipped": true}));
-    let message = |id: &str| {
-        json!({"from": "15550001111", "id": id, "timestamp": "1749416383", "type": "text", "text": {"body": "hi"}})
-    };
+    let message = |id: &str| json!({"from": "15550001111", "id": id, "timestamp": "1749416383", "type": "text", "text": {"body": "hi"}});
     let body = notification(json!([message("wamid.IN1"), message("wamid.IN2")]));
-    assert_eq!(w.whatsapp_webhook(body.clone(), Some(sign(&body))).await, 200);
-    let reply = w.send(KEY_A, with(typing("whatsapp", "wa"), "to", json!("+15550002222"))).await;
+    assert_eq!(
+        w.whatsapp_webhook(body.clone(), Some(sign(&body))).await,
+        200
+    );
+    let reply = w
+        .send(
+            KEY_A,
+            with(typing("whatsapp", "wa"), "to", json!("+15550002222")),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(reply.body, json!({"ok": true}));
-    let calls: Vec<Value> = w.wa().recorder.received().into_iter().map(|r| r.body).filter(|b| b.is_object()).collect();
+    let calls: Vec<Value> = w
+        .wa()
+        .recorder
+        .received()
+        .into_iter()
+        .map(|r| r.body)
+        .filter(|b| b.is_object())
+        .collect();
     assert_eq!(
         calls,
-        [json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN2",
-                "typing_indicator": {"type": "text"}})],
+        [
+            json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN2",
+                "typing_indicator": {"type": "text"}})
+        ],
         "read + typing on the newest inbound message, nothing sent to `to`"
     );
     w.stop().await;
@@ -117,7 +156,10 @@ async fn typing_is_skipped_at_once_when_the_rate_budget_has_nothing_free() {
     let reply = w.send(KEY_A, typing("telegram", "tg-group")).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(reply.body, json!({"ok": true, "skipped": true}));
-    assert!(w.tg().recorder.calls("/sendchataction").is_empty(), "nothing sent");
+    assert!(
+        w.tg().recorder.calls("/sendchataction").is_empty(),
+        "nothing sent"
+    );
     let (_, _, metrics) = w.metrics(None).await;
     assert!(
         metrics.contains("mux_outbound_actions_total{channel=\"telegram\",outcome=\"skipped\"} 1"),
@@ -134,10 +176,18 @@ async fn typing_answers_are_counted_and_never_stored_under_a_key() {
         let reply = w.send_idem(KEY_A, "same-key", body.clone()).await;
         assert_eq!(reply.body, json!({"ok": true}));
     }
-    assert_eq!(w.tg().recorder.calls("/sendchataction").len(), 2, "the key is ignored");
+    assert_eq!(
+        w.tg().recorder.calls("/sendchataction").len(),
+        2,
+        "the key is ignored"
+    );
     // The key was not taken by the action: a send may use it.
     let send = w
-        .send_idem(KEY_A, "same-key", json!({"channel": "telegram", "sessionKey": "tg", "text": "hi"}))
+        .send_idem(
+            KEY_A,
+            "same-key",
+            json!({"channel": "telegram", "sessionKey": "tg", "text": "hi"}),
+        )
         .await;
     assert_eq!(send.status, StatusCode::OK, "{}", send.body);
     let unbound = w.send(KEY_A, typing("telegram", "nope")).await;
@@ -158,10 +208,22 @@ async fn typing_answers_are_counted_and_never_stored_under_a_key() {
 async fn an_unknown_op_or_action_is_a_400() {
     let w = world().await;
     for (body, error) in [
-        (with(typing("telegram", "tg"), "op", json!("poll")), "unsupported op"),
-        (with(typing("telegram", "tg"), "action", json!("dance")), "unsupported action"),
-        (with(typing("telegram", "tg"), "action", json!(null)), "action required"),
-        (with(typing("telegram", "tg"), "op", json!(7)), "op must be a string"),
+        (
+            with(typing("telegram", "tg"), "op", json!("poll")),
+            "unsupported op",
+        ),
+        (
+            with(typing("telegram", "tg"), "action", json!("dance")),
+            "unsupported action",
+        ),
+        (
+            with(typing("telegram", "tg"), "action", json!(null)),
+            "action required",
+        ),
+        (
+            with(typing("telegram", "tg"), "op", json!(7)),
+            "op must be a string",
+        ),
     ] {
         let reply = w.send(KEY_A, body.clone()).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
