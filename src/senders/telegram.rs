@@ -16,11 +16,12 @@ use tokio::time::{Instant, sleep, timeout};
 use super::pacing::Pacer;
 use super::telegram_format::split_formatted;
 use super::{
-    Delivered, OutgoingMessage, Part, SendError, Typing, after_partial, plan_parts_with, remaining,
-    scrub,
+    Delivered, OutgoingMessage, Part, SendError, after_partial, plan_parts_with, remaining, scrub,
 };
 use crate::config::{OutboundConfig, TelegramConfig};
 use crate::domain::ParseMode;
+
+mod chat_action;
 
 /// sendMessage text limit (characters after entity parsing; we send no entities).
 pub const TEXT_LIMIT: usize = 4096;
@@ -140,36 +141,6 @@ impl TelegramSender {
         })
     }
 
-    /// `sendChatAction typing` into the target (its topic included), when the pacer has a permit
-    /// free right now; skipped otherwise, and on a 429 (which pauses the bot as for sends).
-    pub async fn typing(
-        &self,
-        target: TelegramTarget,
-        deadline: Instant,
-    ) -> Result<Typing, SendError> {
-        if !self.pacer.try_now().await {
-            return Ok(Typing::Skipped);
-        }
-        let Some(left) = remaining(deadline) else {
-            return Ok(Typing::Skipped);
-        };
-        let mut body = json!({"chat_id": target.chat_id, "action": "typing"});
-        if let Some(topic) = target.topic_id {
-            body["message_thread_id"] = json!(topic);
-        }
-        let (status, bytes) = self
-            .exchange("sendChatAction", body.to_string().into_bytes(), left)
-            .await?;
-        match read_answer_ok(status, &bytes) {
-            Err(Retry(wait)) => {
-                self.pacer.pause(Instant::now() + wait);
-                Ok(Typing::Skipped)
-            }
-            Ok(Ok(())) => Ok(Typing::Shown),
-            Ok(Err(e)) => Err(e),
-        }
-    }
-
     /// One Bot API call. `Err(Retry)` asks the caller to wait and repeat it.
     ///
     /// The call goes through the Bot's reqwest client directly rather than teloxide's request
@@ -253,23 +224,6 @@ fn read_answer(status: u16, bytes: &[u8]) -> Result<Result<String, SendError>, R
         details["migrate_to_chat_id"] = json!(to);
     }
     Ok(Err(SendError::Platform { details }))
-}
-
-/// Reads the answer of a method that returns `true` (sendChatAction).
-fn read_answer_ok(status: u16, bytes: &[u8]) -> Result<Result<(), SendError>, Retry> {
-    if let Ok(answer) = serde_json::from_slice::<serde_json::Value>(bytes)
-        && answer["ok"] == true
-    {
-        return Ok(Ok(()));
-    }
-    match read_answer(status, bytes) {
-        Err(retry) => Err(retry),
-        Ok(Err(e)) => Ok(Err(e)),
-        // `ok: false` cannot carry a message; anything else is not Telegram's answer.
-        Ok(Ok(_)) => Ok(Err(SendError::Platform {
-            details: json!({"status": status}),
-        })),
-    }
 }
 
 /// Telegram's refusal of the formatting (`400 Bad Request: can't parse entities: …`).

@@ -9,6 +9,7 @@ mod limits;
 mod logs;
 mod resume;
 mod route_lock;
+mod route_lock_typing;
 mod routing;
 mod telegram;
 mod typing;
