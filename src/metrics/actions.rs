@@ -15,7 +15,7 @@ pub enum ActionOutcome {
     Skipped,
     /// Refused by mux: not bound, the route lock, channel disabled.
     Refused,
-    /// The platform refused or failed (502).
+    /// The platform refused or failed (502), or did not answer in time (504).
     Failed,
 }
 

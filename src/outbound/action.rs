@@ -60,7 +60,7 @@ impl Outbound {
             Err(e) => {
                 let answer = Answer::failed(req.channel, &e);
                 let outcome = match e {
-                    SendError::Platform { .. } => ActionOutcome::Failed,
+                    SendError::Platform { .. } | SendError::OutcomeUnknown => ActionOutcome::Failed,
                     _ => ActionOutcome::Refused,
                 };
                 (answer, outcome)

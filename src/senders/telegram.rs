@@ -23,7 +23,8 @@ use crate::domain::ParseMode;
 
 mod chat_action;
 
-/// sendMessage text limit (characters after entity parsing; we send no entities).
+/// sendMessage text limit (characters after entity parsing; parts are measured on the marked-up
+/// text, which is never shorter, so they fit).
 pub const TEXT_LIMIT: usize = 4096;
 /// sendPhoto caption limit.
 pub const CAPTION_LIMIT: usize = 1024;

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::{CHANNEL, THREAD_IN_GUILD, world, world_with};
 use crate::helpers::{KEY_A, TestApp};
 use crate::inbound_whatsapp::{notification, sign};
+use mux_server::testkit::Scripted;
 use mux_server::testkit::discord::dm_channel_of;
 
 fn typing(channel: &str, session: &str) -> Value {
@@ -143,6 +144,13 @@ async fn whatsapp_typing_shows_on_the_chats_last_inbound_message() {
         ],
         "read + typing on the newest inbound message, nothing sent to `to`"
     );
+    // A throughput refusal is not waited out: skipped at once.
+    w.wa().fail_next_send(
+        400,
+        json!({"message": "(#130429) Rate limit hit", "code": 130429}),
+    );
+    let throttled = w.send(KEY_A, typing("whatsapp", "wa")).await;
+    assert_eq!(throttled.body, json!({"ok": true, "skipped": true}));
     w.stop().await;
 }
 
@@ -230,5 +238,30 @@ async fn an_unknown_op_or_action_is_a_400() {
         assert_eq!(reply.body, json!({"ok": false, "error": error}), "{body}");
     }
     assert!(w.tg().recorder.calls("/sendchataction").is_empty());
+    w.stop().await;
+}
+
+#[actix_web::test]
+async fn discord_typing_is_skipped_while_the_channels_bucket_is_empty() {
+    let w = world().await;
+    // Discord says the channel's typing bucket is spent for 30 s.
+    w.dc().recorder.script(
+        Scripted::new("/typing", 200, json!({}))
+            .header("x-ratelimit-scope", "user")
+            .header("x-ratelimit-bucket", "typing-501")
+            .header("x-ratelimit-limit", "5")
+            .header("x-ratelimit-remaining", "0")
+            .header("x-ratelimit-reset-after", "30"),
+    );
+    let first = w.send(KEY_A, typing("discord", "dc-guild")).await;
+    assert_eq!(first.body, json!({"ok": true}));
+    let second = w.send(KEY_A, typing("discord", "dc-guild")).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    assert_eq!(
+        second.body,
+        json!({"ok": true, "skipped": true}),
+        "answered at once, not queued"
+    );
+    assert_eq!(discord_typing(&w), [CHANNEL], "the second never went out");
     w.stop().await;
 }
