@@ -48,6 +48,25 @@ fn markdown_never_ends_a_part_after_an_escaping_backslash() {
 }
 
 #[test]
+fn parts_with_nothing_to_read_are_left_out() {
+    assert!(
+        split_html("<b></b>", 80).is_empty(),
+        "Telegram refuses an empty message"
+    );
+    assert_eq!(
+        split_markdown_v2("a\\", 4),
+        vec!["a\\"],
+        "the text's own end"
+    );
+    assert_eq!(
+        split_markdown_v2("*\\a \n\n \n  *", 4)
+            .concat()
+            .replace([' ', '\n'], ""),
+        "*\\a*"
+    );
+}
+
+#[test]
 fn visible_text_decodes_the_entities_telegram_knows() {
     assert_eq!(
         visible("<i>a</i> &lt;&gt;&amp;&quot;&#39;&#x41;"),
