@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 use secrecy::SecretString;
 
+use crate::domain::ParseMode;
 use crate::domain::url_policy::InboundUrlAllow;
 pub use env::ConfigError;
 use env::Env;
@@ -115,6 +116,8 @@ pub struct TelegramConfig {
     pub webhook_url: Option<String>,
     /// `MUX_TELEGRAM_WEBHOOK_SECRET`, required in webhook mode.
     pub webhook_secret: Option<SecretString>,
+    /// `MUX_TELEGRAM_PARSE_MODE` (unset): `parse_mode` of tenant sends without a `parseMode`.
+    pub parse_mode: Option<ParseMode>,
 }
 
 /// Discord settings.
@@ -273,7 +276,19 @@ fn telegram(env: &Env) -> Result<TelegramConfig, ConfigError> {
         media_max_bytes: env.u64_min("MUX_TELEGRAM_INBOUND_MEDIA_MAX_BYTES", 5_000_000, 0)?,
         webhook_url,
         webhook_secret,
+        parse_mode: parse_mode(env)?,
     })
+}
+
+/// `MUX_TELEGRAM_PARSE_MODE`: unset, `HTML` or `MarkdownV2`.
+fn parse_mode(env: &Env) -> Result<Option<ParseMode>, ConfigError> {
+    let name = "MUX_TELEGRAM_PARSE_MODE";
+    env.get(name)
+        .map(|raw| {
+            ParseMode::parse(raw.trim())
+                .ok_or_else(|| ConfigError::new(name, "must be HTML or MarkdownV2"))
+        })
+        .transpose()
 }
 
 fn discord(env: &Env) -> Result<DiscordConfig, ConfigError> {

@@ -15,6 +15,7 @@ pub mod inbound_target;
 pub mod ingress;
 pub mod metrics;
 pub mod outbound;
+pub mod outbound_action;
 pub mod pairings;
 
 use std::sync::Arc;

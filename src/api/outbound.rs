@@ -10,8 +10,8 @@ use super::body::ApiJson;
 use super::error::ApiError;
 use super::fields::Fields;
 use crate::actors::registry::TenantAuth;
-use crate::domain::Channel;
 use crate::domain::request_fingerprint;
+use crate::domain::{Channel, ParseMode};
 use crate::outbound::{Answer, IdempotencyKey, Outbound, SendRequest};
 use crate::senders::OutgoingMessage;
 
@@ -33,6 +33,7 @@ pub fn send_request(body: &Value) -> Result<SendRequest, ApiError> {
     let to = f.id("to")?;
     let reply_to = f.id("replyToId")?;
     let thread_id = f.id("threadId")?;
+    let parse_mode = parse_mode(&f)?;
     f.id("requestId")?;
     f.string("accountId")?;
     f.object("channelData")?;
@@ -67,8 +68,20 @@ pub fn send_request(body: &Value) -> Result<SendRequest, ApiError> {
             media,
             reply_to: non_blank(reply_to),
             already_sent: Vec::new(),
+            parse_mode,
         },
     })
+}
+
+/// `parseMode`: `"HTML"` or `"MarkdownV2"` (Telegram's `parse_mode`); any other value or type
+/// is a 400, not ignored.
+fn parse_mode(f: &Fields<'_>) -> Result<Option<ParseMode>, ApiError> {
+    let wrong = || ApiError::bad_request(r#"parseMode must be "HTML" or "MarkdownV2""#);
+    match f.get("parseMode") {
+        None => Ok(None),
+        Some(Value::String(s)) => ParseMode::parse(s).map(Some).ok_or_else(wrong),
+        Some(_) => Err(wrong()),
+    }
 }
 
 /// A string that is not blank; the text itself is kept verbatim.
@@ -108,6 +121,11 @@ pub async fn send(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<HttpResponse, ApiError> {
     Fields::of(&body)?;
+    if let Some(action) = super::outbound_action::action_request(&body)? {
+        let outbound = outbound.into_inner();
+        return super::outbound_action::act(outbound, &state.metrics, tenant.tenant_id, action)
+            .await;
+    }
     let key = idempotency_key(&req, &body)?;
     let send = send_request(&body)?;
     let channel = send.channel;

@@ -262,3 +262,16 @@ fn unused_mux_variables_are_reported_not_refused() {
     let c = cfg(&[(typo, "8080"), ("MUX_PORT", "8081"), ("OTHER", "x")]).expect("valid");
     assert_eq!(c.unused_vars, vec![typo.to_owned()]);
 }
+
+#[test]
+fn the_telegram_parse_mode_is_unset_html_or_markdown_v2() {
+    use crate::domain::ParseMode;
+    let mode = |v: &str| cfg(&[("MUX_TELEGRAM_PARSE_MODE", v)]).map(|c| c.telegram.parse_mode);
+    assert_eq!(mode("").ok(), Some(None), "blank is unset");
+    assert_eq!(mode("HTML").ok(), Some(Some(ParseMode::Html)));
+    assert_eq!(mode("MarkdownV2").ok(), Some(Some(ParseMode::MarkdownV2)));
+    assert_eq!(
+        err_var(&[("MUX_TELEGRAM_PARSE_MODE", "Markdown")]),
+        "MUX_TELEGRAM_PARSE_MODE"
+    );
+}

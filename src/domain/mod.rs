@@ -7,6 +7,7 @@ pub mod channel;
 pub mod file_ref;
 pub mod fingerprint;
 pub mod pairing_token;
+pub mod parse_mode;
 pub mod route_key;
 pub mod secrets;
 pub mod status;
@@ -19,6 +20,7 @@ pub use fingerprint::request_fingerprint;
 pub use pairing_token::{
     TOKEN_PREFIX, TtlError, clamp_ttl, extract_token, generate_pairing_token, parse_ttl,
 };
+pub use parse_mode::ParseMode;
 pub use route_key::{RouteKey, RouteKeyError, whatsapp_jid};
 pub use secrets::{generate_api_key, hash_secret, legacy_hash_secret, new_id};
 pub use status::{BindingStatus, EventState, TenantStatus};

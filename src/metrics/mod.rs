@@ -5,6 +5,7 @@
 //! admin tenant listing instead. Every update is one relaxed atomic add, so hot paths (auth,
 //! writer commits, forwards) can count without locks.
 
+mod actions;
 pub mod files;
 mod render;
 #[cfg(test)]
@@ -14,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use crate::domain::Channel;
+pub use actions::ActionOutcome;
 use render::Histogram;
 
 /// Outbound statuses counted by their own label; anything else is counted as `other`.
@@ -115,6 +117,8 @@ pub struct Metrics {
     /// Per channel: one slot per `OUTBOUND_STATUSES` entry, then `other`.
     outbound: [[AtomicU64; 12]; 3],
     platform_429: [AtomicU64; 3],
+    /// Per channel: one slot per `ActionOutcome`.
+    actions: [[AtomicU64; 4]; 3],
     auth_failed: [AtomicU64; 2],
     pairing: [AtomicU64; 6],
     /// Per channel: button presses forwarded, and pressed in unbound chats (answered, dropped).
@@ -145,6 +149,7 @@ impl Metrics {
             oldest_pending_age_sec: AtomicU64::new(0),
             outbound: std::array::from_fn(|_| counters()),
             platform_429: counters(),
+            actions: std::array::from_fn(|_| counters()),
             auth_failed: counters(),
             pairing: counters(),
             callbacks: std::array::from_fn(|_| counters()),

@@ -128,6 +128,7 @@ impl Metrics {
         let age = self.oldest_pending_age_sec.load(Relaxed);
         let _ = writeln!(out, "mux_inbound_oldest_pending_age_seconds {age}");
         self.render_outbound(&mut out);
+        self.render_actions(&mut out);
         per_channel(
             &mut out,
             "mux_platform_rate_limited_total",

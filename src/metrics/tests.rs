@@ -124,3 +124,21 @@ fn every_sample_follows_its_type_line() {
         }
     }
 }
+
+#[test]
+fn actions_are_counted_by_channel_and_outcome() {
+    let m = Metrics::new();
+    m.outbound_action(Channel::Telegram, ActionOutcome::Skipped);
+    m.outbound_action(Channel::Telegram, ActionOutcome::Skipped);
+    m.outbound_action(Channel::Whatsapp, ActionOutcome::Sent);
+    let text = m.render();
+    let at = |channel: &str, outcome: &str| {
+        sample(
+            &text,
+            &format!("mux_outbound_actions_total{{channel=\"{channel}\",outcome=\"{outcome}\"}}"),
+        )
+    };
+    assert_eq!(at("telegram", "skipped"), 2.0);
+    assert_eq!(at("whatsapp", "sent"), 1.0);
+    assert_eq!(at("discord", "failed"), 0.0);
+}

@@ -3,7 +3,9 @@
 //! answer after it, replay it for the same key and body. The one dispatch to the platform senders
 //! is here; ingress's pairing notices go through it too (`notice`).
 
+pub mod action;
 pub mod answer;
+pub mod last_inbound;
 mod notice;
 pub mod owned;
 pub mod press;
@@ -27,7 +29,7 @@ use crate::db::idempotency::{
     ReserveIdempotencyKey,
 };
 use crate::db::op::write;
-use crate::domain::Channel;
+use crate::domain::{Channel, ParseMode};
 use crate::error::StoreError;
 use crate::senders::discord::{DiscordRoute, DiscordSender};
 use crate::senders::telegram::TelegramSender;
@@ -76,6 +78,10 @@ pub struct Outbound {
     /// The messages sent and the button presses forwarded for each tenant (raw edits, deletes
     /// and callback answers are limited to those).
     pub owned: Arc<owned::Owned>,
+    /// `MUX_TELEGRAM_PARSE_MODE`: the `parseMode` of tenant sends to Telegram that name none.
+    parse_mode: Option<ParseMode>,
+    /// The last inbound WhatsApp message per binding, for the typing indicator.
+    pub last_inbound: last_inbound::LastInbound,
 }
 
 impl Outbound {
@@ -97,6 +103,8 @@ impl Outbound {
             owner,
             flights: Arc::default(),
             owned: Arc::default(),
+            parse_mode: config.telegram.parse_mode,
+            last_inbound: last_inbound::LastInbound::default(),
         })
     }
 
@@ -104,9 +112,12 @@ impl Outbound {
     pub async fn send(
         self: Arc<Self>,
         tenant: Arc<str>,
-        req: SendRequest,
+        mut req: SendRequest,
         key: Option<IdempotencyKey>,
     ) -> Answer {
+        if req.channel == Channel::Telegram && req.message.parse_mode.is_none() {
+            req.message.parse_mode = self.parse_mode;
+        }
         let answer = match key {
             None => self.perform(&tenant, &req).await,
             Some(key) => self.send_keyed(&tenant, &req, key).await,

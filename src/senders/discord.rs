@@ -13,11 +13,12 @@ use serde_json::{Value, json};
 use tokio::time::{Instant, timeout};
 use twilight_http::Client;
 use twilight_http::error::ErrorType;
+use twilight_http_ratelimiting::{Endpoint, Method};
 use twilight_model::channel::message::embed::{Embed, EmbedImage};
 use twilight_model::id::Id;
 
 use super::discord_target::snowflake;
-use super::{Delivered, OutgoingMessage, SendError, after_partial, remaining, split};
+use super::{Delivered, OutgoingMessage, SendError, Typing, after_partial, remaining, split};
 use crate::config::{DiscordConfig, OutboundConfig};
 
 mod raw;
@@ -135,6 +136,54 @@ impl DiscordSender {
             destination: channel_id.to_string(),
             message_ids: ids,
         })
+    }
+
+    /// `POST /channels/{id}/typing` into the channel the route lock chose, unless the
+    /// ratelimiter's bucket for it is empty right now (then skipped: never queued).
+    pub async fn typing(
+        &self,
+        route: DiscordRoute,
+        deadline: Instant,
+    ) -> Result<Typing, SendError> {
+        let channel_id = match route {
+            DiscordRoute::Dm { user_id } => self.dm_channel(user_id, deadline).await?,
+            DiscordRoute::Channel { channel_id } => channel_id,
+        };
+        if let Some(limiter) = self.http.ratelimiter() {
+            let endpoint = Endpoint {
+                method: Method::Post,
+                path: format!("channels/{channel_id}/typing"),
+            };
+            let left = remaining(deadline).unwrap_or_default();
+            match timeout(left, limiter.bucket(endpoint)).await {
+                Ok(Some(bucket))
+                    if bucket.remaining == 0 && bucket.reset_at > std::time::Instant::now() =>
+                {
+                    return Ok(Typing::Skipped);
+                }
+                Ok(_) => {}
+                Err(_) => return Ok(Typing::Skipped),
+            }
+        }
+        let Some(left) = remaining(deadline) else {
+            return Ok(Typing::Skipped);
+        };
+        match timeout(
+            left,
+            self.http
+                .create_typing_trigger(Id::new(channel_id))
+                .into_future(),
+        )
+        .await
+        {
+            Ok(Ok(_)) => Ok(Typing::Shown),
+            Ok(Err(e)) => match failure(&e) {
+                // twilight waited out a 429 past the deadline, or it timed out: nothing to show.
+                SendError::OutcomeUnknown => Ok(Typing::Skipped),
+                other => Err(other),
+            },
+            Err(_) => Ok(Typing::Skipped),
+        }
     }
 
     /// The DM channel with a user: `POST /users/@me/channels` once, then from the cache.

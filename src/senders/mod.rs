@@ -8,8 +8,10 @@ pub mod discord_target;
 pub mod pacing;
 pub mod split;
 pub mod telegram;
+pub mod telegram_format;
 pub mod whatsapp;
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -28,6 +30,8 @@ pub struct OutgoingMessage {
     /// already sent (a split send resumed after `429`): the sender skips that many parts and
     /// answers with these ids first.
     pub already_sent: Vec<String>,
+    /// Telegram `parse_mode` asked for (`parseMode`); the other platforms ignore it.
+    pub parse_mode: Option<crate::domain::ParseMode>,
 }
 
 /// A successful send: every platform message id, first one first.
@@ -38,6 +42,15 @@ pub struct Delivered {
     /// Its value.
     pub destination: String,
     pub message_ids: Vec<String>,
+}
+
+/// What a best-effort chat action (`op: "action"`, typing) came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typing {
+    /// The platform accepted it.
+    Shown,
+    /// Not sent: no rate budget free right now (or nothing to show it on). Never queued.
+    Skipped,
 }
 
 /// Why a send did not (entirely) happen. Each variant is answered differently (contract §5).
@@ -69,7 +82,8 @@ pub enum SendError {
 /// One platform message of a send. Telegram and WhatsApp send text and each image separately.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Part<'a> {
-    Text(&'a str),
+    /// Borrowed from the message, or built by a formatting-aware splitter (HTML tags reopened).
+    Text(Cow<'a, str>),
     Media {
         url: &'a str,
         caption: Option<&'a str>,
@@ -84,6 +98,21 @@ pub fn plan_parts<'a>(
     text_limit: usize,
     caption_limit: usize,
 ) -> Vec<Part<'a>> {
+    plan_parts_with(msg, text_limit, caption_limit, |text, limit| {
+        split::split_text(text, limit)
+            .into_iter()
+            .map(Cow::Borrowed)
+            .collect()
+    })
+}
+
+/// [`plan_parts`] with the text split by `split` (Telegram: aware of the parse mode).
+pub fn plan_parts_with<'a>(
+    msg: &'a OutgoingMessage,
+    text_limit: usize,
+    caption_limit: usize,
+    split: impl Fn(&'a str, usize) -> Vec<Cow<'a, str>>,
+) -> Vec<Part<'a>> {
     let text = msg.text.as_deref();
     let mut parts = Vec::new();
     let caption_fits = text.is_some_and(|t| split::text_len(t) <= caption_limit);
@@ -92,11 +121,7 @@ pub fn plan_parts<'a>(
         parts.push(Part::Media { url, caption });
     }
     if let Some(text) = text.filter(|_| msg.media.is_empty() || !caption_fits) {
-        parts.extend(
-            split::split_text(text, text_limit)
-                .into_iter()
-                .map(Part::Text),
-        );
+        parts.extend(split(text, text_limit).into_iter().map(Part::Text));
     }
     parts
 }
@@ -186,7 +211,7 @@ mod tests {
                     url: "u1",
                     caption: None
                 },
-                Part::Text(&long)
+                Part::Text(Cow::Borrowed(&long))
             ]
         );
     }

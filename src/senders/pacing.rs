@@ -114,6 +114,17 @@ impl Pacer {
         }
     }
 
+    /// Whether a best-effort call (a chat action) may go out right now: only when the global
+    /// budget has a permit free that no waiting send wants and the bot is not paused. Never waits
+    /// and never queues; the chat's own pace is not touched (a chat action is not a message, so
+    /// the reply that follows it is not held back by it).
+    pub async fn try_now(&self) -> bool {
+        match &self.budget {
+            None => true,
+            Some(budget) => budget.try_acquire().await,
+        }
+    }
+
     /// A Telegram 429 pauses the whole bot until `until`, not only the chat that got it.
     pub fn pause(&self, until: Instant) {
         if let Some(budget) = &self.budget {
@@ -140,6 +151,8 @@ fn chat_ready_at(
 
 enum Cmd {
     Ask(Arc<str>, oneshot::Sender<()>),
+    /// A permit now or never: answered at once.
+    TryAsk(oneshot::Sender<bool>),
     Pause(Instant),
 }
 
@@ -156,6 +169,14 @@ impl GlobalBudget {
         GlobalBudget { tx }
     }
 
+    async fn try_acquire(&self) -> bool {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Cmd::TryAsk(tx)).is_err() {
+            return false;
+        }
+        rx.await.unwrap_or(false)
+    }
+
     async fn acquire(&self, tenant: Arc<str>, deadline: Instant) -> Result<(), Duration> {
         let (tx, rx) = oneshot::channel();
         self.tx
@@ -169,29 +190,40 @@ impl GlobalBudget {
     }
 }
 
+/// The budget task's state.
+struct Budget {
+    fair: Fair,
+    next_free: Instant,
+    paused_until: Instant,
+    interval: Duration,
+}
+
 async fn run_budget(mut rx: mpsc::UnboundedReceiver<Cmd>, interval: Duration) {
-    let mut fair = Fair::default();
-    let mut next_free = Instant::now();
-    let mut paused_until = Instant::now();
+    let mut b = Budget {
+        fair: Fair::default(),
+        next_free: Instant::now(),
+        paused_until: Instant::now(),
+        interval,
+    };
     loop {
-        if fair.is_empty() {
+        if b.fair.is_empty() {
             match rx.recv().await {
-                Some(cmd) => apply(cmd, &mut fair, &mut paused_until),
+                Some(cmd) => b.apply(cmd),
                 None => return,
             }
             continue;
         }
         let now = Instant::now();
-        let wake = next_free.max(paused_until);
+        let wake = b.next_free.max(b.paused_until);
         if wake <= now {
-            if fair.grant() {
-                next_free = now + interval;
+            if b.fair.grant() {
+                b.next_free = now + interval;
             }
             continue;
         }
         tokio::select! {
             cmd = rx.recv() => match cmd {
-                Some(cmd) => apply(cmd, &mut fair, &mut paused_until),
+                Some(cmd) => b.apply(cmd),
                 None => return,
             },
             _ = sleep_until(wake) => {}
@@ -199,10 +231,20 @@ async fn run_budget(mut rx: mpsc::UnboundedReceiver<Cmd>, interval: Duration) {
     }
 }
 
-fn apply(cmd: Cmd, fair: &mut Fair, paused_until: &mut Instant) {
-    match cmd {
-        Cmd::Ask(tenant, tx) => fair.push(tenant, tx),
-        Cmd::Pause(until) => *paused_until = (*paused_until).max(until),
+impl Budget {
+    fn apply(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Ask(tenant, tx) => self.fair.push(tenant, tx),
+            Cmd::TryAsk(tx) => {
+                let now = Instant::now();
+                let free = self.fair.is_empty() && self.next_free.max(self.paused_until) <= now;
+                // A permit is spent only if the asker is still there to use it.
+                if tx.send(free).is_ok() && free {
+                    self.next_free = now + self.interval;
+                }
+            }
+            Cmd::Pause(until) => self.paused_until = self.paused_until.max(until),
+        }
     }
 }
 
@@ -324,5 +366,23 @@ mod tests {
             budget.acquire("a".into(), short).await,
             Err(BUDGET_RETRY_AFTER)
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_try_takes_only_a_free_permit_and_never_waits() {
+        let budget = GlobalBudget::spawn(10);
+        assert!(budget.try_acquire().await, "the first permit is free");
+        assert!(
+            !budget.try_acquire().await,
+            "the next is 100 ms away: no wait"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(budget.try_acquire().await);
+        budget
+            .tx
+            .send(Cmd::Pause(Instant::now() + Duration::from_secs(2)))
+            .ok();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(!budget.try_acquire().await, "paused by a 429");
     }
 }

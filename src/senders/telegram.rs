@@ -14,14 +14,18 @@ use teloxide_core::types::{MessageId, ReplyParameters};
 use tokio::time::{Instant, sleep, timeout};
 
 use super::pacing::Pacer;
+use super::telegram_format::split_formatted;
 use super::{
-    Delivered, OutgoingMessage, Part, SendError, after_partial, plan_parts, remaining, scrub,
+    Delivered, OutgoingMessage, Part, SendError, after_partial, plan_parts_with, remaining, scrub,
 };
 use crate::config::{OutboundConfig, TelegramConfig};
+use crate::domain::ParseMode;
 
+mod chat_action;
 mod raw;
 
-/// sendMessage text limit (characters after entity parsing; we send no entities).
+/// sendMessage text limit (characters after entity parsing; parts are measured on the marked-up
+/// text, which is never shorter, so they fit).
 pub const TEXT_LIMIT: usize = 4096;
 /// sendPhoto caption limit.
 pub const CAPTION_LIMIT: usize = 1024;
@@ -82,16 +86,18 @@ impl TelegramSender {
         let reply = positive(msg.reply_to.as_deref()).and_then(|r| i32::try_from(r).ok());
         let mut turn = self.pacer.chat_turn(target.chat_id).await;
         let mut ids = msg.already_sent.clone();
-        for (i, part) in plan_parts(msg, TEXT_LIMIT, CAPTION_LIMIT)
+        let split = |text, limit| split_formatted(text, limit, msg.parse_mode);
+        for (i, part) in plan_parts_with(msg, TEXT_LIMIT, CAPTION_LIMIT, split)
             .into_iter()
             .enumerate()
             .skip(msg.already_sent.len())
         {
-            let call = Call {
+            let mut call = Call {
                 chat_id: target.chat_id,
                 thread,
                 reply: if i == 0 { reply } else { None },
                 part,
+                parse_mode: msg.parse_mode,
             };
             let result = loop {
                 if let Err(wait) = self
@@ -108,7 +114,20 @@ impl TelegramSender {
                         self.pacer.pause(Instant::now() + wait);
                         sleep(wait).await;
                     }
-                    Err(Retry(wait)) => break Err(SendError::RateLimited { retry_after: wait }),
+                    Err(Retry(wait)) => {
+                        // Telegram holds the bot off for that long, whether or not this send
+                        // can wait for it.
+                        self.pacer.pause(Instant::now() + wait);
+                        break Err(SendError::RateLimited { retry_after: wait });
+                    }
+                    // Formatting Telegram cannot parse: the same text once more, plain.
+                    Ok(Err(e)) if call.parse_mode.is_some() && refused_entities(&e) => {
+                        log::info!(
+                            "event=telegram_parse_mode_fallback tenant={tenant} parse_mode={}",
+                            call.parse_mode.map_or("", ParseMode::as_str)
+                        );
+                        call.parse_mode = None;
+                    }
                     Ok(result) => break result,
                 }
             };
@@ -152,6 +171,16 @@ impl TelegramSender {
                 retry_after: Duration::from_secs(1),
             });
         };
+        self.exchange(method, body, left).await
+    }
+
+    /// Posts one method's JSON body and reads the answer's status and bytes, within `left`.
+    async fn exchange(
+        &self,
+        method: &str,
+        body: Vec<u8>,
+        left: Duration,
+    ) -> Result<(u16, actix_web::web::Bytes), SendError> {
         let request = self
             .bot
             .client()
@@ -208,6 +237,12 @@ fn read_answer(status: u16, bytes: &[u8]) -> Result<Result<String, SendError>, R
     Ok(Err(SendError::Platform { details }))
 }
 
+/// Telegram's refusal of the formatting (`400 Bad Request: can't parse entities: …`).
+fn refused_entities(e: &SendError) -> bool {
+    matches!(e, SendError::Platform { details }
+        if details["description"].as_str().is_some_and(|d| d.contains("can't parse entities")))
+}
+
 /// The Bot API's answer envelope (platforms.md §1.1), with only the fields mux reads.
 #[derive(Deserialize)]
 struct BotAnswer {
@@ -230,12 +265,13 @@ impl Call<'_> {
         let reply_parameters = self
             .reply
             .map(|r| ReplyParameters::new(MessageId(r)).allow_sending_without_reply());
-        let encoded = match self.part {
+        let encoded = match &self.part {
             Part::Text(text) => (
                 "sendMessage",
                 serde_json::to_vec(&SendText {
                     chat_id: self.chat_id,
-                    text,
+                    text: text.as_ref(),
+                    parse_mode: self.parse_mode.map(ParseMode::as_str),
                     message_thread_id: self.thread,
                     reply_parameters,
                 }),
@@ -245,7 +281,8 @@ impl Call<'_> {
                 serde_json::to_vec(&SendPhotoUrl {
                     chat_id: self.chat_id,
                     photo: url,
-                    caption,
+                    caption: caption.as_deref(),
+                    parse_mode: caption.as_ref().and(self.parse_mode).map(ParseMode::as_str),
                     message_thread_id: self.thread,
                     reply_parameters,
                 }),
@@ -263,6 +300,8 @@ struct SendText<'a> {
     chat_id: i64,
     text: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    parse_mode: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     message_thread_id: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reply_parameters: Option<ReplyParameters>,
@@ -275,6 +314,8 @@ struct SendPhotoUrl<'a> {
     photo: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     caption: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parse_mode: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message_thread_id: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -292,6 +333,8 @@ struct Call<'a> {
     thread: Option<i32>,
     reply: Option<i32>,
     part: Part<'a>,
+    /// Dropped for the one plain resend after Telegram refused the entities.
+    parse_mode: Option<ParseMode>,
 }
 
 /// Telegram asked to wait this long and repeat the call.

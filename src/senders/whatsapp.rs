@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use tokio::time::{Instant, sleep};
 
 use super::{
-    Delivered, OutgoingMessage, Part, SendError, after_partial, plan_parts, remaining, scrub,
+    Delivered, OutgoingMessage, Part, SendError, Typing, after_partial, plan_parts, remaining,
+    scrub,
 };
 use crate::config::WhatsappConfig;
 
@@ -94,6 +95,26 @@ impl WhatsappSender {
         })
     }
 
+    /// The typing indicator on an inbound message (Cloud API: mark it read with
+    /// `typing_indicator`, platforms.md §3.11). One attempt: a throughput refusal is skipped,
+    /// never waited out.
+    pub async fn typing(&self, message_id: &str, deadline: Instant) -> Result<Typing, SendError> {
+        let body = json!({
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": message_id,
+            "typing_indicator": {"type": "text"},
+        });
+        match self.post(&body, deadline).await {
+            Err(Throttled(_)) => Ok(Typing::Skipped),
+            Ok(Ok(_)) => Ok(Typing::Shown),
+            Ok(Err(SendError::RateLimited { .. } | SendError::OutcomeUnknown)) => {
+                Ok(Typing::Skipped)
+            }
+            Ok(Err(e)) => Err(e),
+        }
+    }
+
     async fn post_with_retry(&self, body: &Value, deadline: Instant) -> Result<String, SendError> {
         let mut attempt = 0u32;
         loop {
@@ -150,6 +171,10 @@ impl WhatsappSender {
             return Ok(Err(SendError::OutcomeUnknown));
         };
         let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if status.is_success() && answer["success"] == true {
+            // A status update (read, typing) answers `{"success": true}`.
+            return Ok(Ok(String::new()));
+        }
         if status.is_success() {
             return Ok(answer["messages"][0]["id"]
                 .as_str()

@@ -13,6 +13,7 @@ pub mod discord;
 pub mod openclaw;
 mod recorder;
 pub mod telegram;
+pub mod telegram_html;
 pub mod whatsapp;
 
 use std::sync::{Mutex, MutexGuard};

@@ -6,7 +6,9 @@
 //!   when a test says another poller holds the token. Polls the client closed before they were
 //!   answered are counted (`polls_abandoned`);
 //! - `sendMessage` / `sendPhoto` / `sendDocument` answering Message objects (recorded;
-//!   scriptable); `editMessageText` / `editMessageReplyMarkup` answering the edited Message, and
+//!   scriptable); with `parse_mode: "HTML"` the text or caption is parsed as Telegram does
+//!   (`telegram_html`) and markup it cannot parse is refused with `400 Bad Request: can't parse
+//!   entities`; `editMessageText` / `editMessageReplyMarkup` answering the edited Message, and
 //!   `deleteMessage`, `answerCallbackQuery`, `setMessageReaction`, `sendChatAction` answering
 //!   `true` (all recorded in `sent`);
 //! - button presses: `push_callback` queues a `callback_query` update;
@@ -372,6 +374,17 @@ async fn api(
 
 /// Answers a send with the Message Telegram would return, and keeps it.
 fn send(shared: &Shared, method: &str, body: &Value) -> HttpResponse {
+    if body["parse_mode"] == "HTML" {
+        let field = if method == "sendMessage" {
+            "text"
+        } else {
+            "caption"
+        };
+        if let Err(why) = super::telegram_html::parse_html(body[field].as_str().unwrap_or_default())
+        {
+            return error(400, &format!("Bad Request: can't parse entities: {why}"));
+        }
+    }
     shared.counters.sent.fetch_add(1, Ordering::Relaxed);
     let group = body["chat_id"].as_i64().unwrap_or(0) < 0;
     let mut message = json!({

@@ -1,5 +1,6 @@
 //! A fake Graph API (WhatsApp Cloud API) under `/v21.0`, bearer-checked: the messages endpoint
-//! (`POST /v21.0/<phone number id>/messages`, recorded and scriptable) and the media endpoints
+//! (`POST /v21.0/<phone number id>/messages`, recorded and scriptable; a `status: "read"` body,
+//! with or without `typing_indicator`, answers `{"success": true}`) and the media endpoints
 //! (`GET /v21.0/<media id>` → a short-lived URL, `GET` that URL → the bytes).
 
 use std::collections::HashMap;
@@ -116,6 +117,20 @@ async fn messages(shared: web::Data<Shared>, req: HttpRequest, body: Bytes) -> H
         );
     }
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if body["status"] == "read" {
+        // Mark read (with or without `typing_indicator`): only a message the number received.
+        let known = body["message_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("wamid."));
+        return if known {
+            reply(200, &json!({"success": true}))
+        } else {
+            reply(
+                400,
+                &json!({"error": {"message": "Invalid parameter", "type": "OAuthException", "code": 100}}),
+            )
+        };
+    }
     let to = body["to"].as_str().unwrap_or_default().to_owned();
     lock(&shared.state).sent.push(body);
     reply(

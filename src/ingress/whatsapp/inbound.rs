@@ -75,6 +75,11 @@ impl WhatsappInbound {
             let Routed::Forwarded(binding) = self.ctx.route(seen).await? else {
                 continue;
             };
+            // Where a typing indicator for this chat is shown (`op: "action"`).
+            self.ctx
+                .outbound
+                .last_inbound
+                .note(&binding.binding_id, &msg.wamid);
             let (media, mut attachments, grants) = self.inline(&msg).await;
             attachments.extend(linked_attachments(&media));
             if msg.text.as_deref().is_none_or(str::is_empty) && attachments.is_empty() {

@@ -2,7 +2,7 @@
 //! checked) sharing one message store, so what a test "says" in a channel is both dispatched
 //! live and listed by `GET /channels/{id}/messages` (real `after`/`limit` semantics, newest
 //! first). Sends (`POST /channels/{id}/messages`) are recorded (and scriptable), stored as the
-//! bot's messages and dispatched back, as Discord does. Channels the test adds belong to a
+//! bot's messages and dispatched back, as Discord does; `POST /channels/{id}/typing` answers 204. Channels the test adds belong to a
 //! guild; others are `404 Unknown Channel`. Attachments are served from `/attachments/{name}`.
 
 pub mod gateway;

@@ -67,6 +67,14 @@ pub async fn api(fake: web::Data<FakeDiscord>, req: HttpRequest, body: web::Byte
         ("GET", ["channels", id]) => channel(&fake, id),
         ("POST", ["channels", id, "messages"]) => (200, send(&fake, id, &body)),
         ("PATCH", ["channels", id, "messages", message]) => edit(&fake, id, message, &body),
+        // Typing Start: 204 for a channel the fake knows (or a DM), as Discord answers.
+        ("POST", ["channels", id, "typing"]) => {
+            let channel: u64 = id.parse().unwrap_or(0);
+            if lock(&fake.rest).channels.contains_key(&channel) || channel > dm_channel_of(0) {
+                return HttpResponse::NoContent().finish();
+            }
+            unknown_channel()
+        }
         _ => unknown_channel(),
     };
     reply(status, &answer)

@@ -3,14 +3,17 @@
 mod bench;
 mod discord;
 mod fairness;
+mod formatted;
 mod idempotency;
 mod limits;
 mod logs;
 mod raw;
 mod resume;
 mod route_lock;
+mod route_lock_typing;
 mod routing;
 mod telegram;
+mod typing;
 mod whatsapp;
 
 use mux_server::testkit::discord::OTHER_GUILD;

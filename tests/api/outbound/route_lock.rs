@@ -5,6 +5,8 @@
 //! of B's places.
 //!
 //! **Every new send feature adds its rows here** (and B's places to `B_*` if it adds some).
+//! Typing (`op: "action"`) is tried with every row's steering fields too (`route_lock_typing`),
+//! and `parseMode` rides along on rows of its own.
 
 use awc::http::StatusCode;
 use serde_json::{Value, json};
@@ -52,14 +54,15 @@ const CLAIMS: [(&str, &str, &str); 14] = [
 ];
 
 /// B's Telegram places: (chat, topic); `None` = the whole chat.
-const B_TELEGRAM: [(i64, Option<i64>); 3] = [(-100900, Some(6)), (-100901, Some(7)), (777, None)];
+pub(super) const B_TELEGRAM: [(i64, Option<i64>); 3] =
+    [(-100900, Some(6)), (-100901, Some(7)), (777, None)];
 /// B's Discord channels and threads (B's DM channel is added at run time).
-const B_DISCORD: [u64; 3] = [512, 513, 514];
+pub(super) const B_DISCORD: [u64; 3] = [512, 513, 514];
 const B_WHATSAPP: &str = "+15550002222";
 
 /// What A must get.
 #[derive(Debug, Clone, Copy)]
-enum Expect {
+pub(super) enum Expect {
     /// 200, delivered to A's place: Telegram (chat, topic).
     Telegram(i64, Option<i64>),
     /// 200, delivered to A's Discord channel.
@@ -73,7 +76,7 @@ enum Expect {
 }
 
 /// (A's session, steering fields, expectation).
-fn rows() -> Vec<(&'static str, &'static str, Value, Expect)> {
+pub(super) fn rows() -> Vec<(&'static str, &'static str, Value, Expect)> {
     use Expect::*;
     let a_dm = dm_channel_of(42);
     vec![
@@ -114,8 +117,20 @@ fn rows() -> Vec<(&'static str, &'static str, Value, Expect)> {
             json!({"channelData": {"chat_id": 777, "message_thread_id": 6}}),
             Telegram(-100900, Some(5)),
         ),
+        (
+            "telegram",
+            "a-topic",
+            json!({"parseMode": "HTML", "threadId": 6, "to": "777"}),
+            Telegram(-100900, Some(5)),
+        ),
         // Telegram, chat-bound: a topic of the chat, never one another tenant holds.
         ("telegram", "a-group", json!({"threadId": 7}), NotBound),
+        (
+            "telegram",
+            "a-group",
+            json!({"threadId": 7, "parseMode": "MarkdownV2"}),
+            NotBound,
+        ),
         ("telegram", "a-group", json!({"threadId": "7"}), NotBound),
         (
             "telegram",
@@ -246,6 +261,12 @@ fn rows() -> Vec<(&'static str, &'static str, Value, Expect)> {
             json!({"threadId": "515"}),
             Discord(515),
         ),
+        (
+            "discord",
+            "a-guild",
+            json!({"threadId": "513", "parseMode": "HTML"}),
+            NotBound,
+        ),
         // Discord, DM-bound: the DM, whatever else is named.
         ("discord", "a-dm", json!({"to": "user:43"}), Discord(a_dm)),
         ("discord", "a-dm", json!({"threadId": "512"}), Discord(a_dm)),
@@ -373,7 +394,11 @@ fn raw_dc(extra: Value) -> Value {
 }
 
 async fn world() -> TestApp {
-    let world = senders_world(CODES);
+    world_with(Vec::new()).await
+}
+
+pub(super) async fn world_with(vars: Vec<(&'static str, String)>) -> TestApp {
+    let world = senders_world(CODES).vars(vars);
     for channel in [511, 512] {
         world.dc().add_channel(channel, None);
     }
