@@ -13,6 +13,9 @@ use tokio::time::{Instant, sleep_until, timeout_at};
 
 use crate::config::OutboundConfig;
 
+/// How much of a send's deadline is kept for the platform call itself (see `Pacer::ready`).
+pub const CALL_RESERVE: Duration = Duration::from_millis(250);
+
 /// Telegram's group window.
 const GROUP_WINDOW: Duration = Duration::from_secs(60);
 /// Chats remembered before idle ones are forgotten (each entry is a few dozen bytes).
@@ -71,7 +74,9 @@ impl Pacer {
     }
 
     /// Waits until the chat and the bot may send, or answers how long past the deadline the
-    /// caller would have to wait.
+    /// caller would have to wait. A call is only let go while [`CALL_RESERVE`] of the deadline
+    /// is left for the call itself: one cut off by our own deadline after it was written would
+    /// leave its outcome unknown (`504`), where waiting it out is an honest `429`.
     pub async fn ready(
         &self,
         turn: &mut ChatTurn,
@@ -82,6 +87,7 @@ impl Pacer {
         if !self.enabled {
             return Ok(());
         }
+        let deadline = deadline.checked_sub(CALL_RESERVE).unwrap_or(deadline);
         let now = Instant::now();
         let at = chat_ready_at(
             turn,
