@@ -9,7 +9,7 @@ use diesel::upsert::excluded;
 use super::file_grants::FileGrant;
 use super::op::WriteOp;
 use super::schema::{inbound_events, ingress_offsets};
-use crate::domain::{Channel, EventState};
+use crate::domain::{Binding, Channel, EventState};
 use crate::error::StoreError;
 
 const PENDING: &str = EventState::Pending.as_str();
@@ -108,6 +108,18 @@ impl NewInboundEvent {
     pub fn with_files(mut self, files: Vec<FileGrant>) -> NewInboundEvent {
         self.files = files;
         self
+    }
+
+    /// A bound chat's message, queued now for the binding's tenant and session.
+    pub fn for_binding(binding: &Binding, event_id: String, envelope: &serde_json::Value) -> Self {
+        NewInboundEvent::pending(
+            binding.channel,
+            event_id,
+            &binding.tenant_id,
+            &binding.session_key,
+            envelope.to_string(),
+            crate::time::now_ms(),
+        )
     }
 
     pub fn pending(

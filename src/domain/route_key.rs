@@ -92,6 +92,16 @@ pub fn whatsapp_jid(wa_id: &str) -> String {
 }
 
 impl RouteKey {
+    /// The keys a Telegram message or press in `chat_id` (and its forum topic, if any) is
+    /// routed by, most specific first: the topic, then the chat.
+    pub fn telegram_keys(chat_id: i64, topic_id: Option<i64>) -> Vec<RouteKey> {
+        let chat = RouteKey::TelegramChat { chat_id };
+        match topic_id {
+            Some(topic_id) => vec![RouteKey::TelegramTopic { chat_id, topic_id }, chat],
+            None => vec![chat],
+        }
+    }
+
     /// Parses the canonical form only; see the module docs for why.
     pub fn parse(s: &str) -> Result<RouteKey, RouteKeyError> {
         let parts: Vec<&str> = s.split(':').collect();

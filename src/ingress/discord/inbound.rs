@@ -19,7 +19,6 @@ use crate::domain::Channel;
 use crate::error::StoreError;
 use crate::ingress::media::linked_attachments;
 use crate::ingress::{IngressCtx, Routed, Seen};
-use crate::time::now_ms;
 
 /// Threads remembered; past this the cache starts over (a lookup costs one REST call).
 const MAX_PLACES: usize = 100_000;
@@ -124,15 +123,7 @@ impl DiscordInbound {
             edit,
         };
         let envelope = envelope::build(msg, &at, described, attachments);
-        let event = NewInboundEvent::pending(
-            Channel::Discord,
-            event_id,
-            &binding.tenant_id,
-            &binding.session_key,
-            envelope.to_string(),
-            now_ms(),
-        )
-        .with_files(grants);
+        let event = NewInboundEvent::for_binding(&binding, event_id, &envelope).with_files(grants);
         Ok(Processed {
             event: Some(event),
             bound: true,

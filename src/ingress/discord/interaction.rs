@@ -20,7 +20,6 @@ use crate::domain::{Channel, RouteKey};
 use crate::error::StoreError;
 use crate::ingress::envelope::{Envelope, EventKind};
 use crate::outbound::press::Press;
-use crate::time::now_ms;
 
 /// Interaction type "message component" (buttons, selects).
 const MESSAGE_COMPONENT: u64 = 3;
@@ -191,13 +190,10 @@ impl DiscordInbound {
         };
         let route_key = binding.route_key.to_string();
         let envelope = press.envelope(&binding.session_key, &route_key, thread);
-        Ok(Some(NewInboundEvent::pending(
-            Channel::Discord,
+        Ok(Some(NewInboundEvent::for_binding(
+            &binding,
             press.event_id(),
-            &binding.tenant_id,
-            &binding.session_key,
-            envelope.to_string(),
-            now_ms(),
+            &envelope,
         )))
     }
 }

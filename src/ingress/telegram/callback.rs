@@ -64,19 +64,7 @@ pub fn parse(update: &Value) -> Option<TgCallback> {
 
 impl TgCallback {
     fn route_keys(&self) -> Vec<RouteKey> {
-        let chat = RouteKey::TelegramChat {
-            chat_id: self.chat_id,
-        };
-        match self.topic_id {
-            Some(topic_id) => vec![
-                RouteKey::TelegramTopic {
-                    chat_id: self.chat_id,
-                    topic_id,
-                },
-                chat,
-            ],
-            None => vec![chat],
-        }
+        RouteKey::telegram_keys(self.chat_id, self.topic_id)
     }
 
     /// The envelope for a binding's session.
@@ -177,13 +165,9 @@ impl TelegramInbound {
             .owned
             .record_callback(&binding.tenant_id, &press.id);
         let envelope = press.envelope(&binding.session_key, &binding.route_key.to_string());
-        Ok(Some(NewInboundEvent::pending(
-            Channel::Telegram,
-            format!("tg:{}", press.update_id),
-            &binding.tenant_id,
-            &binding.session_key,
-            envelope.to_string(),
-            now_ms(),
+        let event_id = format!("tg:{}", press.update_id);
+        Ok(Some(NewInboundEvent::for_binding(
+            &binding, event_id, &envelope,
         )))
     }
 }

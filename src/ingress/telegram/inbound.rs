@@ -12,7 +12,6 @@ use crate::domain::Channel;
 use crate::error::StoreError;
 use crate::ingress::media::linked_attachments;
 use crate::ingress::{IngressCtx, Routed, Seen};
-use crate::time::now_ms;
 
 /// Turns updates into queue rows (pairing and notices on the way). Send + Sync: the webhook
 /// handler calls it from any worker.
@@ -89,15 +88,7 @@ impl TelegramInbound {
                 attachments,
             );
             events.push(
-                NewInboundEvent::pending(
-                    Channel::Telegram,
-                    event_id,
-                    &binding.tenant_id,
-                    &binding.session_key,
-                    envelope.to_string(),
-                    now_ms(),
-                )
-                .with_files(grants),
+                NewInboundEvent::for_binding(&binding, event_id, &envelope).with_files(grants),
             );
         }
         Ok(events)

@@ -151,19 +151,7 @@ fn item(kind: &'static str, v: &Value) -> Option<TgMedia> {
 impl TgMessage {
     /// Route keys to try, most specific first: the topic, then the chat.
     pub fn route_keys(&self) -> Vec<RouteKey> {
-        let chat = RouteKey::TelegramChat {
-            chat_id: self.chat_id,
-        };
-        match self.topic_id {
-            Some(topic_id) => vec![
-                RouteKey::TelegramTopic {
-                    chat_id: self.chat_id,
-                    topic_id,
-                },
-                chat,
-            ],
-            None => vec![chat],
-        }
+        RouteKey::telegram_keys(self.chat_id, self.topic_id)
     }
 
     pub fn event_id(&self) -> String {

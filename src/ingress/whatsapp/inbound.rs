@@ -20,7 +20,6 @@ use crate::ingress::media::{
     real_mime, reference,
 };
 use crate::ingress::{IngressCtx, Routed, Seen};
-use crate::time::now_ms;
 
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -95,15 +94,7 @@ impl WhatsappInbound {
                 attachments,
             );
             events.push(
-                NewInboundEvent::pending(
-                    Channel::Whatsapp,
-                    event_id,
-                    &binding.tenant_id,
-                    &binding.session_key,
-                    envelope.to_string(),
-                    now_ms(),
-                )
-                .with_files(grants),
+                NewInboundEvent::for_binding(&binding, event_id, &envelope).with_files(grants),
             );
         }
         Ok(events)
