@@ -60,6 +60,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Inbound events older than this are given up as dead (`MUX_FORWARD_MAX_AGE_SEC`).
     pub forward_max_age_sec: u64,
+    /// What all forwarders together may hold of waiting events in memory
+    /// (`MUX_FORWARD_MEMORY_BYTES`); the rest waits in SQLite until there is room.
+    pub forward_memory_bytes: usize,
     /// `MUX_*` variables set but not used (a typo, or `MUX_API_KEY` beside `MUX_TENANTS_JSON`); logged
     /// as a warning at start rather than refused, so an older service's env file still works.
     pub unused_vars: Vec<String>,
@@ -220,6 +223,12 @@ impl Config {
             max_body_bytes: usize::try_from(env.u64_min("MUX_MAX_BODY_BYTES", 1_048_576, 1)?)
                 .map_err(|_| ConfigError::new("MUX_MAX_BODY_BYTES", "too large"))?,
             forward_max_age_sec: env.u64_min("MUX_FORWARD_MAX_AGE_SEC", 86_400, 1)?,
+            forward_memory_bytes: usize::try_from(env.u64_min(
+                "MUX_FORWARD_MEMORY_BYTES",
+                16_777_216,
+                1,
+            )?)
+            .map_err(|_| ConfigError::new("MUX_FORWARD_MEMORY_BYTES", "too large"))?,
             outbound: outbound::outbound(&env)?,
             http: http::http(&env)?,
             unused_vars: Vec::new(),

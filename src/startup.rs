@@ -11,7 +11,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
-use crate::actors::forwarder::{ForwarderDeps, Forwarders, StopAll, Wake};
+use crate::actors::forwarder::{ForwarderDeps, Forwarders, MemoryBudget, StopAll, Wake};
 use crate::actors::registry::Registry;
 use crate::actors::writer::{CloseWriter, Writer, WriterThread};
 use crate::api::{self, AppState};
@@ -253,6 +253,7 @@ async fn start_forwarders(
         reads: reads.clone(),
         max_age: std::time::Duration::from_secs(config.forward_max_age_sec),
         metrics: metrics.clone(),
+        budget: Arc::new(MemoryBudget::new(config.forward_memory_bytes)),
     };
     let forwarders = Forwarders::new(deps, FORWARDER_THREADS).start();
     let waiting = db::read(reads, db::inbound::tenants_with_pending).await?;

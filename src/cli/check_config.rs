@@ -93,6 +93,10 @@ pub fn summary(c: &Config) -> String {
     );
     line("max body bytes", c.max_body_bytes.to_string());
     line("forward max age", format!("{} s", c.forward_max_age_sec));
+    line(
+        "forward memory",
+        format!("{} bytes", c.forward_memory_bytes),
+    );
     line("idempotency ttl", format!("{} ms", c.idempotency_ttl_ms));
     for warning in crate::config::weak::warnings(c) {
         let _ = writeln!(out, "warning: {warning}");

@@ -47,6 +47,7 @@ fn defaults_match_the_contract() {
     assert!(c.telegram.bootstrap_latest && !c.telegram.inbound_enabled);
     assert_eq!(c.max_body_bytes, 1_048_576);
     assert_eq!(c.forward_max_age_sec, 86_400);
+    assert_eq!(c.forward_memory_bytes, 16 * 1024 * 1024);
     assert!(c.admin_token.is_none());
 }
 

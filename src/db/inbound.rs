@@ -317,6 +317,27 @@ pub fn pending_after(
     Ok(readable(rows))
 }
 
+/// One session's pending events after `after_id`, oldest first: a forwarder reads a session's
+/// backlog a few events at a time.
+pub fn pending_in_session_after(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    session_key: &str,
+    after_id: i32,
+    limit: i64,
+) -> Result<Vec<QueuedEvent>, StoreError> {
+    let rows = inbound_events::table
+        .filter(inbound_events::tenant_id.eq(tenant_id))
+        .filter(inbound_events::state.eq(PENDING))
+        .filter(inbound_events::id.gt(after_id))
+        .filter(inbound_events::session_key.eq(session_key))
+        .order(inbound_events::id)
+        .limit(limit)
+        .select(InboundEventRow::as_select())
+        .load(conn)?;
+    Ok(readable(rows))
+}
+
 /// Tenants that have pending events (their forwarders start at boot).
 pub fn tenants_with_pending(conn: &mut SqliteConnection) -> Result<Vec<String>, StoreError> {
     Ok(inbound_events::table

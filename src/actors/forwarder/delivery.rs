@@ -1,12 +1,14 @@
 //! One event as a forwarder holds it, and its delivery over HTTP: the stored envelope POSTed
 //! with the bearer token and the Standard Webhooks headers.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web::Bytes;
 use secrecy::ExposeSecret;
 
 use super::attempt::{self, Response};
+use super::budget::{Charge, EVENT_OVERHEAD_BYTES};
 use crate::actors::registry::InboundTarget;
 use crate::db::inbound::QueuedEvent;
 use crate::domain::Channel;
@@ -14,6 +16,8 @@ use crate::time::now_ms;
 
 #[derive(Clone)]
 pub(super) struct Pending {
+    /// Its share of the forwarders' memory budget, given back when the last clone is dropped.
+    _charge: Arc<Charge>,
     pub id: i32,
     pub channel: Channel,
     pub event_id: String,
@@ -23,9 +27,15 @@ pub(super) struct Pending {
     pub created_at_ms: i64,
 }
 
-impl From<QueuedEvent> for Pending {
-    fn from(r: QueuedEvent) -> Pending {
+impl Pending {
+    /// What holding `r` costs against the budget.
+    pub fn cost(r: &QueuedEvent) -> usize {
+        r.envelope.len() + r.event_id.len() + r.session_key.len() + EVENT_OVERHEAD_BYTES
+    }
+
+    pub fn new(r: QueuedEvent, charge: Charge) -> Pending {
         Pending {
+            _charge: Arc::new(charge),
             id: r.id,
             channel: r.channel,
             event_id: r.event_id,

@@ -20,6 +20,8 @@ pub struct ForwarderDeps {
     /// Events older than this are given up (`MUX_FORWARD_MAX_AGE_SEC`).
     pub max_age: std::time::Duration,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// What all forwarders together may hold in memory (`MUX_FORWARD_MEMORY_BYTES`).
+    pub budget: Arc<super::MemoryBudget>,
 }
 
 struct Entry {

@@ -10,8 +10,10 @@
 //! ```
 
 pub mod attempt;
+mod budget;
 mod delivery;
 mod manager;
 mod worker;
 
+pub use budget::MemoryBudget;
 pub use manager::{ForwarderDeps, Forwarders, StopAll, Wake};

@@ -30,6 +30,7 @@ impl Handler<Poke> for Forwarder {
             self.loaded_up_to = 0;
         }
         self.more_in_db = true;
+        self.budget_blocked = false;
         self.load(ctx);
         self.pump(ctx);
     }

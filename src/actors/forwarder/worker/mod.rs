@@ -12,18 +12,15 @@ use super::delivery::{Pending, post};
 use super::manager::{ForwarderDeps, Forwarders, Idle};
 use crate::actors::registry::ForwardTarget;
 use crate::db::op::write;
-use crate::db::{self, inbound::Outcome, inbound::RecordAttempt};
+use crate::db::{inbound::Outcome, inbound::RecordAttempt};
 use crate::time::now_ms;
 
+mod load;
 mod messages;
 pub(super) use messages::{Drain, Poke, Stop};
 
 /// Sessions of one tenant delivered concurrently; events of one session never overlap.
 const MAX_SESSIONS_IN_FLIGHT: usize = 4;
-/// Events read from the database at a time; a tenant with 100k waiting is read in slices.
-const LOAD_BATCH: i64 = 256;
-/// Read the next slice when fewer than this many events are in memory.
-const LOW_WATER: usize = 64;
 /// How long a disabled tenant's events wait before the forwarder looks again (enabling the
 /// tenant also wakes it at once).
 const HELD_RECHECK_MS: i64 = 60_000;
@@ -36,6 +33,11 @@ pub(super) struct Forwarder {
     manager: Addr<Forwarders>,
     client: Option<awc::Client>,
     sessions: HashMap<String, VecDeque<Pending>>,
+    /// Sessions with more pending in the database than in memory: all their pending events up
+    /// to this id are in memory or done; the rest is read as the session drains (load.rs).
+    overflow: HashMap<String, i32>,
+    /// The global budget refused an event: read nothing more until one of ours is finished.
+    budget_blocked: bool,
     known: HashSet<i32>,
     /// Events finished while a read was running: that read may still list them as pending.
     done_while_loading: HashSet<i32>,
@@ -59,6 +61,8 @@ impl Forwarder {
             manager,
             client: None,
             sessions: HashMap::new(),
+            overflow: HashMap::new(),
+            budget_blocked: false,
             known: HashSet::new(),
             done_while_loading: HashSet::new(),
             in_flight: HashSet::new(),
@@ -70,61 +74,6 @@ impl Forwarder {
             timer: None,
             drain: None,
         }
-    }
-
-    fn in_memory(&self) -> usize {
-        self.known.len()
-    }
-
-    /// Reads the next slice of pending events.
-    fn load(&mut self, ctx: &mut Context<Self>) {
-        if self.loading {
-            self.reload = true;
-            return;
-        }
-        self.loading = true;
-        let (tenant, after, reads) = (
-            self.tenant_id.to_string(),
-            self.loaded_up_to,
-            self.deps.reads.clone(),
-        );
-        let read = async move {
-            db::read(&reads, move |c| {
-                db::inbound::pending_after(c, &tenant, after, LOAD_BATCH)
-            })
-            .await
-        };
-        ctx.spawn(read.into_actor(self).map(|res, act, ctx| {
-            act.loading = false;
-            let done = std::mem::take(&mut act.done_while_loading);
-            match res {
-                Ok(rows) => {
-                    // A lost wake-up here would strand committed events until the tenant's next
-                    // event (found by the benchmark): a poke during the read forces another read.
-                    act.more_in_db =
-                        rows.len() as i64 == LOAD_BATCH || std::mem::take(&mut act.reload);
-                    for row in rows {
-                        act.loaded_up_to = act.loaded_up_to.max(row.id);
-                        if !done.contains(&row.id) && act.known.insert(row.id) {
-                            let session = row.session_key.clone();
-                            act.sessions
-                                .entry(session)
-                                .or_default()
-                                .push_back(row.into());
-                        }
-                    }
-                }
-                Err(e) => {
-                    log::error!(
-                        "event=forward_load_failed tenant={} error={e}",
-                        act.tenant_id
-                    );
-                    act.schedule(ctx, now_ms() + STORE_RETRY_MS);
-                    return;
-                }
-            }
-            act.pump(ctx);
-        }));
     }
 
     /// Starts every attempt that may start now; arranges to be called again when one may.
@@ -167,9 +116,14 @@ impl Forwarder {
         if let Some(at) = earliest.filter(|_| self.in_flight.len() < MAX_SESSIONS_IN_FLIGHT) {
             self.schedule(ctx, at);
         }
-        if self.more_in_db && self.in_memory() < LOW_WATER {
+        if self.wants_read() {
             self.load(ctx);
-        } else if self.known.is_empty() && self.in_flight.is_empty() && !self.loading {
+        } else if self.known.is_empty()
+            && self.in_flight.is_empty()
+            && self.overflow.is_empty()
+            && !self.more_in_db
+            && !self.loading
+        {
             self.manager.do_send(Idle {
                 tenant_id: self.tenant_id.clone(),
                 seen: self.seen,
@@ -243,6 +197,8 @@ impl Forwarder {
 
     /// Applies a recorded outcome to the session's head event.
     fn finish(&mut self, session: &str, step: Step) {
+        // Whatever happened, the budget may have room again by now.
+        self.budget_blocked = false;
         let Some(queue) = self.sessions.get_mut(session) else {
             return;
         };
