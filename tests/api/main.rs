@@ -9,6 +9,7 @@ mod crash;
 mod deploy;
 mod discord_guild_scope;
 mod files;
+mod forward_memory;
 mod health;
 mod helpers;
 mod http_errors;
