@@ -17,13 +17,13 @@ use crate::db::{self, inbound::QueuedEvent};
 use crate::time::now_ms;
 
 /// Events of one session held in memory: its head and the next few.
-pub(super) const PER_SESSION: usize = 8;
+pub(super) const PER_SESSION: usize = 16;
 /// A session with more in the database is refilled when it holds this many or fewer.
-const REFILL_AT: usize = 2;
+const REFILL_AT: usize = 4;
 /// Events one forwarder holds at most.
 pub(super) const MAX_HELD: usize = 32;
 /// Rows the scan reads at a time.
-const LOAD_BATCH: i64 = 64;
+const LOAD_BATCH: i64 = 32;
 /// Scan again when fewer than this many events are in memory.
 const LOW_WATER: usize = 16;
 /// Retry delay when the database could not be read.
