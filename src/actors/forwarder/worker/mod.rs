@@ -27,6 +27,19 @@ const HELD_RECHECK_MS: i64 = 60_000;
 /// Retry delay when the database could not record an outcome.
 const STORE_RETRY_MS: i64 = 1_000;
 
+thread_local! {
+    /// One HTTP client per forwarder thread, shared by its forwarders: a client's TLS setup
+    /// (its root store) weighs far more than the few events a forwarder holds, times 2000
+    /// tenants. No connection limit, so one tenant's hanging endpoint never takes a slot
+    /// another tenant needs. Redirects are failures (Standard Webhooks): the tenant should fix
+    /// its URL.
+    static CLIENT: awc::Client = awc::Client::builder()
+        .connector(awc::Connector::new().limit(0))
+        .disable_redirects()
+        .timeout(Duration::from_secs(600))
+        .finish();
+}
+
 pub(super) struct Forwarder {
     tenant_id: Arc<str>,
     deps: ForwarderDeps,
@@ -269,12 +282,6 @@ impl Actor for Forwarder {
     type Context = Context<Self>;
 
     fn started(&mut self, _: &mut Self::Context) {
-        // Redirects are failures (Standard Webhooks): the tenant should fix its URL.
-        self.client = Some(
-            awc::Client::builder()
-                .disable_redirects()
-                .timeout(Duration::from_secs(600))
-                .finish(),
-        );
+        self.client = Some(CLIENT.with(|c| c.clone()));
     }
 }
