@@ -18,7 +18,8 @@ use mux_server::testkit::discord::{GUILD, OTHER_GUILD, dm_channel_of};
 /// A's and B's bindings. Telegram: a forum -100900 where A holds topic 5 and B topic 6; a group
 /// -100901 A holds whole, with B holding its topic 7; B's private chat 777. Discord guild 500:
 /// A's channel 511, B's channel 512 and B's thread 513 under it, thread 514 under A's channel
-/// but bound to B on its own; DMs with users 42 (A) and 43 (B). WhatsApp: one number each.
+/// but bound to B on its own, thread 516 under A's channel that A holds as a thread route; DMs
+/// with users 42 (A) and 43 (B). WhatsApp: one number each.
 const CODES: &str = r#"[
   {"code":"A-TOPIC","channel":"telegram","routeKey":"telegram:default:chat:-100900:topic:5","scope":"topic"},
   {"code":"B-TOPIC","channel":"telegram","routeKey":"telegram:default:chat:-100900:topic:6","scope":"topic"},
@@ -29,6 +30,7 @@ const CODES: &str = r#"[
   {"code":"B-CHAN","channel":"discord","routeKey":"discord:default:guild:500:channel:512","scope":"channel"},
   {"code":"B-THREAD","channel":"discord","routeKey":"discord:default:guild:500:channel:513","scope":"channel"},
   {"code":"B-A-THREAD","channel":"discord","routeKey":"discord:default:guild:500:channel:514","scope":"channel"},
+  {"code":"A-THREAD","channel":"discord","routeKey":"discord:default:guild:500:channel:511:thread:516","scope":"channel"},
   {"code":"A-GUILD","channel":"discord","routeKey":"discord:default:guild:500","scope":"guild"},
   {"code":"A-DM","channel":"discord","routeKey":"discord:default:dm:user:42","scope":"dm"},
   {"code":"B-DM","channel":"discord","routeKey":"discord:default:dm:user:43","scope":"dm"},
@@ -36,7 +38,7 @@ const CODES: &str = r#"[
   {"code":"B-WA","channel":"whatsapp","routeKey":"whatsapp:default:chat:15550002222@s.whatsapp.net","scope":"chat"}
 ]"#;
 
-const CLAIMS: [(&str, &str, &str); 14] = [
+const CLAIMS: [(&str, &str, &str); 15] = [
     ("A-TOPIC", KEY_A, "a-topic"),
     ("B-TOPIC", KEY_B, "b-topic"),
     ("A-GROUP", KEY_A, "a-group"),
@@ -46,6 +48,7 @@ const CLAIMS: [(&str, &str, &str); 14] = [
     ("B-CHAN", KEY_B, "b-chan"),
     ("B-THREAD", KEY_B, "b-thread"),
     ("B-A-THREAD", KEY_B, "b-a-thread"),
+    ("A-THREAD", KEY_A, "a-thread"),
     ("A-GUILD", KEY_A, "a-guild"),
     ("A-DM", KEY_A, "a-dm"),
     ("B-DM", KEY_B, "b-dm"),
@@ -267,6 +270,37 @@ pub(super) fn rows() -> Vec<(&'static str, &'static str, Value, Expect)> {
             json!({"threadId": "513", "parseMode": "HTML"}),
             NotBound,
         ),
+        // Discord, thread-bound (`…:channel:<c>:thread:<t>`): always the bound thread.
+        (
+            "discord",
+            "a-thread",
+            json!({"threadId": "513"}),
+            Discord(516),
+        ),
+        (
+            "discord",
+            "a-thread",
+            json!({"threadId": "515"}),
+            Discord(516),
+        ),
+        (
+            "discord",
+            "a-thread",
+            json!({"to": "channel:512"}),
+            Discord(516),
+        ),
+        (
+            "discord",
+            "a-thread",
+            json!({"to": "user:43"}),
+            Discord(516),
+        ),
+        (
+            "discord",
+            "a-thread",
+            json!({"raw": {"discord": {"body": {"content": "x", "channel_id": "512"}}}}),
+            Discord(516),
+        ),
         // Discord, DM-bound: the DM, whatever else is named.
         ("discord", "a-dm", json!({"to": "user:43"}), Discord(a_dm)),
         ("discord", "a-dm", json!({"threadId": "512"}), Discord(a_dm)),
@@ -405,6 +439,7 @@ pub(super) async fn world_with(vars: Vec<(&'static str, String)>) -> TestApp {
     world.dc().add_channel(513, Some(512));
     world.dc().add_channel(514, Some(511));
     world.dc().add_channel(515, Some(511));
+    world.dc().add_channel(516, Some(511));
     world.dc().add_channel_in(OTHER_GUILD, 601, None);
     let app = world.spawn().await;
     claim_all(&app, &CLAIMS).await;
