@@ -306,15 +306,7 @@ pub fn pending_after(
     after_id: i32,
     limit: i64,
 ) -> Result<Vec<QueuedEvent>, StoreError> {
-    let rows = inbound_events::table
-        .filter(inbound_events::tenant_id.eq(tenant_id))
-        .filter(inbound_events::state.eq(PENDING))
-        .filter(inbound_events::id.gt(after_id))
-        .order(inbound_events::id)
-        .limit(limit)
-        .select(InboundEventRow::as_select())
-        .load(conn)?;
-    Ok(readable(rows))
+    pending(conn, tenant_id, None, after_id, limit)
 }
 
 /// One session's pending events after `after_id`, oldest first: a forwarder reads a session's
@@ -326,11 +318,25 @@ pub fn pending_in_session_after(
     after_id: i32,
     limit: i64,
 ) -> Result<Vec<QueuedEvent>, StoreError> {
-    let rows = inbound_events::table
+    pending(conn, tenant_id, Some(session_key), after_id, limit)
+}
+
+fn pending(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    session_key: Option<&str>,
+    after_id: i32,
+    limit: i64,
+) -> Result<Vec<QueuedEvent>, StoreError> {
+    let mut query = inbound_events::table
         .filter(inbound_events::tenant_id.eq(tenant_id))
         .filter(inbound_events::state.eq(PENDING))
         .filter(inbound_events::id.gt(after_id))
-        .filter(inbound_events::session_key.eq(session_key))
+        .into_boxed();
+    if let Some(session_key) = session_key {
+        query = query.filter(inbound_events::session_key.eq(session_key));
+    }
+    let rows = query
         .order(inbound_events::id)
         .limit(limit)
         .select(InboundEventRow::as_select())
