@@ -10,14 +10,8 @@ use serde_json::json;
 
 use crate::helpers::{KEY_A, TestApp, spawn_app, two_tenants};
 
-#[actix_web::test]
-async fn a_deleted_wal_refuses_writes_with_503_and_ready_reports_it() {
-    let app = spawn_app().await;
-    let token = app.issue_token(KEY_A, json!({"channel": "telegram"})).await;
-    assert_eq!(token.status, StatusCode::OK, "{}", token.body);
-    let wal = PathBuf::from(format!("{}-wal", app.db_path.display()));
-    std::fs::remove_file(&wal).expect("the WAL exists while the service runs");
-
+/// A write answers `503 DB_UNAVAILABLE` and `/ready` answers 503; its answer is returned.
+async fn writes_refused_and_unready(app: &TestApp) -> crate::helpers::Reply {
     let refused = app.issue_token(KEY_A, json!({"channel": "telegram"})).await;
     assert_eq!(
         refused.status,
@@ -33,6 +27,18 @@ async fn a_deleted_wal_refuses_writes_with_503_and_ready_reports_it() {
         "{}",
         ready.body
     );
+    ready
+}
+
+#[actix_web::test]
+async fn a_deleted_wal_refuses_writes_with_503_and_ready_reports_it() {
+    let app = spawn_app().await;
+    let token = app.issue_token(KEY_A, json!({"channel": "telegram"})).await;
+    assert_eq!(token.status, StatusCode::OK, "{}", token.body);
+    let wal = PathBuf::from(format!("{}-wal", app.db_path.display()));
+    std::fs::remove_file(&wal).expect("the WAL exists while the service runs");
+
+    let ready = writes_refused_and_unready(&app).await;
     assert_eq!(ready.body["ok"], json!(false));
     let problem = ready.body["database"].as_str().expect("database text");
     assert!(problem.contains("mux.sqlite-wal was deleted"), "{problem}");
@@ -145,21 +151,7 @@ async fn a_full_disk_makes_ready_unhealthy_and_it_recovers_with_the_writes() {
     assert_eq!(app.ready().await.status, StatusCode::OK);
     let filler = disk.fill();
 
-    let refused = app.issue_token(KEY_A, json!({"channel": "telegram"})).await;
-    assert_eq!(
-        refused.status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{}",
-        refused.body
-    );
-    assert_eq!(refused.body["code"], "DB_UNAVAILABLE");
-    let ready = app.ready().await;
-    assert_eq!(
-        ready.status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{}",
-        ready.body
-    );
+    let ready = writes_refused_and_unready(&app).await;
     assert_ne!(ready.body["database"], json!("ok"));
 
     std::fs::remove_file(&filler).expect("free the disk");
