@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::{KEY_A, eventually};
 use crate::inbound_discord::{CHANNEL, pair_channel, spawn_connected};
 use crate::inbound_telegram::spawn_polling;
-use crate::inbound_whatsapp::{WA_ID, signed, spawn_webhooks, text};
+use crate::inbound_whatsapp::{WA_ID, pair_tenant_a, signed, spawn_webhooks};
 use mux_server::testkit::discord::Say;
 
 /// A PNG: signature, then an IHDR chunk's start (enough for any sniffer).
@@ -123,9 +123,7 @@ async fn a_discord_attachment_is_typed_by_its_bytes_and_described_with_its_cdn_u
 #[actix_web::test]
 async fn a_whatsapp_document_keeps_its_name_and_type_and_the_older_field_names() {
     let app = spawn_webhooks().await;
-    let token = app.token(KEY_A, json!({"channel": "whatsapp"})).await;
-    signed(&app, json!([text("wamid.T", &token)])).await;
-    eventually("paired", || !app.wa().texts_to(WA_ID).is_empty()).await;
+    pair_tenant_a(&app).await;
     let pdf = b"%PDF-1.7\n%fake".to_vec();
     app.wa().add_media("DOC1", pdf.clone());
     app.wa().add_media("IMG1", PNG.to_vec());

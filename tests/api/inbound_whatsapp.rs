@@ -52,6 +52,17 @@ pub fn sign(body: &str) -> String {
 }
 
 /// Posts a correctly signed notification carrying `messages`.
+/// Tenant A's token sent from `WA_ID`: the chat is bound to A once the notice went out.
+pub async fn pair_tenant_a(app: &TestApp) {
+    let token = app.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
+    signed(
+        app,
+        json!([text("wamid.T", token.body["token"].as_str().unwrap())]),
+    )
+    .await;
+    eventually("paired", || !app.wa().texts_to(WA_ID).is_empty()).await;
+}
+
 pub async fn signed(app: &TestApp, messages: Value) -> u16 {
     let body = notification(messages);
     let sig = sign(&body);
@@ -157,13 +168,7 @@ async fn a_bad_signature_is_refused_and_nothing_is_stored() {
 #[actix_web::test]
 async fn statuses_are_ignored_and_images_are_inlined_within_the_cap() {
     let app = spawn_webhooks().await;
-    let token = app.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
-    signed(
-        &app,
-        json!([text("wamid.T", token.body["token"].as_str().unwrap())]),
-    )
-    .await;
-    eventually("paired", || !app.wa().texts_to(WA_ID).is_empty()).await;
+    pair_tenant_a(&app).await;
     app.wa().add_media("IMG1", vec![9, 8, 7]);
     app.wa().add_media("BIG", vec![0; 5000]);
     let statuses = json!({"entry": [{"changes": [{"field": "messages", "value": {"statuses": [{"id": "wamid.OUT1", "status": "read"}]}}]}]}).to_string();
@@ -221,13 +226,7 @@ async fn statuses_are_ignored_and_images_are_inlined_within_the_cap() {
 #[actix_web::test]
 async fn a_message_for_another_phone_number_is_dropped_and_counted() {
     let app = spawn_webhooks().await;
-    let token = app.issue_token(KEY_A, json!({"channel": "whatsapp"})).await;
-    signed(
-        &app,
-        json!([text("wamid.T", token.body["token"].as_str().unwrap())]),
-    )
-    .await;
-    eventually("paired", || !app.wa().texts_to(WA_ID).is_empty()).await;
+    pair_tenant_a(&app).await;
     // Same Meta app, same (bound) sender, another business number.
     let body = notification(json!([text("wamid.OTHER", "for the other number")]))
         .replace(PHONE_ID, "999000999");

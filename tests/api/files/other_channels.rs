@@ -6,7 +6,7 @@ use serde_json::json;
 use super::fetch;
 use crate::helpers::{KEY_A, KEY_B, eventually};
 use crate::inbound_discord::{CHANNEL, pair_channel, spawn_connected};
-use crate::inbound_whatsapp::{WA_ID, signed, spawn_webhooks, text};
+use crate::inbound_whatsapp::{WA_ID, pair_tenant_a, signed, spawn_webhooks};
 use mux_server::testkit::discord::Say;
 use mux_server::testkit::whatsapp::TOKEN as ACCESS_TOKEN;
 
@@ -56,9 +56,7 @@ async fn discord_attachments_carry_a_file_ref_and_are_served_to_their_tenant_onl
 #[actix_web::test]
 async fn whatsapp_media_of_every_kind_is_served_through_the_graph_media_endpoint() {
     let app = spawn_webhooks().await;
-    let token = app.token(KEY_A, json!({"channel": "whatsapp"})).await;
-    signed(&app, json!([text("wamid.T", &token)])).await;
-    eventually("paired", || !app.wa().texts_to(WA_ID).is_empty()).await;
+    pair_tenant_a(&app).await;
     let clip: Vec<u8> = (0..4000u32).map(|i| (i % 253) as u8).collect();
     app.wa().add_media("VID1", clip.clone());
     let msg = |id: &str, kind: &str, media: serde_json::Value| {
