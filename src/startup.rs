@@ -58,7 +58,7 @@ impl Application {
         let registry = Registry::new(writer.clone(), loaded).start();
         spawn_prune(writer.clone());
         let forwarders = start_forwarders(&config, &registry, &writer, &reads, &metrics).await?;
-        let outbound = crate::outbound::start(&config, &registry, &writer).await?;
+        let outbound = crate::outbound::start(&config, &registry, &writer, &reads).await?;
         let channels = Arc::new(ChannelHealth::default());
         let ingress = IngressCtx {
             registry: registry.clone(),

@@ -3,8 +3,9 @@
 //! Callers send typed messages (each a `WriteOp`) to the actor; the actor hands them to the
 //! writer's own OS thread, which drains its queue and commits everything it took in one
 //! transaction (group commit): the fsync that makes a batch durable is paid once per batch, not
-//! once per message. Each op runs inside its own savepoint, so one op's failure (a unique
-//! violation, say) rolls back only that op. Replies go out only after the batch has committed —
+//! once per message. Each op runs inside its own savepoint (or, for a one-statement op, SQLite's
+//! own statement rollback), so one op's failure (a unique violation, say) rolls back only that
+//! op. Replies go out only after the batch has committed —
 //! a caller that sees `Ok` holds a durable write.
 //!
 //! Before each commit, and every second while idle, the thread checks that the database file
@@ -57,8 +58,13 @@ struct OpReply<T> {
 impl<M: WriteOp> Job for OpJob<M> {
     fn run(self: Box<Self>, conn: &mut SqliteConnection) -> Box<dyn Reply> {
         let OpJob { op, tx } = *self;
-        // Nested `transaction` inside the batch transaction is a SAVEPOINT.
-        let result = conn.transaction(|c| op.apply(c));
+        // Nested `transaction` inside the batch transaction is a SAVEPOINT; a one-statement op
+        // needs none (SQLite rolls a failed statement back by itself).
+        let result = if M::ONE_STATEMENT {
+            op.apply(conn)
+        } else {
+            conn.transaction(|c| op.apply(c))
+        };
         Box::new(OpReply { result, tx })
     }
 
@@ -319,6 +325,50 @@ mod tests {
         assert!(results.into_iter().all(|r| r.unwrap().is_ok()));
         assert_eq!(actions(&dir).len(), 50);
         assert!(writer.send(note("late", false)).await.is_err());
+    }
+
+    /// Inserts a cursor row as one statement without a savepoint; a second with the same
+    /// channel violates the primary key.
+    struct Cursor(&'static str);
+
+    impl WriteOp for Cursor {
+        type Output = ();
+        const ONE_STATEMENT: bool = true;
+        fn apply(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+            diesel::sql_query(
+                "INSERT INTO ingress_offsets (channel, scope_key, cursor, updated_at_ms) VALUES (?, '', '', 0)",
+            )
+            .bind::<diesel::sql_types::Text, _>(self.0)
+            .execute(conn)?;
+            Ok(())
+        }
+    }
+    crate::write_message!(Cursor);
+
+    #[actix_rt::test]
+    async fn a_failing_one_statement_op_rolls_back_alone_without_a_savepoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, thread) = start(&dir);
+        let (a, dup, b, note_after) = futures_util::join!(
+            writer.send(Cursor("a")),
+            writer.send(Cursor("a")),
+            writer.send(Cursor("b")),
+            writer.send(note("after", false)),
+        );
+        assert_eq!(a.unwrap(), Ok(()));
+        assert!(dup.unwrap().is_err(), "the duplicate is refused");
+        assert_eq!(b.unwrap(), Ok(()));
+        assert_eq!(note_after.unwrap(), Ok(()));
+        writer.send(CloseWriter).await.unwrap();
+        thread.join();
+        let mut conn = db::open_writer(&dir.path().join("w.sqlite")).unwrap();
+        let channels: Vec<String> = crate::db::schema::ingress_offsets::table
+            .select(crate::db::schema::ingress_offsets::channel)
+            .order(crate::db::schema::ingress_offsets::channel)
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(channels, vec!["a", "b"]);
+        assert_eq!(actions(&dir), vec!["after"]);
     }
 
     /// Commit throughput of small inserts, batched (many callers at once, group commit) versus

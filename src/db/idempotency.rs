@@ -1,11 +1,12 @@
-//! Outbound idempotency keys (contract §5): a key is reserved durably before the platform call,
-//! completed with the exact answer after it, and released when nothing was sent. Each
-//! reservation names the process that made it, so a restart can release the reservations of the
-//! process that died (at-least-once across crashes, never twice while a process lives).
-//!
-//! A split send cut short by the rate limit is *partial* (issue 9.2): the key holds the platform
-//! ids of the parts that went out, no request holds it, and the next request with the same body
-//! resumes it — it sends only the remaining parts.
+//! Outbound idempotency keys (contract §5). A request reads its key (`lookup`) while holding it
+//! in memory (`outbound::single_flight`), and its outcome is written once, after the platform
+//! call (`StoreOutcome`): the exact answer, replayed byte for byte, or — for a split send the
+//! rate limit cut short (issue 9.2) — the platform ids of the parts that went out, which the next
+//! request with the same body resumes from. Nothing is written before the platform call and
+//! nothing when a request sends nothing, so a keyed send costs one op, written behind its answer.
+//! A crash before that op commits leaves the key free (at-least-once across crashes; contract
+//! §5). Builds before issue 12 reserved keys durably (`state = 'reserved'`); such rows are
+//! released at start (`ReleaseStaleReservations`).
 
 use diesel::prelude::*;
 
@@ -29,67 +30,42 @@ pub struct IdempotencyRow {
     pub sent_ids: Option<String>,
 }
 
-/// What a reservation attempt found.
+/// What a request with a key and body finds in the store. Reading it holds nothing: while a
+/// request runs, its key is held in memory (`outbound::single_flight`), and its answer is
+/// written after the platform call (`StoreAnswer`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reservation {
-    /// The caller holds the key and must complete or release it.
-    Reserved,
+    /// No live entry: the caller may send.
+    Free,
     /// A finished request with the same body: answer with this, byte for byte.
     Replay { status: u16, body: String },
     /// The key was used with another body.
     Mismatch,
-    /// Another request with this key is still running.
+    /// Held by a process that reserved keys durably (a build before issue 12) and is still
+    /// running; entries of a dead one are released at start (`ReleaseStaleReservations`).
     InFlight,
-    /// A split send cut short earlier: the caller now holds the key and sends only the parts
-    /// after these (platform ids of the parts that went out, in order).
+    /// A split send cut short earlier: the caller sends only the parts after these (platform ids
+    /// of the parts that went out, in order).
     Resume { sent: Vec<String> },
 }
 
-/// Reserve `(tenant, key)` for a request whose body hashes to `fingerprint`.
-pub struct ReserveIdempotencyKey {
-    pub tenant_id: String,
-    pub key: String,
-    pub fingerprint: String,
-    pub owner: String,
-    pub now_ms: i64,
-    pub expires_at_ms: i64,
-}
-
-impl WriteOp for ReserveIdempotencyKey {
-    type Output = Reservation;
-
-    fn apply(self, conn: &mut SqliteConnection) -> Result<Reservation, StoreError> {
-        let existing = ik::table
-            .find((&self.tenant_id, &self.key))
-            .select(IdempotencyRow::as_select())
-            .first(conn)
-            .optional()?;
-        if let Some(row) = existing {
-            if row.expires_at_ms > self.now_ms {
-                let found = found(row, &self.fingerprint);
-                if let Reservation::Resume { .. } = found {
-                    // The partial send is this request's to finish now.
-                    diesel::update(ik::table.find((&self.tenant_id, &self.key)))
-                        .set((ik::state.eq("reserved"), ik::owner.eq(&self.owner)))
-                        .execute(conn)?;
-                }
-                return Ok(found);
-            }
-            diesel::delete(ik::table.find((&self.tenant_id, &self.key))).execute(conn)?;
-        }
-        diesel::insert_into(ik::table)
-            .values((
-                ik::tenant_id.eq(&self.tenant_id),
-                ik::idem_key.eq(&self.key),
-                ik::state.eq("reserved"),
-                ik::fingerprint.eq(&self.fingerprint),
-                ik::owner.eq(&self.owner),
-                ik::created_at_ms.eq(self.now_ms),
-                ik::expires_at_ms.eq(self.expires_at_ms),
-            ))
-            .execute(conn)?;
-        Ok(Reservation::Reserved)
-    }
+/// Reads what `(tenant, key)` holds for a request whose body hashes to `fingerprint`.
+pub fn lookup(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    key: &str,
+    fingerprint: &str,
+    now_ms: i64,
+) -> Result<Reservation, StoreError> {
+    let row = ik::table
+        .find((tenant_id, key))
+        .select(IdempotencyRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some(row) if row.expires_at_ms > now_ms => found(row, fingerprint),
+        _ => Reservation::Free,
+    })
 }
 
 fn found(row: IdempotencyRow, fingerprint: &str) -> Reservation {
@@ -113,88 +89,68 @@ fn parse_sent(raw: Option<&str>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A split send of a reserved key was cut short by the rate limit after `sent_ids` went out:
-/// the key becomes partial (free for the next request with the same body, which resumes it).
-pub struct RecordSendProgress {
+/// The entry a finished request leaves: its answer (`done`), or, for a split send the rate
+/// limit cut short, the ids of the parts that went out (`partial`; the next request with the
+/// same body resumes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Answered { status: u16, body: String },
+    Partial { sent_ids: Vec<String> },
+}
+
+/// Writes a key's outcome, replacing whatever entry the key had (an expired one, or the partial
+/// entry a resumed send started from). One statement, so it needs no savepoint of its own.
+pub struct StoreOutcome {
     pub tenant_id: String,
     pub key: String,
+    pub fingerprint: String,
     pub owner: String,
-    pub sent_ids: Vec<String>,
+    pub now_ms: i64,
     pub expires_at_ms: i64,
+    pub outcome: Outcome,
 }
 
-impl WriteOp for RecordSendProgress {
+impl WriteOp for StoreOutcome {
     type Output = ();
+    const ONE_STATEMENT: bool = true;
 
     fn apply(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
-        let sent = serde_json::to_string(&self.sent_ids)
-            .map_err(|e| StoreError::Unavailable(format!("sent ids: {e}")))?;
-        diesel::update(
-            ik::table
-                .find((&self.tenant_id, &self.key))
-                .filter(ik::owner.eq(&self.owner)),
-        )
-        .set((
-            ik::state.eq("partial"),
-            ik::sent_ids.eq(sent),
-            ik::expires_at_ms.eq(self.expires_at_ms),
-        ))
-        .execute(conn)?;
-        Ok(())
-    }
-}
-
-/// Store the answer of a reserved key (only the reserving process may).
-pub struct CompleteIdempotencyKey {
-    pub tenant_id: String,
-    pub key: String,
-    pub owner: String,
-    pub status: u16,
-    pub body: String,
-    pub expires_at_ms: i64,
-}
-
-impl WriteOp for CompleteIdempotencyKey {
-    type Output = ();
-
-    fn apply(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
-        diesel::update(
-            ik::table
-                .find((&self.tenant_id, &self.key))
-                .filter(ik::owner.eq(&self.owner)),
-        )
-        .set((
-            ik::state.eq("done"),
-            ik::status_code.eq(i32::from(self.status)),
-            ik::response_body.eq(&self.body),
-            ik::expires_at_ms.eq(self.expires_at_ms),
-        ))
-        .execute(conn)?;
-        Ok(())
-    }
-}
-
-/// Drop a reservation whose request sent nothing (validation, route, rate limit, disabled), so
-/// the same key can be tried again.
-pub struct ReleaseIdempotencyKey {
-    pub tenant_id: String,
-    pub key: String,
-    pub owner: String,
-}
-
-impl WriteOp for ReleaseIdempotencyKey {
-    type Output = ();
-
-    fn apply(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
-        let mine = ik::table
-            .find((&self.tenant_id, &self.key))
-            .filter(ik::owner.eq(&self.owner))
-            .filter(ik::state.eq("reserved"));
-        // A resumed send keeps what earlier attempts sent; a fresh one leaves no trace.
-        diesel::update(mine.filter(ik::sent_ids.is_not_null()))
-            .set(ik::state.eq("partial"))
+        let (state, status, body, sent) = match self.outcome {
+            Outcome::Answered { status, body } => {
+                ("done", Some(i32::from(status)), Some(body), None)
+            }
+            Outcome::Partial { sent_ids } => {
+                let sent = serde_json::to_string(&sent_ids)
+                    .map_err(|e| StoreError::Unavailable(format!("sent ids: {e}")))?;
+                ("partial", None, None, Some(sent))
+            }
+        };
+        diesel::insert_into(ik::table)
+            .values((
+                ik::tenant_id.eq(&self.tenant_id),
+                ik::idem_key.eq(&self.key),
+                ik::state.eq(state),
+                ik::fingerprint.eq(&self.fingerprint),
+                ik::status_code.eq(status),
+                ik::response_body.eq(&body),
+                ik::owner.eq(&self.owner),
+                ik::created_at_ms.eq(self.now_ms),
+                ik::expires_at_ms.eq(self.expires_at_ms),
+                ik::sent_ids.eq(&sent),
+            ))
+            .on_conflict((ik::tenant_id, ik::idem_key))
+            .do_update()
+            .set((
+                ik::state.eq(state),
+                ik::fingerprint.eq(&self.fingerprint),
+                ik::status_code.eq(status),
+                ik::response_body.eq(&body),
+                ik::owner.eq(&self.owner),
+                ik::created_at_ms.eq(self.now_ms),
+                ik::expires_at_ms.eq(self.expires_at_ms),
+                ik::sent_ids.eq(&sent),
+            ))
             .execute(conn)?;
-        diesel::delete(mine.filter(ik::sent_ids.is_null())).execute(conn)?;
         Ok(())
     }
 }
@@ -233,14 +189,7 @@ impl WriteOp for PruneIdempotencyKeys {
     }
 }
 
-crate::write_message!(
-    ReserveIdempotencyKey,
-    CompleteIdempotencyKey,
-    ReleaseIdempotencyKey,
-    RecordSendProgress,
-    ReleaseStaleReservations,
-    PruneIdempotencyKeys
-);
+crate::write_message!(StoreOutcome, ReleaseStaleReservations, PruneIdempotencyKeys);
 
 #[cfg(test)]
 mod tests;

@@ -229,6 +229,7 @@ pub struct RecordAttempt {
 
 impl WriteOp for RecordAttempt {
     type Output = ();
+    const ONE_STATEMENT: bool = true;
 
     fn apply(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
         let row = inbound_events::table.find(self.id);

@@ -1,6 +1,6 @@
 //! Outbound sends (contract §5): resolve the binding, send through the channel's sender, and keep
-//! the idempotency promise — reserve the key durably before the platform call, store the exact
-//! answer after it, replay it for the same key and body. The one dispatch to the platform senders
+//! the idempotency promise — hold the key in memory while the request runs, store the exact
+//! answer after the platform call (written behind the reply), replay it for the same key and body. The one dispatch to the platform senders
 //! is here; ingress's pairing notices go through it too (`notice`).
 
 pub mod action;
@@ -17,20 +17,15 @@ mod start;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::{Addr, MailboxError};
-use futures_util::future::LocalBoxFuture;
+use actix::Addr;
 use tokio::time::Instant;
 
 use crate::actors::registry::{Registry, ResolveRoute};
 use crate::actors::writer::Writer;
 use crate::config::Config;
-use crate::db::idempotency::{
-    CompleteIdempotencyKey, RecordSendProgress, ReleaseIdempotencyKey, Reservation,
-    ReserveIdempotencyKey,
-};
-use crate::db::op::write;
+use crate::db::idempotency::{self, Outcome, Reservation, StoreOutcome};
+use crate::db::{self, ReadPool};
 use crate::domain::{Channel, ParseMode};
-use crate::error::StoreError;
 use crate::senders::discord::{DiscordRoute, DiscordSender};
 use crate::senders::telegram::TelegramSender;
 use crate::senders::whatsapp::WhatsappSender;
@@ -70,6 +65,8 @@ pub struct Outbound {
     pub whatsapp: Option<WhatsappSender>,
     registry: Addr<Registry>,
     writer: Addr<Writer>,
+    /// Idempotency lookups.
+    reads: ReadPool,
     deadline: Duration,
     ttl_ms: i64,
     /// This process's id on idempotency reservations.
@@ -90,6 +87,7 @@ impl Outbound {
         config: &Config,
         registry: Addr<Registry>,
         writer: Addr<Writer>,
+        reads: ReadPool,
         owner: String,
     ) -> anyhow::Result<Outbound> {
         Ok(Outbound {
@@ -98,6 +96,7 @@ impl Outbound {
             whatsapp: WhatsappSender::new(&config.whatsapp),
             registry,
             writer,
+            reads,
             deadline: Duration::from_millis(config.outbound.deadline_ms),
             ttl_ms: i64::try_from(config.idempotency_ttl_ms).unwrap_or(i64::MAX),
             owner,
@@ -144,18 +143,21 @@ impl Outbound {
                 }
                 Turn::Mine(guard) => guard,
             };
-            let now = now_ms();
-            let reserve = ReserveIdempotencyKey {
-                tenant_id: tenant.to_string(),
-                key: key.key.clone(),
-                fingerprint: key.fingerprint.clone(),
-                owner: self.owner.clone(),
-                now_ms: now,
-                expires_at_ms: now.saturating_add(self.ttl_ms),
-            };
-            let answer = match write(self.writer.clone(), reserve).await {
+            // The key is this request's while `guard` lives; the store says what earlier
+            // requests left. No write before the platform call.
+            let (t, k, fp, now) = (
+                tenant.clone(),
+                key.key.clone(),
+                key.fingerprint.clone(),
+                now_ms(),
+            );
+            let found = db::read(&self.reads, move |c| {
+                idempotency::lookup(c, &t, &k, &fp, now)
+            })
+            .await;
+            let answer = match found {
                 Err(e) => {
-                    log::error!("event=idempotency_reserve_failed tenant={tenant} error={e}");
+                    log::error!("event=idempotency_lookup_failed tenant={tenant} error={e}");
                     Answer::unavailable()
                 }
                 Ok(Reservation::Replay { status, body }) => Answer {
@@ -165,11 +167,9 @@ impl Outbound {
                     progress: None,
                 },
                 Ok(Reservation::Mismatch) => Answer::key_mismatch(),
-                // Held by a request of this process that is no longer tracked (its task died):
-                // never send twice; the caller can use a new key.
                 Ok(Reservation::InFlight) => Answer::error(409, "idempotency key in use", None),
-                Ok(reserved @ (Reservation::Reserved | Reservation::Resume { .. })) => {
-                    let answer = match reserved {
+                Ok(free @ (Reservation::Free | Reservation::Resume { .. })) => {
+                    let answer = match free {
                         // Only the parts the earlier attempt did not send go out now.
                         Reservation::Resume { sent } => {
                             let mut req = req.clone();
@@ -178,17 +178,17 @@ impl Outbound {
                         }
                         _ => self.perform(tenant, req).await,
                     };
-                    // The caller gets the answer now; the key's turn ends when the answer is
-                    // stored, so a duplicate arriving meanwhile waits and then replays it. A crash
-                    // in between loses the stored answer and the reservation is released at the
-                    // next start: at-least-once across crashes, as with any crash before the
-                    // platform answered. Waiting for this second commit would cost a whole
-                    // fsync round in every keyed send's latency.
-                    let settle = self.settle(tenant, &key.key, &answer);
-                    actix_web::rt::spawn(async move {
-                        settle.await;
-                        drop(guard);
-                    });
+                    // The caller gets the answer now; the key's turn ends when the outcome is
+                    // committed, so a duplicate arriving meanwhile waits and then replays it. A
+                    // crash in between loses the outcome and leaves the key free: at-least-once
+                    // across crashes (contract §5). Nothing sent and nothing to keep: the turn
+                    // ends at once.
+                    if let Some(store) = self.settle(tenant, &key, &answer) {
+                        actix_web::rt::spawn(async move {
+                            store.await;
+                            drop(guard);
+                        });
+                    }
                     return answer;
                 }
             };
@@ -197,43 +197,40 @@ impl Outbound {
         }
     }
 
-    /// Stores the answer for the key, records how far a split send got when the rate limit cut
-    /// it short, or releases the key when nothing was sent. The op enters
+    /// The op that keeps the answer for the key, or how far a split send got when the rate
+    /// limit cut it short; `None` when the answer is not kept (nothing was sent). The op enters
     /// the Writer's mailbox here, before the caller is answered, so it is ahead of the shutdown
     /// message and committed even if the server stops right after replying.
     fn settle(
         &self,
         tenant: &Arc<str>,
-        key: &str,
+        key: &IdempotencyKey,
         answer: &Answer,
-    ) -> impl std::future::Future<Output = ()> + 'static {
+    ) -> Option<impl std::future::Future<Output = ()> + 'static> {
+        let outcome = if let Some(sent) = &answer.progress {
+            Outcome::Partial {
+                sent_ids: sent.clone(),
+            }
+        } else if answer.is_stored() {
+            Outcome::Answered {
+                status: answer.status,
+                body: answer.body.clone(),
+            }
+        } else {
+            return None;
+        };
+        let now = now_ms();
+        let written = self.writer.send(StoreOutcome {
+            tenant_id: tenant.to_string(),
+            key: key.key.clone(),
+            fingerprint: key.fingerprint.clone(),
+            owner: self.owner.clone(),
+            now_ms: now,
+            expires_at_ms: now.saturating_add(self.ttl_ms),
+            outcome,
+        });
         let (tenant, status) = (tenant.clone(), answer.status);
-        let written: LocalBoxFuture<'static, Result<Result<(), StoreError>, MailboxError>> =
-            if let Some(sent) = &answer.progress {
-                Box::pin(self.writer.send(RecordSendProgress {
-                    tenant_id: tenant.to_string(),
-                    key: key.to_owned(),
-                    owner: self.owner.clone(),
-                    sent_ids: sent.clone(),
-                    expires_at_ms: now_ms().saturating_add(self.ttl_ms),
-                }))
-            } else if answer.is_stored() {
-                Box::pin(self.writer.send(CompleteIdempotencyKey {
-                    tenant_id: tenant.to_string(),
-                    key: key.to_owned(),
-                    owner: self.owner.clone(),
-                    status,
-                    body: answer.body.clone(),
-                    expires_at_ms: now_ms().saturating_add(self.ttl_ms),
-                }))
-            } else {
-                Box::pin(self.writer.send(ReleaseIdempotencyKey {
-                    tenant_id: tenant.to_string(),
-                    key: key.to_owned(),
-                    owner: self.owner.clone(),
-                }))
-            };
-        async move {
+        Some(async move {
             let error = match written.await {
                 Ok(Ok(())) => return,
                 Ok(Err(e)) => e.to_string(),
@@ -242,7 +239,7 @@ impl Outbound {
             log::error!(
                 "event=idempotency_store_failed tenant={tenant} status={status} error={error}"
             );
-        }
+        })
     }
 
     /// Route lookup (memory only) and the platform send.

@@ -37,12 +37,13 @@ pub fn spawn_expiry_sweep(writer: Addr<Writer>) {
     });
 }
 
-/// Starts outbound: releases the reservations a dead process left (this process gets a fresh
-/// owner id), builds the senders and starts the expiry sweep. Runs inside the actix system.
+/// Starts outbound: releases the durable reservations an older build's dead process left (this
+/// process gets a fresh owner id), builds the senders and starts the expiry sweep. Runs inside the actix system.
 pub async fn start(
     config: &Config,
     registry: &Addr<Registry>,
     writer: &Addr<Writer>,
+    reads: &crate::db::ReadPool,
 ) -> anyhow::Result<actix_web::web::Data<Outbound>> {
     let owner = crate::domain::secrets::new_id("proc_");
     let released = write(
@@ -56,7 +57,13 @@ pub async fn start(
     if released > 0 {
         log::warn!("event=idempotency_reservations_released count={released}");
     }
-    let outbound = Outbound::new(config, registry.clone(), writer.clone(), owner)?;
+    let outbound = Outbound::new(
+        config,
+        registry.clone(),
+        writer.clone(),
+        reads.clone(),
+        owner,
+    )?;
     spawn_expiry_sweep(writer.clone());
     Ok(actix_web::web::Data::new(outbound))
 }

@@ -14,165 +14,116 @@ fn conn() -> (tempfile::TempDir, SqliteConnection) {
     (dir, conn)
 }
 
-fn reserve(fp: &str, owner: &str, now: i64) -> ReserveIdempotencyKey {
-    ReserveIdempotencyKey {
+fn look(c: &mut SqliteConnection, fp: &str, now: i64) -> Result<Reservation, StoreError> {
+    lookup(c, "t", "k", fp, now)
+}
+
+fn store(fp: &str, now: i64, outcome: Outcome) -> StoreOutcome {
+    StoreOutcome {
         tenant_id: "t".into(),
         key: "k".into(),
         fingerprint: fp.into(),
-        owner: owner.into(),
+        owner: "p1".into(),
         now_ms: now,
         expires_at_ms: now + 1000,
+        outcome,
     }
 }
 
-fn complete(owner: &str) -> CompleteIdempotencyKey {
-    CompleteIdempotencyKey {
-        tenant_id: "t".into(),
-        key: "k".into(),
-        owner: owner.into(),
-        status: 200,
-        body: r#"{"ok":true}"#.into(),
-        expires_at_ms: 1000,
-    }
+fn answered(fp: &str, now: i64) -> StoreOutcome {
+    store(
+        fp,
+        now,
+        Outcome::Answered {
+            status: 200,
+            body: r#"{"ok":true}"#.into(),
+        },
+    )
+}
+
+fn partial(now: i64, sent: &[&str]) -> StoreOutcome {
+    let sent_ids = sent.iter().map(|s| (*s).to_owned()).collect();
+    store("f", now, Outcome::Partial { sent_ids })
 }
 
 #[test]
-fn a_key_is_reserved_once_then_replayed_or_refused() {
+fn a_stored_answer_is_replayed_for_the_same_body_and_refused_for_another() {
     let (_dir, mut c) = conn();
+    assert_eq!(look(&mut c, "f", 0), Ok(Reservation::Free));
+    answered("f", 0).apply(&mut c).expect("store");
     assert_eq!(
-        reserve("f", "p1", 0).apply(&mut c),
-        Ok(Reservation::Reserved)
-    );
-    assert_eq!(
-        reserve("f", "p1", 1).apply(&mut c),
-        Ok(Reservation::InFlight)
-    );
-    complete("p1").apply(&mut c).expect("complete");
-    assert_eq!(
-        reserve("f", "p1", 2).apply(&mut c),
+        look(&mut c, "f", 2),
         Ok(Reservation::Replay {
             status: 200,
             body: r#"{"ok":true}"#.into()
         })
     );
-    assert_eq!(
-        reserve("other", "p1", 3).apply(&mut c),
-        Ok(Reservation::Mismatch)
-    );
+    assert_eq!(look(&mut c, "other", 3), Ok(Reservation::Mismatch));
 }
 
 #[test]
-fn a_released_key_can_be_reserved_again() {
+fn durable_reservations_of_an_older_build_are_released_at_start_but_answers_stay() {
     let (_dir, mut c) = conn();
-    reserve("f", "p1", 0).apply(&mut c).expect("reserve");
-    ReleaseIdempotencyKey {
-        tenant_id: "t".into(),
-        key: "k".into(),
-        owner: "p1".into(),
-    }
-    .apply(&mut c)
-    .expect("release");
-    assert_eq!(
-        reserve("g", "p1", 1).apply(&mut c),
-        Ok(Reservation::Reserved)
-    );
-}
-
-#[test]
-fn reservations_of_a_dead_process_are_released_at_start_but_answers_stay() {
-    let (_dir, mut c) = conn();
-    reserve("f", "dead", 0).apply(&mut c).expect("reserve");
+    diesel::sql_query(
+        "INSERT INTO idempotency_keys (tenant_id, idem_key, state, fingerprint, owner, created_at_ms, expires_at_ms) \
+         VALUES ('t', 'k', 'reserved', 'f', 'dead', 0, 1000), ('t', 'k2', 'reserved', 'f', 'dead', 0, 1000)",
+    )
+    .execute(&mut c)
+    .expect("old rows");
+    assert_eq!(look(&mut c, "f", 1), Ok(Reservation::InFlight));
     assert_eq!(
         ReleaseStaleReservations { owner: "p2".into() }.apply(&mut c),
-        Ok(1)
+        Ok(2)
     );
-    assert_eq!(
-        reserve("f", "p2", 1).apply(&mut c),
-        Ok(Reservation::Reserved)
-    );
-    complete("p2").apply(&mut c).expect("complete");
+    assert_eq!(look(&mut c, "f", 1), Ok(Reservation::Free));
+    answered("f", 1).apply(&mut c).expect("store");
     assert_eq!(
         ReleaseStaleReservations { owner: "p3".into() }.apply(&mut c),
         Ok(0)
     );
-}
-
-#[test]
-fn expired_entries_are_swept_and_no_longer_replayed() {
-    let (_dir, mut c) = conn();
-    reserve("f", "p1", 0).apply(&mut c).expect("reserve");
-    complete("p1").apply(&mut c).expect("complete");
-    assert_eq!(
-        reserve("other", "p1", 1000).apply(&mut c),
-        Ok(Reservation::Reserved)
-    );
-    assert_eq!(PruneIdempotencyKeys { now_ms: 5000 }.apply(&mut c), Ok(1));
-    assert_eq!(PruneIdempotencyKeys { now_ms: 5000 }.apply(&mut c), Ok(0));
-}
-
-fn progress(owner: &str, sent: &[&str]) -> RecordSendProgress {
-    RecordSendProgress {
-        tenant_id: "t".into(),
-        key: "k".into(),
-        owner: owner.into(),
-        sent_ids: sent.iter().map(|s| (*s).to_owned()).collect(),
-        expires_at_ms: 1000,
-    }
-}
-
-#[test]
-fn a_partial_send_is_resumed_once_by_the_next_request_with_the_same_body() {
-    let (_dir, mut c) = conn();
-    reserve("f", "p1", 0).apply(&mut c).expect("reserve");
-    progress("p1", &["1", "2"]).apply(&mut c).expect("progress");
-    assert_eq!(
-        reserve("g", "p1", 1).apply(&mut c),
-        Ok(Reservation::Mismatch)
-    );
-    assert_eq!(
-        reserve("f", "p1", 1).apply(&mut c),
-        Ok(Reservation::Resume {
-            sent: vec!["1".into(), "2".into()]
-        })
-    );
-    // Held now: a concurrent request does not resume it a second time.
-    assert_eq!(
-        reserve("f", "p1", 2).apply(&mut c),
-        Ok(Reservation::InFlight)
-    );
-    complete("p1").apply(&mut c).expect("complete");
     assert!(matches!(
-        reserve("f", "p1", 3).apply(&mut c),
-        Ok(Reservation::Replay { status: 200, .. })
+        look(&mut c, "f", 2),
+        Ok(Reservation::Replay { .. })
     ));
 }
 
 #[test]
-fn a_resumed_key_keeps_its_progress_when_released_or_its_process_dies() {
+fn expired_entries_are_free_overwritten_and_swept() {
     let (_dir, mut c) = conn();
-    reserve("f", "p1", 0).apply(&mut c).expect("reserve");
-    progress("p1", &["1"]).apply(&mut c).expect("progress");
-    reserve("f", "p1", 1).apply(&mut c).expect("resume");
-    ReleaseIdempotencyKey {
-        tenant_id: "t".into(),
-        key: "k".into(),
-        owner: "p1".into(),
-    }
-    .apply(&mut c)
-    .expect("release");
+    answered("f", 0).apply(&mut c).expect("store");
+    assert_eq!(look(&mut c, "other", 1000), Ok(Reservation::Free));
+    answered("other", 1000).apply(&mut c).expect("overwrite");
+    assert!(matches!(
+        look(&mut c, "other", 1001),
+        Ok(Reservation::Replay { .. })
+    ));
+    assert_eq!(PruneIdempotencyKeys { now_ms: 5000 }.apply(&mut c), Ok(1));
+    assert_eq!(PruneIdempotencyKeys { now_ms: 5000 }.apply(&mut c), Ok(0));
+    assert_eq!(look(&mut c, "other", 5000), Ok(Reservation::Free));
+}
+
+#[test]
+fn a_partial_send_is_resumed_by_the_next_request_with_the_same_body_then_answered() {
+    let (_dir, mut c) = conn();
+    partial(0, &["1", "2"]).apply(&mut c).expect("progress");
+    assert_eq!(look(&mut c, "g", 1), Ok(Reservation::Mismatch));
     assert_eq!(
-        reserve("f", "dead", 2).apply(&mut c),
+        look(&mut c, "f", 1),
         Ok(Reservation::Resume {
-            sent: vec!["1".into()]
+            sent: vec!["1".into(), "2".into()]
         })
     );
-    ReleaseStaleReservations { owner: "p2".into() }
-        .apply(&mut c)
-        .expect("start");
+    // A resumed send cut short again records how far it got now.
+    partial(2, &["1", "2", "3"]).apply(&mut c).expect("more");
     assert_eq!(
-        reserve("f", "p2", 3).apply(&mut c),
+        look(&mut c, "f", 3),
         Ok(Reservation::Resume {
-            sent: vec!["1".into()]
+            sent: vec!["1".into(), "2".into(), "3".into()]
         })
     );
+    answered("f", 4).apply(&mut c).expect("done");
+    assert!(matches!(
+        look(&mut c, "f", 5),
+        Ok(Reservation::Replay { status: 200, .. })
+    ));
 }

@@ -135,11 +135,12 @@ async fn a_400_validation_error_is_not_stored() {
 }
 
 #[actix_web::test]
-async fn a_reservation_left_by_a_dead_process_is_released_at_start() {
+async fn a_durable_reservation_left_by_an_older_build_is_released_at_start() {
     let w = world().await;
     let world = w.world.clone();
     let dir = w.stop().await;
-    // What a process killed between reservation and platform call leaves behind.
+    // What a process of a build before issue 12 (durable reservations) killed between the
+    // reservation and the platform call leaves behind.
     let mut conn = mux_server::db::open_writer(&dir.path().join("mux.sqlite")).expect("db");
     diesel::RunQueryDsl::execute(
         diesel::sql_query(
