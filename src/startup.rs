@@ -12,7 +12,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
 use crate::actors::forwarder::{ForwarderDeps, Forwarders, MemoryBudget, StopAll, Wake};
-use crate::actors::registry::Registry;
+use crate::actors::registry::{Registry, RegistryView};
 use crate::actors::writer::{CloseWriter, Writer, WriterThread};
 use crate::api::{self, AppState};
 use crate::channel_status::ChannelHealth;
@@ -55,13 +55,16 @@ impl Application {
             .ok();
         let (writer, writer_thread) = Writer::spawn_with_metrics(conn, metrics.clone(), files)?;
         let writer = writer.start();
-        let registry = Registry::new(writer.clone(), loaded).start();
+        let registry = Registry::new(writer.clone(), loaded);
+        let view = registry.view();
+        let registry = registry.start();
         spawn_prune(writer.clone());
-        let forwarders = start_forwarders(&config, &registry, &writer, &reads, &metrics).await?;
-        let outbound = crate::outbound::start(&config, &registry, &writer, &reads).await?;
+        let forwarders = start_forwarders(&config, &view, &writer, &reads, &metrics).await?;
+        let outbound = crate::outbound::start(&config, &view, &writer, &reads).await?;
         let channels = Arc::new(ChannelHealth::default());
         let ingress = IngressCtx {
             registry: registry.clone(),
+            view: view.clone(),
             writer: writer.clone(),
             forwarders: forwarders.clone(),
             pairing: config.pairing.clone(),
@@ -94,6 +97,7 @@ impl Application {
         let state = web::Data::new(AppState {
             config: config.clone(),
             registry,
+            view,
             writer: writer.clone(),
             reads,
             channels,
@@ -242,7 +246,7 @@ const FORWARDER_THREADS: usize = 2;
 /// Starts the forwarder manager and wakes every tenant that has events waiting from before.
 async fn start_forwarders(
     config: &Config,
-    registry: &Addr<Registry>,
+    registry: &RegistryView,
     writer: &Addr<Writer>,
     reads: &db::ReadPool,
     metrics: &Arc<crate::metrics::Metrics>,

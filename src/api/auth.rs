@@ -11,7 +11,7 @@ use futures_util::future::{Ready, ready};
 
 use super::AppState;
 use super::error::ApiError;
-use crate::actors::registry::{ResolveTenant, TenantAuth};
+use crate::actors::registry::TenantAuth;
 use crate::domain::secrets::{hash_secret, legacy_hash_secret};
 
 /// The credential of `Authorization: Bearer <token>`: scheme case-insensitive, token trimmed.
@@ -57,21 +57,11 @@ pub async fn require_tenant(
 /// form a key of the older service keeps after an upgrade (until the environment seeds it again),
 /// so the usual request hashes once and asks the Registry once.
 async fn resolve(state: &AppState, token: &str) -> Result<Option<TenantAuth>, ApiError> {
-    let found = state
-        .registry
-        .send(ResolveTenant {
-            key_hash: hash_secret(token),
-        })
-        .await?;
+    let found = state.view.tenant_by_key(&hash_secret(token));
     if found.is_some() {
         return Ok(found);
     }
-    Ok(state
-        .registry
-        .send(ResolveTenant {
-            key_hash: legacy_hash_secret(token),
-        })
-        .await?)
+    Ok(state.view.tenant_by_key(&legacy_hash_secret(token)))
 }
 
 impl FromRequest for TenantAuth {

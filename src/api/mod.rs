@@ -24,7 +24,7 @@ use actix::Addr;
 use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, web};
 
-use crate::actors::registry::Registry;
+use crate::actors::registry::{Registry, RegistryView};
 use crate::actors::writer::Writer;
 use crate::channel_status::ChannelHealth;
 use crate::config::Config;
@@ -35,6 +35,8 @@ use error::ApiError;
 pub struct AppState {
     pub config: Arc<Config>,
     pub registry: Addr<Registry>,
+    /// The Registry's maps for lookups without a message (auth on every request).
+    pub view: RegistryView,
     pub writer: Addr<Writer>,
     pub reads: ReadPool,
     pub channels: Arc<ChannelHealth>,

@@ -30,6 +30,7 @@ pub mod idempotency;
 pub mod inbound;
 pub mod legacy;
 pub mod load;
+pub mod local_read;
 pub mod models;
 pub mod op;
 pub mod overview;

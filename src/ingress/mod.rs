@@ -30,7 +30,7 @@ use std::sync::Arc;
 use actix::Addr;
 
 use crate::actors::forwarder::{Forwarders, Wake};
-use crate::actors::registry::Registry;
+use crate::actors::registry::{Registry, RegistryView};
 use crate::actors::writer::Writer;
 use crate::config::PairingConfig;
 use crate::db::inbound::{Cursor, EnqueueInbound, NewInboundEvent};
@@ -45,6 +45,8 @@ pub use route::Routed;
 #[derive(Clone)]
 pub struct IngressCtx {
     pub registry: Addr<Registry>,
+    /// The Registry's maps for the per-message route lookup.
+    pub view: RegistryView,
     pub writer: Addr<Writer>,
     pub forwarders: Addr<Forwarders>,
     pub pairing: PairingConfig,

@@ -3,7 +3,7 @@
 //! `IngressCtx::route` asks the Registry, carries the decision out and says what it did.
 
 use super::{IngressCtx, Seen};
-use crate::actors::registry::{Binding, RedeemToken, ResolveIncoming};
+use crate::actors::registry::{Binding, RedeemToken};
 use crate::db::pairing::Redeemed;
 use crate::domain::{RouteKey, extract_token};
 use crate::error::StoreError;
@@ -37,13 +37,7 @@ impl Routed {
 impl IngressCtx {
     /// Forwards, pairs, answers or drops one message, and says which.
     pub async fn route(&self, seen: Seen<'_>) -> Result<Routed, StoreError> {
-        let binding = self
-            .registry
-            .send(ResolveIncoming {
-                route_keys: seen.route_keys.to_vec(),
-            })
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let binding = self.view.incoming(seen.route_keys);
         self.metrics.inbound_received(seen.channel);
         let bang = seen.channel == crate::domain::Channel::Whatsapp;
         let channel = seen.channel;

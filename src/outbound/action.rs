@@ -12,7 +12,6 @@ use tokio::time::Instant;
 
 use super::route_lock::Target;
 use super::{Answer, Outbound, SendRequest};
-use crate::actors::registry::ResolveRoute;
 use crate::domain::Channel;
 pub use crate::metrics::ActionOutcome;
 use crate::senders::discord::DiscordRoute;
@@ -75,15 +74,8 @@ impl Outbound {
     }
 
     async fn act(&self, tenant: &Arc<str>, req: &ActionRequest) -> Result<Typing, SendError> {
-        let resolve = ResolveRoute {
-            tenant_id: tenant.clone(),
-            channel: req.channel,
-            session_key: req.session_key.clone(),
-        };
-        let binding = match self.registry.send(resolve).await {
-            Ok(Some(binding)) => binding,
-            Ok(None) => return Err(SendError::RouteNotBound),
-            Err(_) => return Err(SendError::Unavailable),
+        let Some(binding) = self.view.route(tenant, req.channel, &req.session_key) else {
+            return Err(SendError::RouteNotBound);
         };
         let deadline = Instant::now() + ACTION_DEADLINE.min(self.deadline);
         // The lock reads only the steering fields; an action carries no message.

@@ -20,10 +20,11 @@ use std::time::Duration;
 use actix::Addr;
 use tokio::time::Instant;
 
-use crate::actors::registry::{Registry, ResolveRoute};
+use crate::actors::registry::RegistryView;
 use crate::actors::writer::Writer;
 use crate::config::Config;
 use crate::db::idempotency::{self, Outcome, Reservation, StoreOutcome};
+use crate::db::local_read::LocalReads;
 use crate::db::{self, ReadPool};
 use crate::domain::{Channel, ParseMode};
 use crate::senders::discord::{DiscordRoute, DiscordSender};
@@ -63,9 +64,11 @@ pub struct Outbound {
     pub telegram: Option<TelegramSender>,
     pub discord: Option<DiscordSender>,
     pub whatsapp: Option<WhatsappSender>,
-    registry: Addr<Registry>,
+    /// The Registry's maps: the route of every send, read without a message.
+    view: RegistryView,
     writer: Addr<Writer>,
-    /// Idempotency lookups.
+    /// Idempotency lookups: on the request's thread, else on the pool.
+    local_reads: LocalReads,
     reads: ReadPool,
     deadline: Duration,
     ttl_ms: i64,
@@ -85,7 +88,7 @@ impl Outbound {
     /// Builds the senders of the configured channels. Must run inside the actix system.
     pub fn new(
         config: &Config,
-        registry: Addr<Registry>,
+        view: RegistryView,
         writer: Addr<Writer>,
         reads: ReadPool,
         owner: String,
@@ -94,8 +97,9 @@ impl Outbound {
             telegram: TelegramSender::new(&config.telegram, &config.outbound)?,
             discord: DiscordSender::new(&config.discord, &config.outbound)?,
             whatsapp: WhatsappSender::new(&config.whatsapp),
-            registry,
+            view,
             writer,
+            local_reads: LocalReads::new(&config.db_path),
             reads,
             deadline: Duration::from_millis(config.outbound.deadline_ms),
             ttl_ms: i64::try_from(config.idempotency_ttl_ms).unwrap_or(i64::MAX),
@@ -145,16 +149,7 @@ impl Outbound {
             };
             // The key is this request's while `guard` lives; the store says what earlier
             // requests left. No write before the platform call.
-            let (t, k, fp, now) = (
-                tenant.clone(),
-                key.key.clone(),
-                key.fingerprint.clone(),
-                now_ms(),
-            );
-            let found = db::read(&self.reads, move |c| {
-                idempotency::lookup(c, &t, &k, &fp, now)
-            })
-            .await;
+            let found = self.lookup(tenant, &key).await;
             let answer = match found {
                 Err(e) => {
                     log::error!("event=idempotency_lookup_failed tenant={tenant} error={e}");
@@ -195,6 +190,29 @@ impl Outbound {
             drop(guard);
             return answer;
         }
+    }
+
+    /// What the store holds for the key: read on this thread (a primary-key read), or on the
+    /// read pool if that fails.
+    async fn lookup(
+        &self,
+        tenant: &Arc<str>,
+        key: &IdempotencyKey,
+    ) -> Result<Reservation, crate::error::StoreError> {
+        let now = now_ms();
+        let here = self
+            .local_reads
+            .run(|c| idempotency::lookup(c, tenant, &key.key, &key.fingerprint, now));
+        if let Err(e) = &here {
+            log::warn!("event=idempotency_lookup_local_failed error={e}");
+        } else {
+            return here;
+        }
+        let (t, k, fp) = (tenant.clone(), key.key.clone(), key.fingerprint.clone());
+        db::read(&self.reads, move |c| {
+            idempotency::lookup(c, &t, &k, &fp, now)
+        })
+        .await
     }
 
     /// The op that keeps the answer for the key, or how far a split send got when the rate
@@ -244,18 +262,8 @@ impl Outbound {
 
     /// Route lookup (memory only) and the platform send.
     async fn perform(&self, tenant: &Arc<str>, req: &SendRequest) -> Answer {
-        let resolve = ResolveRoute {
-            tenant_id: tenant.clone(),
-            channel: req.channel,
-            session_key: req.session_key.clone(),
-        };
-        let binding = match self.registry.send(resolve).await {
-            Ok(Some(binding)) => binding,
-            Ok(None) => return Answer::route_not_bound(),
-            Err(e) => {
-                log::error!("event=registry_unavailable error={e}");
-                return Answer::error(503, "service unavailable", Some("UNAVAILABLE"));
-            }
+        let Some(binding) = self.view.route(tenant, req.channel, &req.session_key) else {
+            return Answer::route_not_bound();
         };
         let deadline = Instant::now() + self.deadline;
         let sent = match self.lock(tenant, &binding.route_key, req, deadline).await {

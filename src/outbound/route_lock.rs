@@ -27,7 +27,6 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::{Outbound, SendRequest};
-use crate::actors::registry::ResolveIncoming;
 use crate::domain::RouteKey;
 use crate::senders::SendError;
 use crate::senders::discord::ChannelPlace;
@@ -183,11 +182,7 @@ impl Outbound {
         tenant: &Arc<str>,
         route_keys: Vec<RouteKey>,
     ) -> Result<bool, SendError> {
-        let holder = self
-            .registry
-            .send(ResolveIncoming { route_keys })
-            .await
-            .map_err(|_| SendError::Unavailable)?;
+        let holder = self.view.incoming(&route_keys);
         Ok(holder.is_some_and(|b| b.tenant_id != *tenant))
     }
 }

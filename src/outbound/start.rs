@@ -5,7 +5,6 @@ use std::time::Duration;
 use actix::Addr;
 
 use super::Outbound;
-use crate::actors::registry::Registry;
 use crate::actors::writer::Writer;
 use crate::config::Config;
 use crate::db::idempotency::{PruneIdempotencyKeys, ReleaseStaleReservations};
@@ -41,7 +40,7 @@ pub fn spawn_expiry_sweep(writer: Addr<Writer>) {
 /// process gets a fresh owner id), builds the senders and starts the expiry sweep. Runs inside the actix system.
 pub async fn start(
     config: &Config,
-    registry: &Addr<Registry>,
+    view: &crate::actors::registry::RegistryView,
     writer: &Addr<Writer>,
     reads: &crate::db::ReadPool,
 ) -> anyhow::Result<actix_web::web::Data<Outbound>> {
@@ -57,13 +56,7 @@ pub async fn start(
     if released > 0 {
         log::warn!("event=idempotency_reservations_released count={released}");
     }
-    let outbound = Outbound::new(
-        config,
-        registry.clone(),
-        writer.clone(),
-        reads.clone(),
-        owner,
-    )?;
+    let outbound = Outbound::new(config, view.clone(), writer.clone(), reads.clone(), owner)?;
     spawn_expiry_sweep(writer.clone());
     Ok(actix_web::web::Data::new(outbound))
 }

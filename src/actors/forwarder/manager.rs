@@ -7,14 +7,14 @@ use std::sync::Arc;
 use actix::prelude::*;
 
 use super::worker::{Drain, Forwarder, Poke, Stop};
-use crate::actors::registry::Registry;
+use crate::actors::registry::RegistryView;
 use crate::actors::writer::Writer;
 use crate::db::ReadPool;
 
 /// Everything a forwarder needs, shared by all of them.
 #[derive(Clone)]
 pub struct ForwarderDeps {
-    pub registry: Addr<Registry>,
+    pub registry: RegistryView,
     pub writer: Addr<Writer>,
     pub reads: ReadPool,
     /// Events older than this are given up (`MUX_FORWARD_MAX_AGE_SEC`).

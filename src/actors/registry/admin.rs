@@ -65,7 +65,7 @@ impl Handler<CreateTenant> for Registry {
         self.write_then(op, move |res, act, _| {
             let (tenant, overview) = res?;
             let tenant_id = tenant.id.clone();
-            act.state.put_tenant(tenant);
+            act.state.write().put_tenant(tenant);
             act.remember_key(&tenant_id, key_hash, &issued.key_id);
             Ok((overview, issued))
         })
@@ -84,7 +84,7 @@ impl Handler<AddKey> for Registry {
     type Result = ResponseActFuture<Self, Result<IssuedKey, StoreError>>;
 
     fn handle(&mut self, msg: AddKey, _: &mut Self::Context) -> Self::Result {
-        if self.state.tenant_id(&msg.tenant_id).is_none() {
+        if self.state.read().tenant_id(&msg.tenant_id).is_none() {
             return Box::pin(fut::ready(Err(StoreError::NotFound("tenant not found"))));
         }
         let (key, issued) = mint_key(msg.label);
@@ -122,7 +122,7 @@ impl Handler<RevokeKey> for Registry {
         };
         self.write_then(op, |res, act, _| {
             let key_hash = res?;
-            act.state.keys.remove(&key_hash);
+            act.state.write().keys.remove(&key_hash);
             Ok(())
         })
     }
@@ -150,7 +150,7 @@ impl Handler<SetTenantEnabled> for Registry {
         };
         self.write_then(op, move |res, act, _| {
             res?;
-            if let Some(t) = act.state.tenants.get_mut(tenant_id.as_str()) {
+            if let Some(t) = act.state.write().tenants.get_mut(tenant_id.as_str()) {
                 t.enabled = enabled;
             }
             Ok(())
@@ -160,12 +160,13 @@ impl Handler<SetTenantEnabled> for Registry {
 
 impl Registry {
     fn remember_key(&mut self, tenant_id: &str, key_hash: String, key_id: &str) {
-        if let Some(tenant_id) = self.state.tenant_id(tenant_id) {
+        let mut state = self.state.write();
+        if let Some(tenant_id) = state.tenant_id(tenant_id) {
             let auth = TenantAuth {
                 tenant_id,
                 key_id: Arc::from(key_id),
             };
-            self.state.keys.insert(key_hash, auth);
+            state.keys.insert(key_hash, auth);
         }
     }
 }

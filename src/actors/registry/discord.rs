@@ -21,6 +21,7 @@ impl Handler<ListDiscordBindings> for Registry {
     fn handle(&mut self, _: ListDiscordBindings, _: &mut Self::Context) -> Self::Result {
         let mut list: Vec<Binding> = self
             .state
+            .read()
             .bindings
             .values()
             .filter(|b| {

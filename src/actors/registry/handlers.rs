@@ -28,9 +28,7 @@ impl Handler<ResolveTenant> for Registry {
     type Result = Option<TenantAuth>;
 
     fn handle(&mut self, msg: ResolveTenant, _: &mut Self::Context) -> Self::Result {
-        let auth = self.state.keys.get(&msg.key_hash)?;
-        let tenant = self.state.tenants.get(&auth.tenant_id)?;
-        tenant.enabled.then(|| auth.clone())
+        self.state.tenant_by_key(&msg.key_hash)
     }
 }
 
@@ -86,7 +84,7 @@ impl Handler<IssuePairingToken> for Registry {
         self.write_then(op, move |res, act, _| {
             res?;
             if let Some(b) = pending {
-                act.state.put_binding(b);
+                act.state.write().put_binding(b);
             }
             Ok(IssuedToken {
                 token,
@@ -157,9 +155,10 @@ impl Handler<ClaimCode> for Registry {
 impl Registry {
     fn put_paired(&mut self, paired: Paired) {
         // A pending binding of the same id is replaced by its active form.
-        self.state.bindings.remove(&paired.binding.binding_id);
-        self.state.put_binding(paired.binding);
-        self.state.put_route(paired.route);
+        let mut state = self.state.write();
+        state.bindings.remove(&paired.binding.binding_id);
+        state.put_binding(paired.binding);
+        state.put_route(paired.route);
     }
 }
 
@@ -174,7 +173,7 @@ impl Handler<ListBindings> for Registry {
     type Result = Vec<Binding>;
 
     fn handle(&mut self, msg: ListBindings, _: &mut Self::Context) -> Self::Result {
-        self.state.active_bindings_of(&msg.tenant_id)
+        self.state.read().active_bindings_of(&msg.tenant_id)
     }
 }
 
@@ -192,6 +191,7 @@ impl Handler<UnbindBinding> for Registry {
     fn handle(&mut self, msg: UnbindBinding, _: &mut Self::Context) -> Self::Result {
         let owned = self
             .state
+            .read()
             .bindings
             .get(&msg.binding_id)
             .is_some_and(|b| b.tenant_id == msg.tenant_id && b.status == BindingStatus::Active);
@@ -206,7 +206,7 @@ impl Handler<UnbindBinding> for Registry {
         };
         self.write_then(op, move |res, act, _| {
             let removed = res?;
-            act.state.remove_binding(&binding_id, &removed);
+            act.state.write().remove_binding(&binding_id, &removed);
             Ok(())
         })
     }
@@ -223,7 +223,12 @@ impl Handler<GetInboundTarget> for Registry {
     type Result = Option<InboundTarget>;
 
     fn handle(&mut self, msg: GetInboundTarget, _: &mut Self::Context) -> Self::Result {
-        self.state.tenants.get(&msg.tenant_id)?.inbound.clone()
+        self.state
+            .read()
+            .tenants
+            .get(&msg.tenant_id)?
+            .inbound
+            .clone()
     }
 }
 
@@ -250,7 +255,7 @@ impl Handler<ChangeInboundTarget> for Registry {
         let tenant_id = msg.tenant_id;
         self.write_then(op, move |res, act, _| {
             res?;
-            if let Some(t) = act.state.tenants.get_mut(&tenant_id) {
+            if let Some(t) = act.state.write().tenants.get_mut(&tenant_id) {
                 t.inbound = Some(target);
             }
             Ok(())
@@ -273,7 +278,6 @@ impl Handler<ResolveRoute> for Registry {
     fn handle(&mut self, msg: ResolveRoute, _: &mut Self::Context) -> Self::Result {
         self.state
             .route(&msg.tenant_id, msg.channel, &msg.session_key)
-            .cloned()
     }
 }
 
@@ -288,7 +292,7 @@ impl Handler<ResolveIncoming> for Registry {
     type Result = Option<Binding>;
 
     fn handle(&mut self, msg: ResolveIncoming, _: &mut Self::Context) -> Self::Result {
-        self.state.incoming(&msg.route_keys).cloned()
+        self.state.incoming(&msg.route_keys)
     }
 }
 
@@ -311,10 +315,6 @@ impl Handler<ForwardTarget> for Registry {
     type Result = Option<TenantForwarding>;
 
     fn handle(&mut self, msg: ForwardTarget, _: &mut Self::Context) -> Self::Result {
-        let t = self.state.tenants.get(&msg.tenant_id)?;
-        Some(TenantForwarding {
-            enabled: t.enabled,
-            target: t.inbound.clone(),
-        })
+        self.state.forwarding(&msg.tenant_id)
     }
 }

@@ -2,18 +2,21 @@
 //! route by session key, inbound targets), loaded from SQLite at start.
 //!
 //! Every change goes through the Writer first; memory is updated only after the commit, inside
-//! the actor, so a lookup never sees state the database does not hold.
+//! the actor, so a lookup never sees state the database does not hold. Hot lookups read the maps
+//! directly through a `RegistryView`; the lookup messages answer the same from the actor.
 
 mod admin;
 mod discord;
 mod handlers;
 mod state;
+mod view;
 
 pub use crate::domain::{Binding, BindingStatus, InboundTarget};
 pub use admin::*;
 pub use discord::ListDiscordBindings;
 pub use handlers::*;
 pub use state::TenantAuth;
+pub use view::RegistryView;
 
 use actix::prelude::*;
 
@@ -25,15 +28,20 @@ use state::State;
 
 pub struct Registry {
     writer: Addr<Writer>,
-    state: State,
+    state: RegistryView,
 }
 
 impl Registry {
     pub fn new(writer: Addr<Writer>, loaded: LoadedState) -> Registry {
         Registry {
             writer,
-            state: State::from_loaded(loaded),
+            state: RegistryView::new(State::from_loaded(loaded)),
         }
+    }
+
+    /// The maps, for lookups without a message (`view`); the actor stays their only writer.
+    pub fn view(&self) -> RegistryView {
+        self.state.clone()
     }
 }
 

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::handlers::TenantForwarding;
 use crate::db::load::LoadedState;
 use crate::domain::{
     Binding, BindingStatus, Channel, InboundTarget, RouteKey, SessionRoute, Tenant, TenantStatus,
@@ -144,6 +145,22 @@ impl State {
         self.bindings
             .get(id)
             .filter(|b| b.status == BindingStatus::Active)
+    }
+
+    /// The tenant behind an API key hash; None for unknown, revoked or disabled.
+    pub fn tenant_by_key(&self, key_hash: &str) -> Option<TenantAuth> {
+        let auth = self.keys.get(key_hash)?;
+        let tenant = self.tenants.get(&auth.tenant_id)?;
+        tenant.enabled.then(|| auth.clone())
+    }
+
+    /// A tenant's switch and inbound target, for its forwarder.
+    pub fn forwarding(&self, tenant_id: &str) -> Option<TenantForwarding> {
+        let t = self.tenants.get(tenant_id)?;
+        Some(TenantForwarding {
+            enabled: t.enabled,
+            target: t.inbound.clone(),
+        })
     }
 
     /// The first of `route_keys` (most specific first) with an active binding.

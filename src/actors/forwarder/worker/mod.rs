@@ -10,7 +10,6 @@ use actix::prelude::*;
 use super::attempt::{self, Response};
 use super::delivery::{Pending, post};
 use super::manager::{ForwarderDeps, Forwarders, Idle};
-use crate::actors::registry::ForwardTarget;
 use crate::db::op::write;
 use crate::db::{inbound::Outcome, inbound::RecordAttempt};
 use crate::time::now_ms;
@@ -168,11 +167,7 @@ impl Forwarder {
         let tenant_id = self.tenant_id.clone();
         let max_age = self.deps.max_age;
         let work = async move {
-            let forwarding = registry
-                .send(ForwardTarget { tenant_id })
-                .await
-                .ok()
-                .flatten();
+            let forwarding = registry.forwarding(&tenant_id);
             let response = match forwarding {
                 Some(f) if !f.enabled => return Step::Held,
                 Some(f) => match f.target {
