@@ -59,7 +59,15 @@ const BUSY_TIMEOUT_MS: u32 = 5_000;
 /// Read-only connections beside the writer (listings, audit). WAL lets them run concurrently.
 const READ_POOL_SIZE: u32 = 4;
 
-pub type ReadPool = Pool<ConnectionManager<SqliteConnection>>;
+/// The read-only connections, and one permit per connection: a read waits for a permit before
+/// it takes a blocking thread, so a crowd of readers (2,000 forwarders starting at once) queues
+/// as tasks instead of parking hundreds of threads on the pool (issue 12: 1,011 threads and
+/// ~50 MiB of their stacks during an inbound burst).
+#[derive(Clone)]
+pub struct ReadPool {
+    pool: Pool<ConnectionManager<SqliteConnection>>,
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+}
 
 /// Opens the one write connection: WAL, `synchronous=FULL` (an acknowledged write survives
 /// power loss), busy timeout, foreign keys; then brings the file up to date (see [`open_and_migrate`]).
@@ -199,13 +207,17 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ReadOnly {
 
 /// The pool of read-only connections. Open it after `open_writer` has migrated the file.
 pub fn read_pool(path: &Path) -> Result<ReadPool, StoreError> {
-    Pool::builder()
+    let pool = Pool::builder()
         .max_size(READ_POOL_SIZE)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(5))
         .connection_customizer(Box::new(ReadOnly))
         .build(ConnectionManager::new(path.to_string_lossy()))
-        .map_err(|e| StoreError::Unavailable(format!("read pool: {e}")))
+        .map_err(|e| StoreError::Unavailable(format!("read pool: {e}")))?;
+    Ok(ReadPool {
+        pool,
+        permits: std::sync::Arc::new(tokio::sync::Semaphore::new(READ_POOL_SIZE as usize)),
+    })
 }
 
 /// One small real write (the `/ready` probe): fails when the disk is full or read-only.
@@ -245,8 +257,15 @@ where
     T: Send + 'static,
     F: FnOnce(&mut SqliteConnection) -> Result<T, StoreError> + Send + 'static,
 {
-    let pool = pool.clone();
+    let permit = pool
+        .permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("read permits: {e}")))?;
+    let pool = pool.pool.clone();
     actix_web::rt::task::spawn_blocking(move || {
+        let _permit = permit;
         let mut conn = pool
             .get()
             .map_err(|e| StoreError::Unavailable(format!("read connection: {e}")))?;
@@ -254,4 +273,39 @@ where
     })
     .await
     .map_err(|e| StoreError::Unavailable(format!("read task failed: {e}")))?
+}
+
+#[cfg(test)]
+mod read_tests {
+    use std::collections::HashSet;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[actix_rt::test]
+    async fn a_crowd_of_reads_queues_for_the_connections_instead_of_parking_a_thread_each() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("r.sqlite");
+        open_writer(&path).expect("db");
+        let reads = read_pool(&path).expect("pool");
+        let threads = Arc::new(Mutex::new(HashSet::new()));
+        let crowd = (0..64).map(|_| {
+            let threads = threads.clone();
+            read(&reads, move |conn| {
+                threads
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(std::thread::current().id());
+                std::thread::sleep(Duration::from_millis(5));
+                Ok(diesel::sql_query("SELECT 1").execute(conn)?)
+            })
+        });
+        for r in futures_util::future::join_all(crowd).await {
+            assert_eq!(r, Ok(0));
+        }
+        let used = threads.lock().unwrap_or_else(|e| e.into_inner()).len();
+        // Without the permits each of the 64 reads takes a blocking thread of its own and waits
+        // there for one of the 4 connections.
+        assert!(used < 32, "{used} threads ran 64 reads");
+    }
 }
