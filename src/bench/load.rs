@@ -1,8 +1,9 @@
 //! Closed-loop HTTP load generator on awc. `connections` tasks run on the bench's actix system
 //! thread; each owns an awc client whose connector is limited to one connection, so there are
 //! exactly `connections` keep-alive connections and each has one request in flight at a time.
-//! A warm-up is run and discarded, then every request of the measured window is timed; or, with
-//! a request limit, exactly that many requests are made and all of them timed.
+//! A warm-up is run and discarded, then every request answered within the measured window is
+//! counted and timed (so the rate holds even when latency is a large part of the window); or,
+//! with a request limit, exactly that many requests are made and all of them timed.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -110,7 +111,7 @@ where
                 if outcome.is_ok() {
                     ok_ids.push(n);
                 }
-                if t < measure_from || done > end {
+                if done < measure_from || done > end {
                     continue;
                 }
                 match outcome {
