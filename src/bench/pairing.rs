@@ -3,15 +3,17 @@
 //! flight; each step's rate, latency and errors, and whether every claim left a binding.
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use actix_web::web::Bytes;
 use anyhow::Result;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::load::{self, LoadResult, LoadSpec, Req};
 use super::phase::Phase;
 use super::platform::Platform;
 use super::rig::{ADMIN_TOKEN, Rig, Tenant};
+use super::server::ServerProc;
 use super::stats::Row;
 use super::{Opts, Outcome};
 
@@ -40,54 +42,45 @@ pub async fn pairing(o: &Opts) -> Result<Outcome> {
             took.as_secs_f64()
         )),
     );
-    let spec = LoadSpec {
-        connections: o.clients,
-        warmup: std::time::Duration::ZERO,
-        // Only a bound: the run ends after `claims` requests.
-        duration: std::time::Duration::from_secs(600),
-        limit: Some(o.claims as u64),
-    };
     let run = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
 
-    let create_url: Rc<str> = Rc::from(format!("{}/v1/admin/pairing-codes", server.base));
     let admin: Rc<str> = Rc::from(format!("Bearer {ADMIN_TOKEN}"));
-    let phase = Phase::start(&rig, &server).await;
-    let created = load::run(&spec, move |n| {
+    let create = move |n| {
         let (route, scope) = platform.route(chat_of(n));
         let body = json!({"code": code_of(run, n), "channel": platform.channel(), "routeKey": route, "scope": scope});
-        Req {
-            url: create_url.clone(),
-            auth: admin.clone(),
-            idempotency_key: None,
-            body: Bytes::from(body.to_string()),
-        }
-    })
+        (admin.clone(), body)
+    };
+    let (row, _) = step(
+        &rig,
+        &server,
+        o,
+        "/v1/admin/pairing-codes",
+        "admin creates codes",
+        create,
+    )
     .await;
-    let mut row = step_row(&created, "admin creates codes", o);
-    phase.finish(&rig, &server, &mut row).await;
     out.rows.push(row);
 
-    let claim_url: Rc<str> = Rc::from(format!("{}/v1/pairings/claim", server.base));
     let bearers: Vec<Rc<str>> = tenants.iter().map(|t| Rc::from(&*t.bearer)).collect();
-    let phase = Phase::start(&rig, &server).await;
-    let claimed = load::run(&spec, move |n| {
+    let claim = move |n| {
         let auth = bearers
             .get((n % bearers.len().max(1) as u64) as usize)
             .cloned()
             .unwrap_or_else(|| Rc::from(""));
         let body = json!({"code": code_of(run, n), "sessionKey": platform.session_key(chat_of(n))});
-        Req {
-            url: claim_url.clone(),
-            auth,
-            idempotency_key: None,
-            body: Bytes::from(body.to_string()),
-        }
-    })
+        (auth, body)
+    };
+    let (row, claimed) = step(
+        &rig,
+        &server,
+        o,
+        "/v1/pairings/claim",
+        "tenants claim codes",
+        claim,
+    )
     .await;
-    let mut row = step_row(&claimed, "tenants claim codes", o);
-    phase.finish(&rig, &server, &mut row).await;
     out.rows.push(row);
 
     let bound = count_bindings(&rig, &server.base, &tenants).await?;
@@ -99,6 +92,40 @@ pub async fn pairing(o: &Opts) -> Result<Outcome> {
         )),
     );
     Ok(out)
+}
+
+/// `o.claims` requests to `path`, `o.clients` in flight; `make(n)` = bearer and body of request
+/// `n`. Its row, with the server's figures over the step.
+async fn step(
+    rig: &Rig,
+    server: &ServerProc,
+    o: &Opts,
+    path: &str,
+    label: &str,
+    make: impl Fn(u64) -> (Rc<str>, Value) + 'static,
+) -> (Row, LoadResult) {
+    let spec = LoadSpec {
+        connections: o.clients,
+        warmup: Duration::ZERO,
+        // Only a bound: the step ends after `claims` requests.
+        duration: Duration::from_secs(600),
+        limit: Some(o.claims as u64),
+    };
+    let url: Rc<str> = Rc::from(format!("{}{path}", server.base));
+    let phase = Phase::start(rig, server).await;
+    let r = load::run(&spec, move |n| {
+        let (auth, body) = make(n);
+        Req {
+            url: url.clone(),
+            auth,
+            idempotency_key: None,
+            body: Bytes::from(body.to_string()),
+        }
+    })
+    .await;
+    let mut row = step_row(&r, label, o);
+    phase.finish(rig, server, &mut row).await;
+    (row, r)
 }
 
 fn step_row(r: &LoadResult, phase: &str, o: &Opts) -> Row {
