@@ -1,11 +1,14 @@
 //! The relay ceiling: a trivial actix-web handler that, per request, makes one awc call to the
-//! same fake Telegram (`sendMessage` to the chat named by the session key) and returns its
+//! same fake platform (Telegram `sendMessage`, Discord `POST /channels/{id}/messages`, Graph
+//! `POST /<phone id>/messages`, addressed by the session key's last segment) and returns its
 //! answer. No auth, no idempotency, no database — the least work any relay must do. It runs
 //! in-process with the same number of HTTP workers as mux-server (one per core).
 
 use actix_web::web::{self, Bytes};
 use actix_web::{App, HttpResponse};
 use serde::Deserialize;
+
+use super::platform::Platform;
 
 #[derive(Deserialize)]
 struct Send {
@@ -16,16 +19,19 @@ struct Send {
 
 #[derive(Clone)]
 struct Target {
-    send_url: String,
+    platform: Platform,
+    base: String,
 }
 
+/// Starts the relay in front of the fake of `platform` at `base`; returns its URL and handle.
 pub fn start(
-    telegram_base: &str,
-    token: &str,
+    platform: Platform,
+    base: &str,
     workers: usize,
 ) -> anyhow::Result<(String, actix_web::dev::ServerHandle)> {
     let target = Target {
-        send_url: format!("{telegram_base}/bot{token}/sendMessage"),
+        platform,
+        base: base.to_owned(),
     };
     let served = mux_server::testkit::serve(workers, move || {
         App::new()
@@ -44,14 +50,13 @@ async fn relay(
     let Ok(send) = serde_json::from_slice::<Send>(&body) else {
         return HttpResponse::BadRequest().finish();
     };
-    let chat: i64 = send
-        .session_key
-        .rsplit(':')
-        .next()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let platform = serde_json::json!({"chat_id": chat, "text": send.text});
-    match client.post(&target.send_url).send_json(&platform).await {
+    let to = send.session_key.rsplit(':').next().unwrap_or_default();
+    let call = target.platform.call(&target.base, to, &send.text);
+    let mut req = client.post(&call.url);
+    if let Some(auth) = &call.auth {
+        req = req.insert_header(("Authorization", auth.as_str()));
+    }
+    match req.send_json(&call.body).await {
         Ok(mut resp) => match resp.body().await {
             Ok(answer) => HttpResponse::Ok()
                 .content_type("application/json")

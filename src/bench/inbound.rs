@@ -10,11 +10,12 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::ledger::Slot;
-use super::outbound::Outcome;
-use super::rig::{Rig, Tenant, WriterCounters};
+use super::phase::{Phase, server_figures};
+use super::platform::Platform;
+use super::rig::{Rig, Tenant};
 use super::server::ServerProc;
 use super::stats::{Row, summarize};
-use super::{Opts, mib};
+use super::{Opts, Outcome};
 use mux_server::testkit::openclaw::Mode;
 
 /// Tenants whose endpoint fails in `isolation`: index % 20 ∈ {0, 1} → 503 (10 %), 2 → hangs (5 %).
@@ -143,26 +144,8 @@ pub(super) fn add_breaches(rig: &Rig, row: &mut Row) {
     }
 }
 
-/// Server-side figures of a phase: peak RSS since `reset_peak`, RSS now, cores used, Writer use.
-pub(super) async fn server_figures(
-    rig: &Rig,
-    server: &ServerProc,
-    row: &mut Row,
-    start: (Duration, WriterCounters),
-    t0: Instant,
-) {
-    let (cpu0, w0) = start;
-    row.writer = Some(w0.usage(&rig.writer_counters(server).await, t0.elapsed()));
-    let mem = server.mem();
-    row.peak_rss_mib = Some(mib(mem.hwm_kib));
-    row.rss_mib = Some(mib(mem.rss_kib));
-    row.server_cores = Some(
-        server.cpu_time().saturating_sub(cpu0).as_secs_f64() / t0.elapsed().as_secs_f64().max(1e-9),
-    );
-}
-
 pub(super) async fn setup(o: &Opts, out: &mut Outcome) -> Result<(Rig, ServerProc, Vec<Tenant>)> {
-    let rig = Rig::new(&o.rig(true))?;
+    let rig = Rig::new(&o.rig(true, Platform::Telegram))?;
     let server = rig.start_server().await?;
     let (tenants, took) = rig
         .provision(&server, o.tenants, 1, o.inbound_timeout_ms)
@@ -341,7 +324,8 @@ pub async fn isolation(o: &Opts) -> Result<Outcome> {
         .iter()
         .filter(|t| failing_mode(t.index) != Mode::Accept)
         .collect();
-    let t_rec = Instant::now();
+    let phase = Phase::start(&rig, &server).await;
+    let t_rec = phase.t0;
     rig.openclaw.recover();
     if o.wake_on_recovery {
         wake(&rig, &server, &failing).await?;
@@ -357,6 +341,7 @@ pub async fn isolation(o: &Opts) -> Result<Outcome> {
         format!("recovery of {} tenants", failing.len()),
     );
     m.row.scenario = "isolation".into();
+    phase.finish(&rig, &server, &mut m.row).await;
     let whole = measure(&rig, all, |_| true, t_rec, String::new());
     m.row.lost = whole.row.lost;
     m.row.duplicated = whole.row.duplicated;

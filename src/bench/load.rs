@@ -1,7 +1,9 @@
 //! Closed-loop HTTP load generator on awc. `connections` tasks run on the bench's actix system
 //! thread; each owns an awc client whose connector is limited to one connection, so there are
 //! exactly `connections` keep-alive connections and each has one request in flight at a time.
-//! A warm-up is run and discarded, then every request of the measured window is timed.
+//! A warm-up is run and discarded, then every request answered within the measured window is
+//! counted and timed (so the rate holds even when latency is a large part of the window); or,
+//! with a request limit, exactly that many requests are made and all of them timed.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -12,11 +14,11 @@ use actix_web::web::Bytes;
 
 use super::stats::{Latency, summarize};
 
-/// One request: full URL, bearer value, idempotency key, JSON body.
+/// One request: full URL, bearer value, idempotency key (if any), JSON body.
 pub struct Req {
     pub url: Rc<str>,
     pub auth: Rc<str>,
-    pub idempotency_key: String,
+    pub idempotency_key: Option<String>,
     pub body: Bytes,
 }
 
@@ -24,6 +26,9 @@ pub struct LoadSpec {
     pub connections: usize,
     pub warmup: Duration,
     pub duration: Duration,
+    /// Stop after this many requests (numbered 0..limit); the run is then timed start → last
+    /// answer, and `duration` only bounds it.
+    pub limit: Option<u64>,
 }
 
 pub struct LoadResult {
@@ -33,6 +38,8 @@ pub struct LoadResult {
     pub elapsed: Duration,
     pub latency: Latency,
     pub errors: BTreeMap<String, u64>,
+    /// Numbers of the requests answered 2xx (warm-up and stragglers included).
+    pub ok_ids: Vec<u64>,
 }
 
 impl LoadResult {
@@ -50,10 +57,13 @@ where
     let start = Instant::now();
     let measure_from = start + spec.warmup;
     let end = measure_from + spec.duration;
+    let limit = spec.limit.unwrap_or(u64::MAX);
+    let last_done = Rc::new(Cell::new(start));
     let mut tasks = Vec::with_capacity(spec.connections);
     for _ in 0..spec.connections {
         let make = make.clone();
         let counter = counter.clone();
+        let last_done = last_done.clone();
         tasks.push(actix_web::rt::spawn(async move {
             let client = awc::Client::builder()
                 .connector(awc::Connector::new().limit(1))
@@ -61,7 +71,7 @@ where
                 .finish();
             let mut lat = Vec::with_capacity(1 << 16);
             let mut ok = 0u64;
-            let mut ok_all = 0u64;
+            let mut ok_ids = Vec::new();
             let mut errors: BTreeMap<String, u64> = BTreeMap::new();
             loop {
                 let now = Instant::now();
@@ -69,16 +79,20 @@ where
                     break;
                 }
                 let n = counter.get();
+                if n >= limit {
+                    break;
+                }
                 counter.set(n + 1);
                 let req = make(n);
                 let t = Instant::now();
-                let sent = client
+                let mut post = client
                     .post(&*req.url)
                     .insert_header(("Authorization", &*req.auth))
-                    .insert_header(("Idempotency-Key", req.idempotency_key.as_str()))
-                    .insert_header(("Content-Type", "application/json"))
-                    .send_body(req.body)
-                    .await;
+                    .insert_header(("Content-Type", "application/json"));
+                if let Some(key) = &req.idempotency_key {
+                    post = post.insert_header(("Idempotency-Key", key.as_str()));
+                }
+                let sent = post.send_body(req.body).await;
                 let outcome = match sent {
                     Ok(mut resp) => {
                         let status = resp.status();
@@ -93,10 +107,11 @@ where
                     Err(_) => Err("send_error".to_owned()),
                 };
                 let done = Instant::now();
+                last_done.set(last_done.get().max(done));
                 if outcome.is_ok() {
-                    ok_all += 1;
+                    ok_ids.push(n);
                 }
-                if t < measure_from || done > end {
+                if done < measure_from || done > end {
                     continue;
                 }
                 match outcome {
@@ -107,18 +122,18 @@ where
                     Err(kind) => *errors.entry(kind).or_default() += 1,
                 }
             }
-            (ok, ok_all, lat, errors)
+            (ok, ok_ids, lat, errors)
         }));
     }
     let mut ok = 0;
-    let mut ok_total = 0;
+    let mut ok_ids = Vec::new();
     let mut lat = Vec::new();
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     for t in tasks {
         match t.await {
             Ok((o, all, l, e)) => {
                 ok += o;
-                ok_total += all;
+                ok_ids.extend(all);
                 lat.extend(l);
                 for (k, v) in e {
                     *errors.entry(k).or_default() += v;
@@ -127,11 +142,16 @@ where
             Err(_) => *errors.entry("task_panicked".to_owned()).or_default() += 1,
         }
     }
+    let elapsed = match spec.limit {
+        Some(_) => last_done.get().saturating_duration_since(measure_from),
+        None => spec.duration,
+    };
     LoadResult {
         ok,
-        ok_total,
-        elapsed: spec.duration,
+        ok_total: ok_ids.len() as u64,
+        elapsed,
         latency: summarize(lat),
         errors,
+        ok_ids,
     }
 }

@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use serde_json::json;
 
-use super::Opts;
-use super::inbound::{add_breaches, batch, measure, server_figures, setup, wait_delivered, wake};
+use super::inbound::{add_breaches, batch, measure, setup, wait_delivered, wake};
 use super::ledger::BASE_UPDATE_ID;
-use super::outbound::Outcome;
+use super::phase::server_figures;
 use super::rig::Tenant;
 use super::stats::{Row, summarize};
+use super::{Opts, Outcome};
 use mux_server::testkit::openclaw::Mode;
 
 pub async fn restart(o: &Opts) -> Result<Outcome> {

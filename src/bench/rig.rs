@@ -11,20 +11,25 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::{Value, json};
 
 use actix_web::web::Bytes;
+use mux_server::testkit::discord::{self, FakeDiscord};
 use mux_server::testkit::openclaw::FakeOpenClaw;
 use mux_server::testkit::telegram::{FakeTelegram, TOKEN as BOT_TOKEN};
+use mux_server::testkit::whatsapp::{self, FakeWhatsApp};
 
 use super::ledger::Ledger;
+use super::platform::Platform;
+use super::sends::Sends;
 use super::server::{ServerProc, ServerSpec};
 
 /// Concurrent requests while provisioning.
 const PROVISION_CONCURRENCY: usize = 32;
-const ADMIN_TOKEN: &str = "mux-bench-admin-token-0123456789abcdef";
+pub(super) const ADMIN_TOKEN: &str = "mux-bench-admin-token-0123456789abcdef";
 
 pub struct Tenant {
     pub index: usize,
     pub bearer: Arc<str>,
-    /// Bound chats (private chats, route `telegram:default:chat:<id>`, session `tg:chat:<id>`).
+    /// Bound chats, numbered as in [`chat_id`]; the platform's route and session key of each:
+    /// [`Platform::route`], [`Platform::session_key`].
     pub chats: Vec<i64>,
 }
 
@@ -68,6 +73,12 @@ pub struct Rig {
     pub ledger: Arc<Ledger>,
     pub telegram: FakeTelegram,
     pub openclaw: FakeOpenClaw,
+    /// The platform the run binds chats on and sends to (Telegram: the fake above).
+    pub platform: Platform,
+    pub discord: Option<FakeDiscord>,
+    pub whatsapp: Option<FakeWhatsApp>,
+    /// What reached the platform's fake, by message number.
+    pub sends: Arc<Sends>,
     pub client: awc::Client,
     pub spec: ServerSpec,
     keep: bool,
@@ -76,6 +87,7 @@ pub struct Rig {
 pub struct RigOptions {
     pub server_bin: PathBuf,
     pub inbound: bool,
+    pub platform: Platform,
     pub server_log: String,
     pub fake_workers: usize,
     pub keep: bool,
@@ -96,6 +108,41 @@ impl Rig {
         let openclaw = FakeOpenClaw::start(o.fake_workers)?;
         openclaw.set_recording(false);
         openclaw.observe(ledger_observer(ledger.clone()));
+        let sends = Arc::new(Sends::default());
+        let mut platform_vars: Vec<(&str, String)> = Vec::new();
+        let (mut dc, mut wa) = (None, None);
+        let recorder = match o.platform {
+            Platform::Telegram => telegram.recorder.clone(),
+            Platform::Discord => {
+                let fake = FakeDiscord::start(o.fake_workers)?;
+                // Outbound only: no gateway, no REST polling of the bound channels.
+                platform_vars.extend([
+                    ("DISCORD_BOT_TOKEN", discord::TOKEN.to_owned()),
+                    ("MUX_DISCORD_API_BASE_URL", fake.api_url()),
+                    ("MUX_DISCORD_INBOUND_ENABLED", "false".to_owned()),
+                ]);
+                let r = fake.recorder.clone();
+                dc = Some(fake);
+                r
+            }
+            Platform::WhatsApp => {
+                let fake = FakeWhatsApp::start(o.fake_workers)?;
+                platform_vars.extend([
+                    (
+                        "MUX_WHATSAPP_PHONE_NUMBER_ID",
+                        whatsapp::PHONE_ID.to_owned(),
+                    ),
+                    ("MUX_WHATSAPP_ACCESS_TOKEN", whatsapp::TOKEN.to_owned()),
+                    ("MUX_WHATSAPP_API_BASE_URL", fake.api_url()),
+                    ("MUX_WHATSAPP_INBOUND_ENABLED", "false".to_owned()),
+                ]);
+                let r = fake.recorder.clone();
+                wa = Some(fake);
+                r
+            }
+        };
+        recorder.set_recording(false);
+        recorder.set_tap(sends.tap());
         let vars: Vec<(String, String)> = [
             ("MUX_ADMIN_TOKEN", ADMIN_TOKEN.to_owned()),
             ("TELEGRAM_BOT_TOKEN", BOT_TOKEN.to_owned()),
@@ -113,6 +160,7 @@ impl Rig {
             ),
         ]
         .into_iter()
+        .chain(platform_vars)
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
         let spec = ServerSpec {
@@ -129,6 +177,10 @@ impl Rig {
             ledger,
             telegram,
             openclaw,
+            platform: o.platform,
+            discord: dc,
+            whatsapp: wa,
+            sends,
             client,
             spec,
             keep: o.keep,
@@ -212,9 +264,19 @@ impl Rig {
         })
     }
 
+    /// Base URL of the platform fake the run sends to.
+    pub fn platform_base(&self) -> &str {
+        match (self.platform, &self.discord, &self.whatsapp) {
+            (Platform::Discord, Some(d), _) => &d.base_url,
+            (Platform::WhatsApp, _, Some(w)) => &w.base_url,
+            _ => &self.telegram.base_url,
+        }
+    }
+
     async fn bind(&self, base: &str, t: &Tenant, chat: i64) -> Result<()> {
         let code = format!("bench-code-{chat}");
-        let seed = json!({"code": code, "channel": "telegram", "routeKey": format!("telegram:default:chat:{chat}"), "scope": "chat"});
+        let (route, scope) = self.platform.route(chat);
+        let seed = json!({"code": code, "channel": self.platform.channel(), "routeKey": route, "scope": scope});
         self.post(
             &format!("{base}/v1/admin/pairing-codes"),
             &format!("Bearer {ADMIN_TOKEN}"),
@@ -222,7 +284,7 @@ impl Rig {
             0,
         )
         .await?;
-        let claim = json!({"code": code, "sessionKey": format!("tg:chat:{chat}")});
+        let claim = json!({"code": code, "sessionKey": self.platform.session_key(chat)});
         self.post(&format!("{base}/v1/pairings/claim"), &t.bearer, &claim, 200)
             .await?;
         Ok(())

@@ -121,7 +121,7 @@ pub fn print_table(report: &Report) {
         report.scenario, report.machine.nproc, report.machine.mem_total_mib, report.machine.cpu
     );
     println!(
-        "{:<10} {:<36} {:>10} {:<9} {:>8} {:>8} {:>8} {:>8} {:>6} {:>5} {:>8} {:>7} {:>6}  errors",
+        "{:<17} {:<36} {:>10} {:<9} {:>8} {:>8} {:>8} {:>8} {:>6} {:>5} {:>8} {:>7} {:>6} {:>6} {:>6}  errors",
         "scenario",
         "phase",
         "rate",
@@ -134,7 +134,9 @@ pub fn print_table(report: &Report) {
         "dup",
         "peakMiB",
         "rssMiB",
-        "cores"
+        "cores",
+        "wBusy%",
+        "ops/c"
     );
     for r in &report.rows {
         let errors = if r.errors.is_empty() {
@@ -147,7 +149,7 @@ pub fn print_table(report: &Report) {
                 .join(",")
         };
         println!(
-            "{:<10} {:<36} {:>10.0} {:<9} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>5} {:>8} {:>7} {:>6}  {errors}",
+            "{:<17} {:<36} {:>10.0} {:<9} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>5} {:>8} {:>7} {:>6} {:>6} {:>6}  {errors}",
             r.scenario,
             r.phase,
             r.rate,
@@ -161,13 +163,15 @@ pub fn print_table(report: &Report) {
             opt(r.peak_rss_mib, 1),
             opt(r.rss_mib, 1),
             opt(r.server_cores, 2),
+            opt(r.writer.map(|w| w.busy * 100.0), 0),
+            opt(r.writer.map(|w| w.ops_per_commit), 1),
         );
         if !r.note.is_empty() {
-            println!("{:<10} {:<36} {}", "", "", r.note);
+            println!("{:<17} {:<36} {}", "", "", r.note);
         }
         if !r.lost_sample.is_empty() {
             println!(
-                "{:<10} {:<36} not delivered, e.g.: {}",
+                "{:<17} {:<36} not delivered, e.g.: {}",
                 "",
                 "",
                 r.lost_sample.join(" ")
@@ -175,7 +179,7 @@ pub fn print_table(report: &Report) {
         }
         if let Some(w) = r.writer {
             println!(
-                "{:<10} {:<36} writer: {:.0} commits/s, {:.1} ops/commit, {:.2} ms/commit, busy {:.0}%",
+                "{:<17} {:<36} writer: {:.0} commits/s, {:.1} ops/commit, {:.2} ms/commit, busy {:.0}%",
                 "",
                 "",
                 w.commits_per_s,

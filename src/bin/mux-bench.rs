@@ -1,6 +1,6 @@
 //! `mux-bench`: the benchmark program (shared/spec/targets.md). Starts the release `mux-server`
-//! as a child on a temp database, hosts in-process fakes of the Telegram Bot API and of the
-//! tenants' OpenClaw endpoints, provisions tenants and bindings through the public API, drives
+//! as a child on a temp database, hosts in-process fakes of the Telegram Bot API, Discord REST,
+//! the WhatsApp Graph API and the tenants' OpenClaw endpoints, provisions tenants and bindings through the public API, drives
 //! load over loopback and prints a table (and writes JSON). Results: `bench/RESULTS.md`.
 //!
 //! ```sh
@@ -18,12 +18,20 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 
+use bench::platform::Platform;
 use bench::stats::{Machine, Report, print_table};
-use bench::{Opts, inbound, outbound, restart};
+use bench::{Opts, inbound, memory, outbound, pairing, restart};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Scenario {
+    /// Sends to Telegram chats.
     Outbound,
+    /// Sends to Discord guild channels.
+    OutboundDiscord,
+    /// Sends to WhatsApp numbers.
+    OutboundWhatsapp,
+    /// Admin creates pairing codes, tenants claim them.
+    Pairing,
     Inbound,
     Isolation,
     Restart,
@@ -39,17 +47,18 @@ struct Cli {
     /// Scenario to run.
     #[arg(value_enum)]
     scenario: Scenario,
-    /// Scaled-down settings for a quick run (200 tenants, 3 s windows, 5,000 events, 10,000 pending);
-    /// explicit flags still win.
+    /// Scaled-down settings for a quick run (200 tenants, 3 s windows, 5,000 events, 10,000
+    /// pending, 1,000 claims); explicit flags still win.
     #[arg(long)]
     quick: bool,
     /// mux-server binary (default: `mux-server` next to this binary).
     #[arg(long)]
     server_bin: Option<PathBuf>,
-    /// Tenants, each with one bound Telegram chat (`memory`: `--bindings-per-tenant`).
+    /// Tenants, each with one bound chat (`memory`: `--bindings-per-tenant`; `pairing`: none
+    /// before the claims).
     #[arg(long)]
     tenants: Option<usize>,
-    /// `outbound`: concurrent keep-alive connections, one request in flight on each.
+    /// `outbound*`: concurrent keep-alive connections, one request in flight on each.
     #[arg(long, default_value_t = 64)]
     connections: usize,
     /// Measured window (outbound load; inbound steady-rate phases), seconds.
@@ -70,6 +79,12 @@ struct Cli {
     /// `memory`: bound chats per tenant.
     #[arg(long, default_value_t = 5)]
     bindings_per_tenant: usize,
+    /// `pairing`: codes created and claimed (default 10,000; 1,000 with --quick).
+    #[arg(long)]
+    claims: Option<usize>,
+    /// `pairing`: concurrent clients (connections, one request in flight on each).
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
     /// Tenants' inboundTimeoutMs (how long a hanging endpoint holds a delivery).
     #[arg(long, default_value_t = 3000)]
     inbound_timeout_ms: u64,
@@ -97,6 +112,12 @@ struct Cli {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     actix_web::rt::System::new().block_on(run(cli))
+}
+
+/// The scenario's name on the command line (`outbound-discord`).
+fn name(s: Scenario) -> String {
+    s.to_possible_value()
+        .map_or_else(|| format!("{s:?}"), |v| v.get_name().to_owned())
 }
 
 fn secs(s: f64) -> Duration {
@@ -133,6 +154,8 @@ fn opts(cli: &Cli) -> Result<Opts> {
         rate: cli.rate.max(1),
         pending: cli.pending.unwrap_or(if q { 10_000 } else { 100_000 }),
         bindings_per_tenant: cli.bindings_per_tenant.clamp(1, 16),
+        claims: cli.claims.unwrap_or(if q { 1_000 } else { 10_000 }).max(1),
+        clients: cli.clients.max(1),
         inbound_timeout_ms: cli.inbound_timeout_ms.max(100),
         drain_timeout: secs(cli.drain_timeout.unwrap_or(if q { 20.0 } else { 60.0 })),
         server_log: cli.server_log.clone(),
@@ -149,6 +172,9 @@ async fn run(cli: Cli) -> Result<()> {
         vec![
             Scenario::Memory,
             Scenario::Outbound,
+            Scenario::OutboundDiscord,
+            Scenario::OutboundWhatsapp,
+            Scenario::Pairing,
             Scenario::Inbound,
             Scenario::Isolation,
             Scenario::Restart,
@@ -157,7 +183,7 @@ async fn run(cli: Cli) -> Result<()> {
         vec![cli.scenario]
     };
     let mut report = Report {
-        scenario: format!("{:?}", cli.scenario).to_lowercase(),
+        scenario: name(cli.scenario),
         command: std::env::args().collect::<Vec<_>>().join(" "),
         unix_time: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -170,15 +196,18 @@ async fn run(cli: Cli) -> Result<()> {
     for s in &scenarios {
         eprintln!("running {s:?} …");
         let outcome = match s {
-            Scenario::Outbound => outbound::outbound(&o).await,
+            Scenario::Outbound => outbound::outbound(&o, Platform::Telegram).await,
+            Scenario::OutboundDiscord => outbound::outbound(&o, Platform::Discord).await,
+            Scenario::OutboundWhatsapp => outbound::outbound(&o, Platform::WhatsApp).await,
+            Scenario::Pairing => pairing::pairing(&o).await,
             Scenario::Inbound => inbound::inbound(&o).await,
             Scenario::Isolation => inbound::isolation(&o).await,
             Scenario::Restart => restart::restart(&o).await,
-            Scenario::Memory | Scenario::All => outbound::memory(&o).await,
+            Scenario::Memory | Scenario::All => memory::memory(&o).await,
         }
-        .with_context(|| format!("scenario {s:?}"))?;
+        .with_context(|| format!("scenario {}", name(*s)))?;
         report.rows.extend(outcome.rows);
-        let name = format!("{s:?}").to_lowercase();
+        let name = name(*s);
         report.facts.extend(
             outcome
                 .facts

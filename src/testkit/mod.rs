@@ -20,7 +20,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use actix_web::dev::ServerHandle;
 
-pub use recorder::{Recorded, Recorder, Scripted};
+pub use recorder::{Recorded, Recorder, Scripted, Tap};
 
 /// A fake's HTTP server: its base URL (`http://127.0.0.1:<port>`) and handle.
 #[derive(Clone)]

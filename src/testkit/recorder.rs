@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse};
@@ -63,6 +63,10 @@ impl Scripted {
     }
 }
 
+/// Sees the path and raw body of every request a fake records, recording on or off (the
+/// benchmark counts what reached the platform without keeping it).
+pub type Tap = Arc<dyn Fn(&str, &[u8]) + Send + Sync>;
+
 /// The request log and script of one fake, shared with its test.
 #[derive(Clone)]
 pub struct Recorder {
@@ -70,6 +74,7 @@ pub struct Recorder {
     script: Arc<Mutex<VecDeque<Scripted>>>,
     counter: Arc<AtomicU64>,
     recording: Arc<AtomicBool>,
+    tap: Arc<OnceLock<Tap>>,
 }
 
 impl Default for Recorder {
@@ -79,6 +84,7 @@ impl Default for Recorder {
             script: Arc::default(),
             counter: Arc::default(),
             recording: Arc::new(AtomicBool::new(true)),
+            tap: Arc::default(),
         }
     }
 }
@@ -111,6 +117,12 @@ impl Recorder {
         self.recording.load(Ordering::Relaxed)
     }
 
+    /// Calls `tap` with every request recorded from now on; one tap per fake (a second is
+    /// refused: `false`).
+    pub fn set_tap(&self, tap: Tap) -> bool {
+        self.tap.set(tap).is_ok()
+    }
+
     /// A fresh id for a message the fake creates.
     pub fn next_id(&self) -> u64 {
         self.counter.fetch_add(1, Ordering::SeqCst) + 100
@@ -119,6 +131,9 @@ impl Recorder {
     /// Logs the request; returns the scripted answer it consumes, if one matches.
     pub(super) fn record(&self, req: &HttpRequest, body: &[u8]) -> Option<Scripted> {
         let path = req.path();
+        if let Some(tap) = self.tap.get() {
+            tap(path, body);
+        }
         if self.recording.load(Ordering::Relaxed) {
             lock(&self.received).push(Recorded {
                 path: path.to_owned(),

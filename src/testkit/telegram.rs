@@ -406,9 +406,11 @@ fn send(shared: &Shared, method: &str, body: &Value) -> HttpResponse {
         message["message_thread_id"] = thread.clone();
         message["is_topic_message"] = json!(true);
     }
-    lock(&shared.state)
-        .sent
-        .push((method.to_owned(), body.clone()));
+    if shared.recorder.is_recording() {
+        lock(&shared.state)
+            .sent
+            .push((method.to_owned(), body.clone()));
+    }
     reply(200, &json!({"ok": true, "result": message}))
 }
 

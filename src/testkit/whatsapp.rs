@@ -132,7 +132,9 @@ async fn messages(shared: web::Data<Shared>, req: HttpRequest, body: Bytes) -> H
         };
     }
     let to = body["to"].as_str().unwrap_or_default().to_owned();
-    lock(&shared.state).sent.push(body);
+    if shared.recorder.is_recording() {
+        lock(&shared.state).sent.push(body);
+    }
     reply(
         200,
         &json!({

@@ -155,12 +155,7 @@ impl FakeDiscord {
     pub fn say(&self, say: Say) -> Value {
         let mut rest = lock(&self.rest);
         let id = next_id(&mut rest);
-        let mut msg = json!({"id": id.to_string(), "channel_id": say.channel.to_string(),
-            "author": {"id": say.author.to_string(), "username": format!("u{}", say.author), "discriminator": "0",
-                       "global_name": null, "avatar": null},
-            "content": say.text, "timestamp": "2026-01-01T00:00:00.000000+00:00", "edited_timestamp": null,
-            "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [],
-            "attachments": say.attachments, "embeds": [], "pinned": false, "type": 0, "flags": 0});
+        let mut msg = message(id, say.channel, say.author, &say.text, say.attachments);
         if say.bot {
             msg["author"]["bot"] = json!(true);
         }
@@ -187,6 +182,14 @@ impl FakeDiscord {
         }
         gateway::dispatch(&self.gw, "MESSAGE_CREATE", live.clone());
         live
+    }
+
+    /// The bot's message as a send answers it, neither stored nor dispatched.
+    fn answer_only(&self, channel: u64, text: &str) -> Value {
+        let id = next_id(&mut lock(&self.rest));
+        let mut msg = message(id, channel, 1, text, vec![]);
+        msg["author"]["bot"] = json!(true);
+        msg
     }
 
     /// Edits a stored message and dispatches MESSAGE_UPDATE with the whole message; `None` if
@@ -312,6 +315,16 @@ impl FakeDiscord {
     pub fn gateway_open(&self) -> bool {
         gateway::is_live(&self.gw)
     }
+}
+
+/// A message in REST form.
+fn message(id: u64, channel: u64, author: u64, text: &str, attachments: Vec<Value>) -> Value {
+    json!({"id": id.to_string(), "channel_id": channel.to_string(),
+        "author": {"id": author.to_string(), "username": format!("u{author}"), "discriminator": "0",
+                   "global_name": null, "avatar": null},
+        "content": text, "timestamp": "2026-01-01T00:00:00.000000+00:00", "edited_timestamp": null,
+        "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [],
+        "attachments": attachments, "embeds": [], "pinned": false, "type": 0, "flags": 0})
 }
 
 fn next_id(rest: &mut Rest) -> u64 {
