@@ -138,9 +138,6 @@ pub async fn outbound(o: &Opts, platform: Platform) -> Result<Outcome> {
     .await;
     let ratio = mux.rate() / ceil.rate().max(1e-9);
     let mut row = mux_row(&rig, scenario, &tenants, &mux, ratio, o);
-    if let Some(limit) = platform.limit_note() {
-        row.note = format!("{limit}; {}", row.note);
-    }
     phase.finish(&rig, &server, &mut row).await;
     out.rows.push(row);
     out.facts.insert(

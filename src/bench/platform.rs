@@ -39,18 +39,6 @@ impl Platform {
         }
     }
 
-    /// What bounds the platform's sends inside mux-server that the run cannot switch off.
-    pub fn limit_note(self) -> Option<&'static str> {
-        match self {
-            // twilight-http-ratelimiting's pre-emptive global limit (RateLimiter::default());
-            // mux has no setting for it (Telegram's pacing: MUX_TELEGRAM_PACING_ENABLED=false).
-            Platform::Discord => Some(
-                "capped by mux's Discord client: twilight's global limit of 50 requests/s per bot, no switch",
-            ),
-            Platform::Telegram | Platform::WhatsApp => None,
-        }
-    }
-
     /// WhatsApp number (wa_id) of bench chat `chat`.
     fn wa_id(chat: i64) -> i64 {
         15_500_000_000 + chat

@@ -148,6 +148,7 @@ impl Rig {
             ("TELEGRAM_BOT_TOKEN", BOT_TOKEN.to_owned()),
             ("MUX_TELEGRAM_API_BASE_URL", telegram.base_url.clone()),
             ("MUX_TELEGRAM_PACING_ENABLED", "false".to_owned()),
+            ("MUX_DISCORD_RATELIMIT_ENABLED", "false".to_owned()),
             ("MUX_TELEGRAM_INBOUND_ENABLED", o.inbound.to_string()),
             ("MUX_TELEGRAM_POLL_TIMEOUT_SEC", "2".to_owned()),
             ("MUX_TELEGRAM_BOOTSTRAP_LATEST", "false".to_owned()),

@@ -21,6 +21,11 @@ pub struct OutboundConfig {
     pub telegram_chat_interval_ms: u64,
     /// `MUX_TELEGRAM_GROUP_PER_MIN` (20): most sends into one group chat per minute.
     pub telegram_group_per_min: u32,
+    /// `MUX_DISCORD_RATELIMIT_ENABLED` (true): keep Discord's buckets and its global limit (50
+    /// requests/s per bot) before each request (twilight's rate limiter). Switch it off only
+    /// against a fake Discord (benchmarks): the real API answers 429 and, when that repeats,
+    /// bans the bot's token for a while.
+    pub discord_ratelimit: bool,
 }
 
 impl Default for OutboundConfig {
@@ -31,6 +36,7 @@ impl Default for OutboundConfig {
             telegram_global_per_sec: 30,
             telegram_chat_interval_ms: 1_000,
             telegram_group_per_min: 20,
+            discord_ratelimit: true,
         }
     }
 }
@@ -55,6 +61,7 @@ pub(super) fn outbound(env: &Env) -> Result<OutboundConfig, ConfigError> {
             "MUX_TELEGRAM_GROUP_PER_MIN",
             d.telegram_group_per_min,
         )?,
+        discord_ratelimit: env.bool("MUX_DISCORD_RATELIMIT_ENABLED", d.discord_ratelimit)?,
     })
 }
 
@@ -89,9 +96,15 @@ mod tests {
             ("MUX_TELEGRAM_GLOBAL_PER_SEC", "5"),
             ("MUX_TELEGRAM_CHAT_INTERVAL_MS", "0"),
             ("MUX_OUTBOUND_DEADLINE_MS", "2500"),
+            ("MUX_DISCORD_RATELIMIT_ENABLED", "false"),
         ])
         .expect("valid");
         assert!(!cfg.telegram_pacing);
+        assert!(!cfg.discord_ratelimit);
+        assert!(
+            OutboundConfig::default().discord_ratelimit,
+            "on unless switched off"
+        );
         assert_eq!(cfg.telegram_global_per_sec, 5);
         assert_eq!(cfg.telegram_chat_interval_ms, 0);
         assert_eq!(cfg.deadline_ms, 2500);

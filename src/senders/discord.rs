@@ -77,11 +77,17 @@ impl DiscordSender {
         let Some(token) = &cfg.bot_token else {
             return Ok(None);
         };
+        let limits = if outbound.discord_ratelimit {
+            Limits::Own
+        } else {
+            log::warn!("event=discord_ratelimit_disabled note=only_against_a_fake_discord");
+            Limits::Off
+        };
         let http = rest_client(
             &cfg.api_base_url,
             token.expose_secret(),
             Duration::from_millis(outbound.deadline_ms),
-            None,
+            limits,
         )?;
         Ok(Some(DiscordSender {
             http,
@@ -250,19 +256,30 @@ impl DiscordSender {
     }
 }
 
+/// Whose rate limiter a Discord REST client keeps.
+pub enum Limits {
+    /// Its own buckets and global limit.
+    Own,
+    /// Another client's (ingress's catch-up shares the sender's, so both count against the bot).
+    Shared(twilight_http_ratelimiting::RateLimiter),
+    /// None (`MUX_DISCORD_RATELIMIT_ENABLED=false`: benchmarks against a fake Discord only).
+    Off,
+}
+
 /// The one way mux builds a Discord REST client (the sender's, and ingress's for catch-up):
 /// against `MUX_DISCORD_API_BASE_URL` (scheme and host[:port]; twilight always speaks `/api/v10`
-/// under it). `rate_limiter`: share an existing client's buckets and global limit; `None` gives
-/// the client its own.
+/// under it), keeping Discord's rate limits as `limits` says.
 pub fn rest_client(
     api_base_url: &str,
     token: &str,
     timeout: Duration,
-    rate_limiter: Option<twilight_http_ratelimiting::RateLimiter>,
+    limits: Limits,
 ) -> anyhow::Result<Client> {
     let mut builder = Client::builder().token(token.to_owned()).timeout(timeout);
-    if let Some(limiter) = rate_limiter {
-        builder = builder.ratelimiter(Some(limiter));
+    match limits {
+        Limits::Own => {}
+        Limits::Shared(limiter) => builder = builder.ratelimiter(Some(limiter)),
+        Limits::Off => builder = builder.ratelimiter(None),
     }
     let url = url::Url::parse(api_base_url)?;
     let host = url.host_str().unwrap_or("discord.com");

@@ -15,7 +15,7 @@ use crate::config::DiscordConfig;
 use crate::db::ReadPool;
 use crate::ingress::IngressCtx;
 use crate::ingress::discord::{DiscordInbound, rest};
-use crate::senders::discord::rest_client;
+use crate::senders::discord::{Limits, rest_client};
 
 /// Per REST call (twilight's default); a catch-up page that takes longer is retried next pass.
 const REST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -37,7 +37,7 @@ pub async fn start(
         &cfg.api_base_url,
         token.expose_secret(),
         REST_TIMEOUT,
-        rate_limiter,
+        rate_limiter.map_or(Limits::Own, Limits::Shared),
     )?);
     let url = match &cfg.gateway_url {
         Some(url) => Some(url.clone()),
