@@ -68,6 +68,34 @@ pub fn lookup(
     })
 }
 
+/// The keys with a live entry, with their expiry — at most `limit`; `None` when there are more
+/// (then only the latest expiry, so a caller knows how long it cannot vouch for a key).
+pub enum LiveKeys {
+    All(Vec<(String, String, i64)>),
+    TooMany { latest_expiry_ms: i64 },
+}
+
+pub fn live_keys(
+    conn: &mut SqliteConnection,
+    now_ms: i64,
+    limit: usize,
+) -> Result<LiveKeys, StoreError> {
+    let live = ik::table.filter(ik::expires_at_ms.gt(now_ms));
+    let count: i64 = live.count().get_result(conn)?;
+    if usize::try_from(count).unwrap_or(usize::MAX) > limit {
+        let latest: Option<i64> = live
+            .select(diesel::dsl::max(ik::expires_at_ms))
+            .first(conn)?;
+        return Ok(LiveKeys::TooMany {
+            latest_expiry_ms: latest.unwrap_or(now_ms),
+        });
+    }
+    Ok(LiveKeys::All(
+        live.select((ik::tenant_id, ik::idem_key, ik::expires_at_ms))
+            .load(conn)?,
+    ))
+}
+
 fn found(row: IdempotencyRow, fingerprint: &str) -> Reservation {
     if row.fingerprint != fingerprint {
         return Reservation::Mismatch;

@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod answer;
+pub mod key_filter;
 pub mod last_inbound;
 mod notice;
 pub mod owned;
@@ -67,6 +68,8 @@ pub struct Outbound {
     /// The Registry's maps: the route of every send, read without a message.
     view: RegistryView,
     writer: Addr<Writer>,
+    /// The keys the store may hold an entry for (a fresh key skips the lookup).
+    pub keys: key_filter::KeyFilter,
     /// Idempotency lookups: on the request's thread, else on the pool.
     local_reads: LocalReads,
     reads: ReadPool,
@@ -99,6 +102,11 @@ impl Outbound {
             whatsapp: WhatsappSender::new(&config.whatsapp),
             view,
             writer,
+            keys: key_filter::KeyFilter::new(
+                i64::try_from(config.idempotency_ttl_ms).unwrap_or(i64::MAX),
+                key_filter::DEFAULT_CAP,
+                now_ms(),
+            ),
             local_reads: LocalReads::new(&config.db_path),
             reads,
             deadline: Duration::from_millis(config.outbound.deadline_ms),
@@ -200,6 +208,9 @@ impl Outbound {
         key: &IdempotencyKey,
     ) -> Result<Reservation, crate::error::StoreError> {
         let now = now_ms();
+        if !self.keys.maybe_stored(tenant, &key.key, now) {
+            return Ok(Reservation::Free);
+        }
         let here = self
             .local_reads
             .run(|c| idempotency::lookup(c, tenant, &key.key, &key.fingerprint, now));
@@ -238,13 +249,16 @@ impl Outbound {
             return None;
         };
         let now = now_ms();
+        let expires_at_ms = now.saturating_add(self.ttl_ms);
+        // Before the key's turn ends: the next request with it reads the store.
+        self.keys.note(tenant, &key.key, now, expires_at_ms);
         let written = self.writer.send(StoreOutcome {
             tenant_id: tenant.to_string(),
             key: key.key.clone(),
             fingerprint: key.fingerprint.clone(),
             owner: self.owner.clone(),
             now_ms: now,
-            expires_at_ms: now.saturating_add(self.ttl_ms),
+            expires_at_ms,
             outcome,
         });
         let (tenant, status) = (tenant.clone(), answer.status);

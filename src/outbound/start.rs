@@ -57,6 +57,16 @@ pub async fn start(
         log::warn!("event=idempotency_reservations_released count={released}");
     }
     let outbound = Outbound::new(config, view.clone(), writer.clone(), reads.clone(), owner)?;
+    // A fresh key skips the store's read only if the filter knows every entry already there.
+    let now = now_ms();
+    let cap = super::key_filter::DEFAULT_CAP;
+    let live = crate::db::read(reads, move |c| {
+        crate::db::idempotency::live_keys(c, now, cap)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("reading idempotency keys: {e}"))?;
+    let loaded = outbound.keys.load(live, now);
+    log::info!("event=idempotency_keys_loaded count={loaded}");
     spawn_expiry_sweep(writer.clone());
     Ok(actix_web::web::Data::new(outbound))
 }
