@@ -18,13 +18,10 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use actix::prelude::*;
-use diesel::RunQueryDsl;
 use diesel::connection::Connection;
 use diesel::sqlite::SqliteConnection;
 use tokio::sync::oneshot;
 
-use crate::db;
-use crate::db::checkpoint::{BACKSTOP_PAGES, Checkpointer};
 use crate::db::files::{FileGuard, StoreFiles};
 use crate::db::op::WriteOp;
 use crate::error::StoreError;
@@ -133,8 +130,6 @@ fn writer_loop(
     metrics: &Metrics,
     mut guard: FileGuard,
 ) {
-    // Declared after `conn`'s move in, so it is dropped (stopped and joined) first.
-    let checkpointer = start_checkpointer(&mut conn);
     loop {
         let first = match rx.recv_timeout(FILE_CHECK_INTERVAL) {
             Ok(job) => job,
@@ -159,39 +154,14 @@ fn writer_loop(
             continue;
         }
         let (size, started) = (batch.len(), std::time::Instant::now());
-        let committed = commit_batch(&mut conn, batch);
+        commit_batch(&mut conn, batch);
         metrics.writer_batch(size, started.elapsed());
-        if let Some(c) = checkpointer.as_ref().filter(|_| committed) {
-            c.wrote();
-        }
     }
-    drop(checkpointer);
     log::info!("event=writer_stopped");
 }
 
-/// Moves WAL checkpoints to their own thread (`db::checkpoint`) and raises this connection's
-/// automatic checkpoint to a backstop. Without a file (in memory) or a thread, SQLite's default
-/// stays.
-fn start_checkpointer(conn: &mut SqliteConnection) -> Option<Checkpointer> {
-    let path = match db::main_file(conn) {
-        Ok(Some(path)) => path,
-        Ok(None) => return None,
-        Err(e) => {
-            log::warn!("event=checkpoint_thread_not_started error={e}");
-            return None;
-        }
-    };
-    let started = Checkpointer::start(&path).and_then(|c| {
-        diesel::sql_query(format!("PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")).execute(conn)?;
-        Ok(c)
-    });
-    started
-        .map_err(|e| log::warn!("event=checkpoint_thread_not_started error={e}"))
-        .ok()
-}
-
-/// One transaction for the whole batch; replies after the commit. True when it committed.
-fn commit_batch(conn: &mut SqliteConnection, mut batch: Vec<Box<dyn Job>>) -> bool {
+/// One transaction for the whole batch; replies after the commit.
+fn commit_batch(conn: &mut SqliteConnection, mut batch: Vec<Box<dyn Job>>) {
     let size = batch.len();
     let mut replies: Vec<Box<dyn Reply>> = Vec::with_capacity(size);
     let committed = conn
@@ -216,7 +186,6 @@ fn commit_batch(conn: &mut SqliteConnection, mut batch: Vec<Box<dyn Job>>) -> bo
     for reply in replies {
         reply.send(&committed);
     }
-    committed.is_ok()
 }
 
 impl Actor for Writer {

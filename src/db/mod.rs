@@ -24,7 +24,6 @@ pub mod admin;
 pub mod audit;
 pub mod backup;
 pub mod bindings;
-pub mod checkpoint;
 pub mod file_grants;
 pub mod files;
 pub mod idempotency;
@@ -232,23 +231,6 @@ pub fn probe(conn: &mut SqliteConnection) -> Result<(), StoreError> {
         .set(schema::store_probe::at_ms.eq(crate::time::now_ms()))
         .execute(conn)?;
     Ok(())
-}
-
-#[derive(QueryableByName)]
-struct DatabaseFile {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    name: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    file: String,
-}
-
-/// The file behind a connection's main database; None in memory.
-pub fn main_file(conn: &mut SqliteConnection) -> Result<Option<std::path::PathBuf>, StoreError> {
-    let files: Vec<DatabaseFile> = diesel::sql_query("PRAGMA database_list").load(conn)?;
-    Ok(files
-        .into_iter()
-        .find(|f| f.name == "main" && !f.file.is_empty())
-        .map(|f| std::path::PathBuf::from(f.file)))
 }
 
 /// Runs a read on the pool off the async threads.
