@@ -66,10 +66,6 @@ const READ_POOL_SIZE: u32 = 4;
 pub struct ReadPool {
     pool: Pool<ConnectionManager<SqliteConnection>>,
     permits: std::sync::Arc<tokio::sync::Semaphore>,
-    /// Background reads (forwarder refills) take one of these first: at most half the
-    /// connections, so an API request or a start-up read waits behind two of them at most,
-    /// not behind 2,000 forwarders refilling after an outage.
-    background: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// Opens the one write connection: WAL, `synchronous=FULL` (an acknowledged write survives
@@ -220,9 +216,6 @@ pub fn read_pool(path: &Path) -> Result<ReadPool, StoreError> {
     Ok(ReadPool {
         pool,
         permits: std::sync::Arc::new(tokio::sync::Semaphore::new(READ_POOL_SIZE as usize)),
-        background: std::sync::Arc::new(tokio::sync::Semaphore::new(
-            (READ_POOL_SIZE as usize / 2).max(1),
-        )),
     })
 }
 
@@ -238,20 +231,6 @@ pub fn probe(conn: &mut SqliteConnection) -> Result<(), StoreError> {
         .set(schema::store_probe::at_ms.eq(crate::time::now_ms()))
         .execute(conn)?;
     Ok(())
-}
-
-/// As `read`, for work nobody is waiting on (forwarder refills): it uses at most half the pool.
-pub async fn read_background<T, F>(pool: &ReadPool, f: F) -> Result<T, StoreError>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut SqliteConnection) -> Result<T, StoreError> + Send + 'static,
-{
-    let _turn = pool
-        .background
-        .acquire()
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("read permits: {e}")))?;
-    read(pool, f).await
 }
 
 /// Runs a read on the pool off the async threads.
@@ -310,40 +289,5 @@ mod read_tests {
         // Without the permits each of the 64 reads takes a blocking thread of its own and waits
         // there for one of the 4 connections.
         assert!(used < 32, "{used} threads ran 64 reads");
-    }
-
-    #[actix_rt::test]
-    async fn a_read_overtakes_a_crowd_of_background_reads() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("r.sqlite");
-        open_writer(&path).expect("db");
-        let reads = read_pool(&path).expect("pool");
-        let done = Arc::new(Mutex::new(Vec::new()));
-        let crowd: Vec<_> = (0..40)
-            .map(|i| {
-                let (reads, done) = (reads.clone(), done.clone());
-                actix_rt::spawn(async move {
-                    read_background(&reads, move |_| {
-                        std::thread::sleep(Duration::from_millis(5));
-                        Ok(())
-                    })
-                    .await
-                    .expect("read");
-                    done.lock().unwrap_or_else(|e| e.into_inner()).push(i);
-                })
-            })
-            .collect();
-        // Let the crowd queue up first.
-        actix_rt::task::yield_now().await;
-        read(&reads, |_| Ok(())).await.expect("read");
-        let finished_before = done.lock().unwrap_or_else(|e| e.into_inner()).len();
-        for c in crowd {
-            c.await.expect("task");
-        }
-        // Queued behind all 40 (5 ms each, 2 at a time) it would come after ~all of them.
-        assert!(
-            finished_before < 20,
-            "{finished_before} background reads finished before the foreground one"
-        );
     }
 }

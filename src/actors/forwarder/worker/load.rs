@@ -87,7 +87,7 @@ impl Forwarder {
             self.deps.reads.clone(),
         );
         let read = async move {
-            db::read_background(&reads, move |c| {
+            db::read(&reads, move |c| {
                 let mut refilled = Vec::with_capacity(refills.len());
                 for (session, from, limit) in refills {
                     let rows =
