@@ -9,7 +9,6 @@
 //! released at start (`ReleaseStaleReservations`).
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 
 use super::op::WriteOp;
 use super::schema::idempotency_keys as ik;
@@ -139,15 +138,6 @@ pub struct StoreOutcome {
     pub outcome: Outcome,
 }
 
-const UPSERT: &str = "INSERT INTO idempotency_keys \
-    (tenant_id, idem_key, state, fingerprint, status_code, response_body, owner, created_at_ms, expires_at_ms, sent_ids) \
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-    ON CONFLICT (tenant_id, idem_key) DO UPDATE SET state = excluded.state, \
-    fingerprint = excluded.fingerprint, status_code = excluded.status_code, \
-    response_body = excluded.response_body, owner = excluded.owner, \
-    created_at_ms = excluded.created_at_ms, expires_at_ms = excluded.expires_at_ms, \
-    sent_ids = excluded.sent_ids";
-
 impl WriteOp for StoreOutcome {
     type Output = ();
     const ONE_STATEMENT: bool = true;
@@ -163,19 +153,31 @@ impl WriteOp for StoreOutcome {
                 ("partial", None, None, Some(sent))
             }
         };
-        // Plain SQL: one prepared statement, cached by its text, where diesel's upsert builder
-        // rebuilt its SQL on every call (issue 12's profile: a third of the op's time).
-        diesel::sql_query(UPSERT)
-            .bind::<Text, _>(&self.tenant_id)
-            .bind::<Text, _>(&self.key)
-            .bind::<Text, _>(state)
-            .bind::<Text, _>(&self.fingerprint)
-            .bind::<Nullable<Integer>, _>(status)
-            .bind::<Nullable<Text>, _>(&body)
-            .bind::<Text, _>(&self.owner)
-            .bind::<BigInt, _>(self.now_ms)
-            .bind::<BigInt, _>(self.expires_at_ms)
-            .bind::<Nullable<Text>, _>(&sent)
+        diesel::insert_into(ik::table)
+            .values((
+                ik::tenant_id.eq(&self.tenant_id),
+                ik::idem_key.eq(&self.key),
+                ik::state.eq(state),
+                ik::fingerprint.eq(&self.fingerprint),
+                ik::status_code.eq(status),
+                ik::response_body.eq(&body),
+                ik::owner.eq(&self.owner),
+                ik::created_at_ms.eq(self.now_ms),
+                ik::expires_at_ms.eq(self.expires_at_ms),
+                ik::sent_ids.eq(&sent),
+            ))
+            .on_conflict((ik::tenant_id, ik::idem_key))
+            .do_update()
+            .set((
+                ik::state.eq(state),
+                ik::fingerprint.eq(&self.fingerprint),
+                ik::status_code.eq(status),
+                ik::response_body.eq(&body),
+                ik::owner.eq(&self.owner),
+                ik::created_at_ms.eq(self.now_ms),
+                ik::expires_at_ms.eq(self.expires_at_ms),
+                ik::sent_ids.eq(&sent),
+            ))
             .execute(conn)?;
         Ok(())
     }
