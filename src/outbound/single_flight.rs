@@ -1,7 +1,7 @@
-//! In-process single flight per idempotency key: while one request with a key runs, later
-//! requests with that key wait for it and then read its stored answer. The durable reservation
-//! (db::idempotency) covers crashes; this covers the common case of a client retrying quickly
-//! without each retry polling the database.
+//! In-process single flight per idempotency key: while one request with a key runs (until its
+//! answer is committed), later requests with that key wait for it and then read its stored
+//! answer. This is the key's reservation (contract §5): nothing is written before the platform
+//! call, and a crash leaves the key free (at-least-once across crashes).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
