@@ -1,7 +1,8 @@
 //! Outbound sends (contract §5): resolve the binding, send through the channel's sender, and keep
 //! the idempotency promise — hold the key in memory while the request runs, store the exact
-//! answer after the platform call (written behind the reply), replay it for the same key and body. The one dispatch to the platform senders
-//! is here; ingress's pairing notices go through it too (`notice`).
+//! answer after the platform call (written behind the reply), replay it for the same key and
+//! body. The one dispatch to the platform senders is here; ingress's pairing notices go through
+//! it too (`notice`).
 
 pub mod action;
 pub mod answer;
