@@ -9,6 +9,7 @@
 //! released at start (`ReleaseStaleReservations`).
 
 use diesel::prelude::*;
+use diesel::upsert::excluded;
 
 use super::op::WriteOp;
 use super::schema::idempotency_keys as ik;
@@ -169,14 +170,14 @@ impl WriteOp for StoreOutcome {
             .on_conflict((ik::tenant_id, ik::idem_key))
             .do_update()
             .set((
-                ik::state.eq(state),
-                ik::fingerprint.eq(&self.fingerprint),
-                ik::status_code.eq(status),
-                ik::response_body.eq(&body),
-                ik::owner.eq(&self.owner),
-                ik::created_at_ms.eq(self.now_ms),
-                ik::expires_at_ms.eq(self.expires_at_ms),
-                ik::sent_ids.eq(&sent),
+                ik::state.eq(excluded(ik::state)),
+                ik::fingerprint.eq(excluded(ik::fingerprint)),
+                ik::status_code.eq(excluded(ik::status_code)),
+                ik::response_body.eq(excluded(ik::response_body)),
+                ik::owner.eq(excluded(ik::owner)),
+                ik::created_at_ms.eq(excluded(ik::created_at_ms)),
+                ik::expires_at_ms.eq(excluded(ik::expires_at_ms)),
+                ik::sent_ids.eq(excluded(ik::sent_ids)),
             ))
             .execute(conn)?;
         Ok(())

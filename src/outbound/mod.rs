@@ -97,21 +97,18 @@ impl Outbound {
         reads: ReadPool,
         owner: String,
     ) -> anyhow::Result<Outbound> {
+        let ttl_ms = i64::try_from(config.idempotency_ttl_ms).unwrap_or(i64::MAX);
         Ok(Outbound {
             telegram: TelegramSender::new(&config.telegram, &config.outbound)?,
             discord: DiscordSender::new(&config.discord, &config.outbound)?,
             whatsapp: WhatsappSender::new(&config.whatsapp),
             view,
             writer,
-            keys: key_filter::KeyFilter::new(
-                i64::try_from(config.idempotency_ttl_ms).unwrap_or(i64::MAX),
-                key_filter::DEFAULT_CAP,
-                now_ms(),
-            ),
+            keys: key_filter::KeyFilter::new(ttl_ms, key_filter::DEFAULT_CAP, now_ms()),
             local_reads: LocalReads::new(&config.db_path),
             reads,
             deadline: Duration::from_millis(config.outbound.deadline_ms),
-            ttl_ms: i64::try_from(config.idempotency_ttl_ms).unwrap_or(i64::MAX),
+            ttl_ms,
             owner,
             flights: Arc::default(),
             owned: Arc::default(),

@@ -129,7 +129,7 @@ impl Handler<RevokeKey> for Registry {
 }
 
 /// `POST /v1/admin/tenants/{id}/disable|enable`. A disabled tenant's keys answer 401
-/// (`ResolveTenant` checks `enabled`); its bindings and queue are kept.
+/// (`RegistryView::tenant_by_key` checks `enabled`); its bindings and queue are kept.
 #[derive(Message)]
 #[rtype(result = "Result<(), StoreError>")]
 pub struct SetTenantEnabled {

@@ -7,7 +7,6 @@ use actix::prelude::*;
 use secrecy::SecretString;
 
 use super::Registry;
-use super::state::TenantAuth;
 use crate::db::pairing::{ClaimPairingCode, InsertPairingToken, RedeemPairingToken, Redeemed};
 use crate::db::{bindings::Unbind, tenants::SetInboundTarget};
 use crate::domain::pairing_token::generate_pairing_token;
@@ -15,22 +14,6 @@ use crate::domain::secrets::{hash_secret, legacy_hash_secret, new_id};
 use crate::domain::{Binding, BindingStatus, Channel, InboundTarget, Paired, RouteKey};
 use crate::error::StoreError;
 use crate::time::now_ms;
-
-/// Which tenant holds this API key (by its BLAKE3 hex, or the `sha256:` form of a key carried over
-/// from the older service). None for unknown, revoked or disabled.
-#[derive(Message)]
-#[rtype(result = "Option<TenantAuth>")]
-pub struct ResolveTenant {
-    pub key_hash: String,
-}
-
-impl Handler<ResolveTenant> for Registry {
-    type Result = Option<TenantAuth>;
-
-    fn handle(&mut self, msg: ResolveTenant, _: &mut Self::Context) -> Self::Result {
-        self.state.tenant_by_key(&msg.key_hash)
-    }
-}
 
 /// A freshly issued pairing token; the clear token exists only in this answer.
 #[derive(Debug)]
@@ -293,28 +276,5 @@ impl Handler<ResolveIncoming> for Registry {
 
     fn handle(&mut self, msg: ResolveIncoming, _: &mut Self::Context) -> Self::Result {
         self.state.incoming(&msg.route_keys)
-    }
-}
-
-/// What a forwarder needs to deliver a tenant's events.
-#[derive(Debug, Clone)]
-pub struct TenantForwarding {
-    /// A disabled tenant's events are held, not forwarded.
-    pub enabled: bool,
-    pub target: Option<InboundTarget>,
-}
-
-/// The forwarders ask before each attempt, so a target change applies to the next attempt.
-#[derive(Message)]
-#[rtype(result = "Option<TenantForwarding>")]
-pub struct ForwardTarget {
-    pub tenant_id: Arc<str>,
-}
-
-impl Handler<ForwardTarget> for Registry {
-    type Result = Option<TenantForwarding>;
-
-    fn handle(&mut self, msg: ForwardTarget, _: &mut Self::Context) -> Self::Result {
-        self.state.forwarding(&msg.tenant_id)
     }
 }

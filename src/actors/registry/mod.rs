@@ -16,7 +16,7 @@ pub use admin::*;
 pub use discord::ListDiscordBindings;
 pub use handlers::*;
 pub use state::TenantAuth;
-pub use view::RegistryView;
+pub use view::{RegistryView, TenantForwarding};
 
 use actix::prelude::*;
 

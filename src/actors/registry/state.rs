@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::handlers::TenantForwarding;
+use super::view::TenantForwarding;
 use crate::db::load::LoadedState;
 use crate::domain::{
     Binding, BindingStatus, Channel, InboundTarget, RouteKey, SessionRoute, Tenant, TenantStatus,

@@ -7,9 +7,16 @@
 
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::handlers::TenantForwarding;
 use super::state::{State, TenantAuth};
-use crate::domain::{Binding, Channel, RouteKey};
+use crate::domain::{Binding, Channel, InboundTarget, RouteKey};
+
+/// What a forwarder needs to deliver a tenant's events.
+#[derive(Debug, Clone)]
+pub struct TenantForwarding {
+    /// A disabled tenant's events are held, not forwarded.
+    pub enabled: bool,
+    pub target: Option<InboundTarget>,
+}
 
 /// The Registry's maps, shared by the actor (the only writer) and its readers.
 #[derive(Clone, Default)]

@@ -14,7 +14,6 @@ use serde_json::{Value, json};
 use super::DiscordInbound;
 use super::message::{snowflake, snowflake_ms};
 use super::rest::{self, Place};
-use crate::actors::registry::ResolveIncoming;
 use crate::db::inbound::NewInboundEvent;
 use crate::domain::{Channel, RouteKey};
 use crate::error::StoreError;
@@ -177,10 +176,8 @@ impl DiscordInbound {
         };
         let binding = self
             .ctx
-            .registry
-            .send(ResolveIncoming { route_keys })
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?
+            .view
+            .incoming(&route_keys)
             .filter(|_| !press.user_is_bot);
         self.ctx
             .metrics

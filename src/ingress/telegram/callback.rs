@@ -8,7 +8,6 @@
 use serde_json::{Value, json};
 
 use super::TelegramInbound;
-use crate::actors::registry::ResolveIncoming;
 use crate::db::inbound::NewInboundEvent;
 use crate::domain::{Channel, RouteKey};
 use crate::error::StoreError;
@@ -140,14 +139,7 @@ impl TelegramInbound {
     /// A press: its queue row when its chat is bound; otherwise answered (in the background)
     /// and dropped.
     pub async fn press(&self, press: &TgCallback) -> Result<Option<NewInboundEvent>, StoreError> {
-        let binding = self
-            .ctx
-            .registry
-            .send(ResolveIncoming {
-                route_keys: press.route_keys(),
-            })
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let binding = self.ctx.view.incoming(&press.route_keys());
         let bound = binding.filter(|_| !press.from_is_bot);
         self.ctx
             .metrics
